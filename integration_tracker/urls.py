@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Integration Tracker – administration")
+admin.site.site_title = _("Integration Tracker")
+admin.site.index_title = _("Master data")
+
+urlpatterns = [
+    path("", include("measures.urls")),
+    path("konto/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

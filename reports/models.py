@@ -1,0 +1,1 @@
+# The report definition, rendering and published versions follow in the report issue.

@@ -1,0 +1,470 @@
+"""Governance: concepts and their action plans, fields of action, the city's
+departments and offices, outside organisations, working groups and who sits in them.
+
+Where a source does not say something (which name stands behind an office number,
+say), the record leaves it empty or marks the assumption in ``source_note``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Municipality(models.Model):
+    """The city or district whose administration carries out a concept.
+
+    One instance can serve several municipalities (a state-wide installation);
+    codes of offices are unique within a municipality only.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("short name (URL)"), max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class ConceptManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Concept(models.Model):
+    """An integration concept (Integrationskonzept) and its period."""
+
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("municipality"), on_delete=models.PROTECT,
+        related_name="concepts",
+    )
+    slug = models.SlugField(_("short name (URL)"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    short_title = models.CharField(
+        _("short title"), max_length=80, blank=True,
+        help_text=_("As the concept is cited, e.g. “IK 2009”."),
+    )
+    start_year = models.PositiveSmallIntegerField(_("first year"))
+    end_year = models.PositiveSmallIntegerField(
+        _("last year"), null=True, blank=True,
+        help_text=_("Empty when the source does not give the end of the period."),
+    )
+    adopted_on = models.DateField(_("adopted on"), null=True, blank=True)
+    adopted_by = models.CharField(_("adopted by"), max_length=200, blank=True)
+    draft_published = models.CharField(
+        _("draft published"), max_length=100, blank=True,
+        help_text=_("When a draft was published, as precise as the source is."),
+    )
+    predecessor = models.ForeignKey(
+        "self", verbose_name=_("predecessor (updated concept)"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="successors",
+    )
+    description = models.TextField(_("description"), blank=True)
+    source_note = models.TextField(_("source and assumptions"), blank=True)
+
+    objects = ConceptManager()
+
+    class Meta:
+        verbose_name = _("integration concept")
+        verbose_name_plural = _("integration concepts")
+        ordering = ["municipality__name", "start_year"]
+        constraints = [
+            models.CheckConstraint(
+                name="concept_period_in_order",
+                condition=Q(end_year__isnull=True) | Q(end_year__gte=models.F("start_year")),
+                violation_error_message=_("The last year cannot lie before the first year."),
+            ),
+            models.CheckConstraint(
+                name="concept_not_own_predecessor",
+                condition=~Q(predecessor=models.F("pk")),
+                violation_error_message=_("A concept cannot be its own predecessor."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("measures:concept_detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    @property
+    def period_label(self):
+        if self.end_year and self.end_year != self.start_year:
+            return f"{self.start_year}–{self.end_year}"
+        return str(self.start_year)
+
+
+class ActionPlan(models.Model):
+    """The action plan (Handlungsplan) that puts a concept into practice in the
+    administration; what it lays down is kept as ordered provisions."""
+
+    concept = models.OneToOneField(
+        Concept, verbose_name=_("concept"), on_delete=models.CASCADE, related_name="action_plan",
+    )
+    title = models.CharField(_("title"), max_length=300)
+    in_force_from = models.DateField(_("in force from"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("action plan")
+        verbose_name_plural = _("action plans")
+        ordering = ["concept"]
+
+    def __str__(self):
+        return self.title
+
+
+class ActionPlanProvision(models.Model):
+    """One thing the action plan lays down (structures, roles, accountability …)."""
+
+    action_plan = models.ForeignKey(
+        ActionPlan, verbose_name=_("action plan"), on_delete=models.CASCADE,
+        related_name="provisions",
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    text = models.CharField(_("text"), max_length=500)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("part of"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("provision of the action plan")
+        verbose_name_plural = _("provisions of the action plan")
+        ordering = ["action_plan", "position", "pk"]
+
+    def __str__(self):
+        return self.text
+
+
+class FieldOfAction(models.Model):
+    """A field of action (Handlungsfeld) of a concept."""
+
+    concept = models.ForeignKey(
+        Concept, verbose_name=_("concept"), on_delete=models.CASCADE,
+        related_name="fields_of_action",
+    )
+    number = models.CharField(_("number"), max_length=20)
+    title = models.CharField(_("title"), max_length=300)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    source_note = models.TextField(_("source and assumptions"), blank=True)
+
+    class Meta:
+        verbose_name = _("field of action")
+        verbose_name_plural = _("fields of action")
+        ordering = ["concept", "position", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concept", "number"], name="field_of_action_number_unique_per_concept",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+
+class Department(models.Model):
+    """A department (Geschäftsbereich) of the city administration."""
+
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("municipality"), on_delete=models.PROTECT,
+        related_name="departments",
+    )
+    code = models.CharField(_("code"), max_length=30, blank=True, help_text=_("As the city writes it, e.g. “GB 7”."))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    name_is_assumption = models.BooleanField(
+        _("name is an assumption"), default=False,
+        help_text=_("Set when the name behind the code does not come from a source."),
+    )
+    source_note = models.TextField(_("source and assumptions"), blank=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["municipality", "code", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "code"], condition=~Q(code=""),
+                name="department_code_unique_per_municipality",
+            ),
+            models.UniqueConstraint(
+                fields=["municipality", "name"], condition=~Q(name=""),
+                name="department_name_unique_per_municipality",
+            ),
+            models.CheckConstraint(
+                name="department_has_code_or_name", condition=~Q(code="") | ~Q(name=""),
+                violation_error_message=_("A department needs a code or a name."),
+            ),
+        ]
+
+    def __str__(self):
+        if self.code and self.name:
+            return f"{self.code} – {self.name}"
+        return self.code or self.name
+
+
+class OfficeQuerySet(models.QuerySet):
+    def lookup(self, key):
+        """Offices whose code, short name or name is ``key``: the natural key that
+        spreadsheets use, since some offices are known by name only."""
+        key = (key or "").strip()
+        return self.filter(Q(code=key) | Q(short_name=key) | Q(name=key))
+
+
+class Office(models.Model):
+    """A city office (Amt), municipal enterprise (Eigenbetrieb) or staff unit."""
+
+    class Kind(models.TextChoices):
+        OFFICE = "office", _("office (Amt)")
+        ENTERPRISE = "enterprise", _("municipal enterprise (Eigenbetrieb)")
+        STAFF_UNIT = "staff_unit", _("staff unit or bureau")
+        INSTITUTION = "institution", _("municipal institution")
+
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("municipality"), on_delete=models.PROTECT,
+        related_name="offices",
+    )
+    code = models.CharField(
+        _("code"), max_length=30, blank=True,
+        help_text=_("As the city writes it, e.g. “51” or “EB Kita”. Empty when no source gives it."),
+    )
+    name = models.CharField(
+        _("name"), max_length=200, blank=True,
+        help_text=_("Empty when no source gives the name behind the code."),
+    )
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OFFICE)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="offices",
+    )
+    name_is_assumption = models.BooleanField(
+        _("name is an assumption"), default=False,
+        help_text=_("Set when the link between code and name does not come from a source."),
+    )
+    source_note = models.TextField(_("source and assumptions"), blank=True)
+    email = models.EmailField(_("e-mail for reminders"), blank=True)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff"), blank=True, related_name="offices",
+        help_text=_("People who enter the status of this office's measures."),
+    )
+
+    objects = OfficeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+        ordering = ["municipality", "code", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "code"], condition=~Q(code=""),
+                name="office_code_unique_per_municipality",
+            ),
+            models.UniqueConstraint(
+                fields=["municipality", "name"], condition=~Q(name=""),
+                name="office_name_unique_per_municipality",
+            ),
+            models.CheckConstraint(
+                name="office_has_code_or_name", condition=~Q(code="") | ~Q(name=""),
+                violation_error_message=_("An office needs a code or a name."),
+            ),
+        ]
+
+    def __str__(self):
+        if self.code and self.name:
+            return f"{self.code} {self.name}"
+        return self.name or _("Office %(code)s") % {"code": self.code}
+
+    @property
+    def key(self):
+        """The natural key used in spreadsheets."""
+        return self.code or self.short_name or self.name
+
+    @property
+    def label(self):
+        """How the report names the office: by name where known, else by number."""
+        return self.name or _("Office %(code)s") % {"code": self.code}
+
+
+class Organisation(models.Model):
+    """An organisation outside the city administration (association, chamber …)."""
+
+    class Kind(models.TextChoices):
+        ASSOCIATION = "association", _("association (Verein)")
+        MIGRANT_ORGANISATION = "migrant_org", _("migrant organisation")
+        WELFARE = "welfare", _("welfare organisation or counselling service")
+        CHAMBER = "chamber", _("chamber")
+        UNIVERSITY = "university", _("university")
+        AUTHORITY = "authority", _("public authority")
+        HOSPITAL = "hospital", _("hospital")
+        SCHOOL = "school", _("school")
+        CULTURE = "culture", _("cultural institution")
+        BODY = "body", _("board or council")
+        SPORT = "sport", _("sports federation")
+        OTHER = "other", _("other")
+
+    name = models.CharField(_("name"), max_length=300, unique=True)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("municipality"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="organisations",
+        help_text=_("Where the organisation works; empty for state or federal bodies."),
+    )
+    source_note = models.TextField(_("source and assumptions"), blank=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkingGroup(models.Model):
+    """The steering group or an expert working group (Facharbeitsgruppe) of a concept."""
+
+    class Kind(models.TextChoices):
+        STEERING = "steering", _("steering group")
+        EXPERT = "expert", _("expert working group (FAG)")
+
+    concept = models.ForeignKey(
+        Concept, verbose_name=_("concept"), on_delete=models.CASCADE, related_name="working_groups",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    number = models.PositiveSmallIntegerField(_("number"), null=True, blank=True)
+    short_name = models.CharField(
+        _("short name"), max_length=40, help_text=_("Unique within the concept, e.g. “FAG 1”."),
+    )
+    title = models.CharField(_("title"), max_length=300)
+    fields_of_action = models.ManyToManyField(
+        FieldOfAction, verbose_name=_("fields of action"), blank=True, related_name="working_groups",
+    )
+    active_from = models.DateField(_("active from"), null=True, blank=True)
+    active_until = models.DateField(_("active until"), null=True, blank=True)
+    members_involved_in = models.ForeignKey(
+        Concept, verbose_name=_("members involved in drafting"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="involved_groups",
+        help_text=_("A later concept whose drafting the members of this group took part in."),
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("working group")
+        verbose_name_plural = _("working groups")
+        ordering = ["concept", "kind", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concept", "short_name"], name="working_group_short_name_unique_per_concept",
+            ),
+            models.UniqueConstraint(
+                fields=["concept", "kind", "number"], name="working_group_number_unique_per_concept",
+            ),
+            models.CheckConstraint(
+                name="working_group_period_in_order",
+                condition=Q(active_from__isnull=True)
+                | Q(active_until__isnull=True)
+                | Q(active_until__gte=models.F("active_from")),
+                violation_error_message=_("A group cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.short_name} – {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("measures:concept_detail", args=[self.concept.slug]) + f"#group-{self.pk}"
+
+
+class Membership(models.Model):
+    """A seat in a working group: held by an organisation, an office, a department,
+    or a role alone (e.g. “Vertreter des Ausländerbeirats” without a named body)."""
+
+    group = models.ForeignKey(
+        WorkingGroup, verbose_name=_("working group"), on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="memberships",
+    )
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="memberships",
+    )
+    role = models.CharField(
+        _("role"), max_length=200, blank=True,
+        help_text=_("The role the member holds in the group, e.g. “Vertreter des Ausländerbeirats”."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active_from = models.DateField(_("member from"), null=True, blank=True)
+    active_until = models.DateField(_("member until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["group", "position", "pk"]
+        constraints = [
+            # Exactly one seat holder: one of organisation / office / department, or none
+            # of them and a role (a role-only seat).
+            models.CheckConstraint(
+                name="membership_exactly_one_holder",
+                condition=(
+                    Q(organisation__isnull=False, office__isnull=True, department__isnull=True)
+                    | Q(organisation__isnull=True, office__isnull=False, department__isnull=True)
+                    | Q(organisation__isnull=True, office__isnull=True, department__isnull=False)
+                    | (
+                        Q(organisation__isnull=True, office__isnull=True, department__isnull=True)
+                        & ~Q(role="")
+                    )
+                ),
+                violation_error_message=_(
+                    "A seat is held by exactly one organisation, office or department, "
+                    "or by a role alone."
+                ),
+            ),
+            models.CheckConstraint(
+                name="membership_period_in_order",
+                condition=Q(active_from__isnull=True)
+                | Q(active_until__isnull=True)
+                | Q(active_until__gte=models.F("active_from")),
+                violation_error_message=_("A membership cannot end before it starts."),
+            ),
+            models.UniqueConstraint(
+                fields=["group", "organisation"], condition=Q(organisation__isnull=False),
+                name="membership_organisation_once_per_group",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "office"], condition=Q(office__isnull=False),
+                name="membership_office_once_per_group",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "department"], condition=Q(department__isnull=False),
+                name="membership_department_once_per_group",
+            ),
+        ]
+
+    def __str__(self):
+        holder = self.holder
+        if holder and self.role:
+            return f"{holder} ({self.role})"
+        return str(holder or self.role)
+
+    @property
+    def holder(self):
+        return self.organisation or self.office or self.department
