@@ -1,0 +1,43 @@
+# The two commands of the quick start: `make run` and `make test`.
+# Both build the virtual environment in .venv/ themselves.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv messages compilemessages lint clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+compilemessages: venv
+	$(MANAGE) compilemessages --ignore=$(VENV) -v0
+
+## make run: install, migrate the SQLite default, load the Dresden data and demo accounts once, serve.
+run: compilemessages
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) bootstrap_demo
+	@echo "Serving on http://$(HOST):$(PORT)/ — log in with one of the accounts above."
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+## make test: install and run the whole suite (DATABASE_URL=postgres://… runs it on PostgreSQL).
+test: compilemessages
+	$(VENV)/bin/pytest
+
+## make messages: update the German and English catalogues in locale/.
+messages: venv
+	$(MANAGE) makemessages -l de -l en --ignore=$(VENV) --no-obsolete
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

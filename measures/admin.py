@@ -1,0 +1,205 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from .models import (
+    ActionNeed,
+    FundingAmount,
+    FundingArea,
+    FundingLine,
+    FundingLineArea,
+    FundingProgramme,
+    Indicator,
+    IndicatorValue,
+    Language,
+    Measure,
+    ReportingRound,
+    StatusEntry,
+    Topic,
+)
+from .resources import ActionNeedResource, FundingAmountResource, MeasureResource
+
+
+@admin.register(Language)
+class LanguageAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["title", "parent", "concept", "position"]
+    list_filter = ["concept"]
+    list_select_related = ["parent", "concept"]
+    search_fields = ["title", "slug"]
+    autocomplete_fields = ["concept", "parent"]
+    prepopulated_fields = {"slug": ["title"]}
+
+
+class StatusEntryInline(admin.TabularInline):
+    """Entries are shown, not edited, in the measure: review happens in the workspace
+    and every entry is kept."""
+
+    model = StatusEntry
+    fk_name = "measure"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["as_of", "status", "progress", "state", "author", "reviewer"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author", "reviewer")
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+    fields = ["name", "unit", "target"]
+    show_change_link = True
+
+
+@admin.register(Measure)
+class MeasureAdmin(ImportExportModelAdmin):
+    resource_classes = [MeasureResource]
+    list_display = ["number", "title", "lead_office", "topic", "current_status_display", "is_public", "concept"]
+    list_display_links = ["number", "title"]
+    list_filter = ["concept", "current_entry__status", "is_public", "topic", "field_of_action"]
+    list_select_related = ["lead_office", "topic", "current_entry", "concept"]
+    search_fields = ["number", "title", "description"]
+    autocomplete_fields = [
+        "concept", "field_of_action", "topic", "working_group", "lead_office",
+        "responsible_department", "partner_offices", "partner_organisations", "parent", "languages",
+    ]
+    readonly_fields = ["current_status_display", "version", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["concept", "number", "title", "description", "goal", "parent"]}),
+        (_("Classification"), {"fields": ["field_of_action", "topic", "working_group"]}),
+        (_("Responsibility"), {"fields": [
+            "lead_office", "responsible_department", "partner_offices", "partner_organisations",
+        ]}),
+        (_("Period and publication"), {"fields": [
+            "planned_start", "planned_end", "languages", "is_public", "position",
+        ]}),
+        (_("Source"), {"fields": ["source_note"]}),
+        (_("Status"), {"fields": ["current_status_display", "version", "created_at", "updated_at"]}),
+    ]
+    inlines = [IndicatorInline, StatusEntryInline]
+
+    @admin.display(description=_("current status"), ordering="current_entry__status")
+    def current_status_display(self, obj):
+        if not obj.current_entry:
+            return _("no approved status yet")
+        entry = obj.current_entry
+        if entry.progress is None:
+            return entry.get_status_display()
+        return f"{entry.get_status_display()} ({entry.progress} %)"
+
+
+@admin.register(ReportingRound)
+class ReportingRoundAdmin(admin.ModelAdmin):
+    list_display = ["title", "concept", "period_start", "period_end", "deadline", "opened_at", "closed_at"]
+    list_filter = ["concept"]
+    list_select_related = ["concept"]
+    search_fields = ["title"]
+    autocomplete_fields = ["concept", "due_measures"]
+
+
+@admin.register(StatusEntry)
+class StatusEntryAdmin(admin.ModelAdmin):
+    list_display = ["measure", "as_of", "status", "progress", "state", "author", "reviewer", "reviewed_at"]
+    list_filter = ["state", "status", "measure__concept"]
+    list_select_related = ["measure", "author", "reviewer"]
+    search_fields = ["measure__number", "measure__title", "note"]
+    autocomplete_fields = ["measure", "author", "reviewer", "reporting_round"]
+    date_hierarchy = "as_of"
+    readonly_fields = ["version", "created_at", "updated_at"]
+
+
+class IndicatorValueInline(admin.TabularInline):
+    model = IndicatorValue
+    extra = 0
+    fields = ["value", "period_start", "period_end", "note"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["name", "unit", "target", "measure"]
+    list_select_related = ["measure"]
+    search_fields = ["name", "measure__number", "measure__title"]
+    list_filter = ["measure__concept"]
+    autocomplete_fields = ["measure"]
+    inlines = [IndicatorValueInline]
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "value", "period_start", "period_end"]
+    list_select_related = ["indicator"]
+    search_fields = ["indicator__name"]
+    autocomplete_fields = ["indicator", "status_entry"]
+
+
+@admin.register(FundingProgramme)
+class FundingProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "funder"]
+    search_fields = ["name", "short_name"]
+
+
+@admin.register(FundingArea)
+class FundingAreaAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
+class FundingLineAreaInline(admin.TabularInline):
+    model = FundingLineArea
+    extra = 0
+    autocomplete_fields = ["area"]
+
+
+class FundingAmountInline(admin.TabularInline):
+    model = FundingAmount
+    extra = 0
+    fields = ["year_from", "year_to", "amount", "kind", "is_approximate", "note"]
+
+
+@admin.register(FundingLine)
+class FundingLineAdmin(admin.ModelAdmin):
+    list_display = ["title", "programme", "responsible_office", "measure"]
+    list_filter = ["programme"]
+    list_select_related = ["programme", "responsible_office", "measure"]
+    search_fields = ["title", "key"]
+    autocomplete_fields = ["programme", "measure", "responsible_office"]
+    prepopulated_fields = {"key": ["title"]}
+    inlines = [FundingLineAreaInline, FundingAmountInline]
+
+
+@admin.register(FundingAmount)
+class FundingAmountAdmin(ImportExportModelAdmin):
+    resource_classes = [FundingAmountResource]
+    list_display = ["line", "year_from", "year_to", "amount", "kind", "is_approximate"]
+    list_filter = ["kind", "is_approximate", "line__programme"]
+    list_select_related = ["line"]
+    search_fields = ["line__title", "line__key"]
+    autocomplete_fields = ["line"]
+
+
+@admin.register(ActionNeed)
+class ActionNeedAdmin(ImportExportModelAdmin):
+    resource_classes = [ActionNeedResource]
+    list_display = ["number", "short_title", "status", "concept", "carried_into"]
+    list_filter = ["status", "concept", "carried_into"]
+    list_select_related = ["concept", "carried_into"]
+    search_fields = ["number", "title"]
+    autocomplete_fields = [
+        "concept", "parent", "field_of_action", "responsible_offices", "measures",
+        "carried_into", "carried_into_field",
+    ]
+
+    @admin.display(description=_("text"), ordering="title")
+    def short_title(self, obj):
+        return obj.title if len(obj.title) <= 100 else obj.title[:99] + "…"

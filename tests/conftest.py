@@ -1,0 +1,43 @@
+import pytest
+from django.core.management import call_command
+
+from integration_tracker.roles import Role, ensure_role_groups
+from working_groups.models import Office
+
+from .factories import OfficeFactory, UserFactory
+
+
+def _user_with_role(role, **kwargs):
+    groups = ensure_role_groups()
+    user = UserFactory(**kwargs)
+    user.groups.add(groups[role])
+    return user
+
+
+@pytest.fixture
+def dresden(db):
+    """The complete Dresden data set, as `make run` loads it."""
+    call_command("loaddata", "dresden_2009_2014", verbosity=0)
+
+
+@pytest.fixture
+def bureau_user(db):
+    return _user_with_role(Role.BUREAU, username="bureau", is_staff=True)
+
+
+@pytest.fixture
+def council_member(db):
+    return _user_with_role(Role.COUNCIL, username="council")
+
+
+@pytest.fixture
+def office_staff(db):
+    user = _user_with_role(Role.OFFICE_STAFF, username="staff")
+    office = Office.objects.filter(code="51").first() or OfficeFactory(code="51")
+    office.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)

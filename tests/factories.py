@@ -1,0 +1,193 @@
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from measures.models import (
+    ActionNeed,
+    FundingAmount,
+    FundingLine,
+    FundingProgramme,
+    Indicator,
+    IndicatorValue,
+    Measure,
+    Status,
+    StatusEntry,
+    Topic,
+)
+from working_groups.models import (
+    Concept,
+    Department,
+    FieldOfAction,
+    Membership,
+    Municipality,
+    Office,
+    Organisation,
+    WorkingGroup,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("secret-password")
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+
+    name = factory.Sequence(lambda n: f"Stadt {n}")
+    slug = factory.Sequence(lambda n: f"stadt-{n}")
+
+
+class ConceptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Concept
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    slug = factory.Sequence(lambda n: f"konzept-{n}")
+    title = factory.Sequence(lambda n: f"Integrationskonzept {n}")
+    start_year = 2009
+
+
+class FieldOfActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FieldOfAction
+
+    concept = factory.SubFactory(ConceptFactory)
+    number = factory.Sequence(lambda n: f"{n}")
+    title = factory.Sequence(lambda n: f"Handlungsfeld {n}")
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    code = factory.Sequence(lambda n: f"GB {n}")
+
+
+class OfficeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Office
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    code = factory.Sequence(lambda n: f"{n + 100}")
+    name = factory.Sequence(lambda n: f"Amt {n}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Verein {n} e. V.")
+    kind = Organisation.Kind.ASSOCIATION
+
+
+class WorkingGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingGroup
+
+    concept = factory.SubFactory(ConceptFactory)
+    kind = WorkingGroup.Kind.EXPERT
+    number = factory.Sequence(lambda n: n + 1)
+    short_name = factory.Sequence(lambda n: f"FAG {n + 1}")
+    title = factory.Sequence(lambda n: f"Facharbeitsgruppe {n + 1}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    group = factory.SubFactory(WorkingGroupFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+
+    concept = factory.SubFactory(ConceptFactory)
+    slug = factory.Sequence(lambda n: f"thema-{n}")
+    title = factory.Sequence(lambda n: f"Thema {n}")
+
+
+class MeasureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Measure
+
+    concept = factory.SubFactory(ConceptFactory)
+    number = factory.Sequence(lambda n: f"M{n}")
+    title = factory.Sequence(lambda n: f"Maßnahme {n}")
+    lead_office = factory.SubFactory(
+        OfficeFactory, municipality=factory.SelfAttribute("..concept.municipality"),
+    )
+
+
+class StatusEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatusEntry
+
+    measure = factory.SubFactory(MeasureFactory)
+    status = Status.IN_PROGRESS
+    progress = 50
+    as_of = datetime.date(2014, 3, 31)
+    state = StatusEntry.State.APPROVED
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Indicator
+
+    measure = factory.SubFactory(MeasureFactory)
+    name = factory.Sequence(lambda n: f"Indikator {n}")
+    unit = "Personen"
+
+
+class IndicatorValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IndicatorValue
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    value = 10
+    period_start = datetime.date(2010, 1, 1)
+    period_end = datetime.date(2010, 12, 31)
+
+
+class FundingProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FundingProgramme
+
+    name = factory.Sequence(lambda n: f"Programm {n}")
+
+
+class FundingLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FundingLine
+
+    key = factory.Sequence(lambda n: f"linie-{n}")
+    title = factory.Sequence(lambda n: f"Förderlinie {n}")
+    programme = factory.SubFactory(FundingProgrammeFactory)
+
+
+class FundingAmountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FundingAmount
+
+    line = factory.SubFactory(FundingLineFactory)
+    year_from = 2010
+    year_to = 2010
+    amount = 1000
+
+
+class ActionNeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActionNeed
+
+    concept = factory.SubFactory(ConceptFactory)
+    number = factory.Sequence(lambda n: f"{n + 1}")
+    title = factory.Sequence(lambda n: f"Handlungsbedarf {n}")

@@ -1,0 +1,143 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from .models import (
+    ActionPlan,
+    ActionPlanProvision,
+    Concept,
+    Department,
+    FieldOfAction,
+    Membership,
+    Municipality,
+    Office,
+    Organisation,
+    WorkingGroup,
+)
+from .resources import MembershipResource, OfficeResource, OrganisationResource
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class FieldOfActionInline(admin.TabularInline):
+    model = FieldOfAction
+    extra = 0
+    fields = ["number", "title", "position", "source_note"]
+
+
+@admin.register(Concept)
+class ConceptAdmin(admin.ModelAdmin):
+    list_display = ["title", "municipality", "start_year", "end_year", "adopted_on", "predecessor"]
+    list_filter = ["municipality"]
+    list_select_related = ["municipality", "predecessor"]
+    search_fields = ["title", "short_title", "slug"]
+    autocomplete_fields = ["municipality", "predecessor"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [FieldOfActionInline]
+
+
+class ActionPlanProvisionInline(admin.TabularInline):
+    model = ActionPlanProvision
+    extra = 0
+    fields = ["position", "text", "parent"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only provisions of the same plan can be parents; bounded dropdown.
+        if db_field.name == "parent":
+            plan_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = ActionPlanProvision.objects.filter(action_plan_id=plan_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ActionPlan)
+class ActionPlanAdmin(admin.ModelAdmin):
+    list_display = ["title", "concept", "in_force_from"]
+    list_select_related = ["concept"]
+    search_fields = ["title", "concept__title"]
+    autocomplete_fields = ["concept"]
+    inlines = [ActionPlanProvisionInline]
+
+
+@admin.register(FieldOfAction)
+class FieldOfActionAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "concept"]
+    list_filter = ["concept"]
+    list_select_related = ["concept"]
+    search_fields = ["number", "title"]
+    autocomplete_fields = ["concept"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "municipality", "name_is_assumption"]
+    list_filter = ["municipality", "name_is_assumption"]
+    list_select_related = ["municipality"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["municipality"]
+
+
+@admin.register(Office)
+class OfficeAdmin(ImportExportModelAdmin):
+    resource_classes = [OfficeResource]
+    list_display = ["code", "name", "short_name", "kind", "department", "name_is_assumption", "municipality"]
+    list_filter = ["kind", "name_is_assumption", "municipality"]
+    list_select_related = ["department", "municipality"]
+    search_fields = ["code", "name", "short_name"]
+    autocomplete_fields = ["municipality", "department", "staff"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ImportExportModelAdmin):
+    resource_classes = [OrganisationResource]
+    list_display = ["name", "short_name", "kind", "municipality", "membership_count"]
+    list_filter = ["kind", "municipality"]
+    list_select_related = ["municipality"]
+    search_fields = ["name", "short_name"]
+    autocomplete_fields = ["municipality"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_membership_count=Count("memberships"))
+
+    @admin.display(description=_("seats in groups"), ordering="_membership_count")
+    def membership_count(self, obj):
+        return obj._membership_count
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["position", "organisation", "office", "department", "role", "active_from", "active_until"]
+    autocomplete_fields = ["organisation", "office", "department"]
+
+
+@admin.register(WorkingGroup)
+class WorkingGroupAdmin(admin.ModelAdmin):
+    list_display = ["short_name", "title", "kind", "concept", "active_from", "active_until", "member_count"]
+    list_filter = ["kind", "concept"]
+    list_select_related = ["concept"]
+    search_fields = ["short_name", "title"]
+    autocomplete_fields = ["concept", "fields_of_action", "members_involved_in"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_member_count=Count("memberships"))
+
+    @admin.display(description=_("members"), ordering="_member_count")
+    def member_count(self, obj):
+        return obj._member_count
+
+
+@admin.register(Membership)
+class MembershipAdmin(ImportExportModelAdmin):
+    resource_classes = [MembershipResource]
+    list_display = ["__str__", "group", "role", "position", "active_from", "active_until"]
+    list_filter = ["group__concept", "group"]
+    list_select_related = ["group", "organisation", "office", "department"]
+    search_fields = ["organisation__name", "office__code", "office__name", "department__name", "role"]
+    autocomplete_fields = ["group", "organisation", "office", "department"]
