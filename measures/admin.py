@@ -65,27 +65,63 @@ class IndicatorInline(admin.TabularInline):
 @admin.register(Measure)
 class MeasureAdmin(ImportExportModelAdmin):
     resource_classes = [MeasureResource]
-    list_display = ["number", "title", "lead_office", "topic", "current_status_display", "is_public", "concept"]
+    list_display = [
+        "number",
+        "title",
+        "lead_office",
+        "topic",
+        "current_status_display",
+        "is_public",
+        "concept",
+    ]
     list_display_links = ["number", "title"]
     list_filter = ["concept", "current_entry__status", "is_public", "topic", "field_of_action"]
     list_select_related = ["lead_office", "topic", "current_entry", "concept"]
     search_fields = ["number", "title", "description"]
     autocomplete_fields = [
-        "concept", "field_of_action", "topic", "working_group", "lead_office",
-        "responsible_department", "partner_offices", "partner_organisations", "parent", "languages",
+        "concept",
+        "field_of_action",
+        "topic",
+        "working_group",
+        "lead_office",
+        "responsible_department",
+        "partner_offices",
+        "partner_organisations",
+        "parent",
+        "languages",
     ]
     readonly_fields = ["current_status_display", "version", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["concept", "number", "title", "description", "goal", "parent"]}),
         (_("Classification"), {"fields": ["field_of_action", "topic", "working_group"]}),
-        (_("Responsibility"), {"fields": [
-            "lead_office", "responsible_department", "partner_offices", "partner_organisations",
-        ]}),
-        (_("Period and publication"), {"fields": [
-            "planned_start", "planned_end", "languages", "is_public", "position",
-        ]}),
+        (
+            _("Responsibility"),
+            {
+                "fields": [
+                    "lead_office",
+                    "responsible_department",
+                    "partner_offices",
+                    "partner_organisations",
+                ]
+            },
+        ),
+        (
+            _("Period and publication"),
+            {
+                "fields": [
+                    "planned_start",
+                    "planned_end",
+                    "languages",
+                    "is_public",
+                    "position",
+                ]
+            },
+        ),
         (_("Source"), {"fields": ["source_note"]}),
-        (_("Status"), {"fields": ["current_status_display", "version", "created_at", "updated_at"]}),
+        (
+            _("Status"),
+            {"fields": ["current_status_display", "version", "created_at", "updated_at"]},
+        ),
     ]
     inlines = [IndicatorInline, StatusEntryInline]
 
@@ -101,7 +137,15 @@ class MeasureAdmin(ImportExportModelAdmin):
 
 @admin.register(ReportingRound)
 class ReportingRoundAdmin(admin.ModelAdmin):
-    list_display = ["title", "concept", "period_start", "period_end", "deadline", "opened_at", "closed_at"]
+    list_display = [
+        "title",
+        "concept",
+        "period_start",
+        "period_end",
+        "deadline",
+        "opened_at",
+        "closed_at",
+    ]
     list_filter = ["concept"]
     list_select_related = ["concept"]
     search_fields = ["title"]
@@ -110,7 +154,16 @@ class ReportingRoundAdmin(admin.ModelAdmin):
 
 @admin.register(StatusEntry)
 class StatusEntryAdmin(admin.ModelAdmin):
-    list_display = ["measure", "as_of", "status", "progress", "state", "author", "reviewer", "reviewed_at"]
+    list_display = [
+        "measure",
+        "as_of",
+        "status",
+        "progress",
+        "state",
+        "author",
+        "reviewer",
+        "reviewed_at",
+    ]
     list_filter = ["state", "status", "measure__concept"]
     list_select_related = ["measure", "author", "reviewer"]
     search_fields = ["measure__number", "measure__title", "note"]
@@ -196,8 +249,13 @@ class ActionNeedAdmin(ImportExportModelAdmin):
     list_select_related = ["concept", "carried_into"]
     search_fields = ["number", "title"]
     autocomplete_fields = [
-        "concept", "parent", "field_of_action", "responsible_offices", "measures",
-        "carried_into", "carried_into_field",
+        "concept",
+        "parent",
+        "field_of_action",
+        "responsible_offices",
+        "measures",
+        "carried_into",
+        "carried_into_field",
     ]
 
     @admin.display(description=_("text"), ordering="title")

@@ -57,10 +57,17 @@ class Topic(models.Model):
     (e.g. “Mehrsprachigkeit, Infomaterialien, Öffentlichkeitsarbeit”)."""
 
     concept = models.ForeignKey(
-        Concept, verbose_name=_("concept"), on_delete=models.CASCADE, related_name="topics",
+        Concept,
+        verbose_name=_("concept"),
+        on_delete=models.CASCADE,
+        related_name="topics",
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent topic"), null=True, blank=True, on_delete=models.CASCADE,
+        "self",
+        verbose_name=_("parent topic"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="children",
     )
     slug = models.SlugField(_("key"), max_length=80)
@@ -72,7 +79,9 @@ class Topic(models.Model):
         verbose_name_plural = _("topics")
         ordering = ["concept", "position", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["concept", "slug"], name="topic_slug_unique_per_concept"),
+            models.UniqueConstraint(
+                fields=["concept", "slug"], name="topic_slug_unique_per_concept"
+            ),
         ]
 
     def __str__(self):
@@ -109,58 +118,100 @@ class Measure(models.Model):
     """
 
     concept = models.ForeignKey(
-        Concept, verbose_name=_("concept"), on_delete=models.PROTECT, related_name="measures",
+        Concept,
+        verbose_name=_("concept"),
+        on_delete=models.PROTECT,
+        related_name="measures",
     )
     number = models.CharField(
-        _("number"), max_length=30, help_text=_("Stable identifier within the concept, e.g. “3.1.2”."),
+        _("number"),
+        max_length=30,
+        help_text=_("Stable identifier within the concept, e.g. “3.1.2”."),
     )
     title = models.CharField(_("title"), max_length=500)
     description = models.TextField(_("description"), blank=True)
     goal = models.TextField(_("goal"), blank=True)
     field_of_action = models.ForeignKey(
-        FieldOfAction, verbose_name=_("field of action"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="measures",
+        FieldOfAction,
+        verbose_name=_("field of action"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measures",
     )
     topic = models.ForeignKey(
-        Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.PROTECT,
+        Topic,
+        verbose_name=_("topic"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="measures",
     )
     working_group = models.ForeignKey(
-        WorkingGroup, verbose_name=_("working group"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="measures",
+        WorkingGroup,
+        verbose_name=_("working group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="measures",
     )
     lead_office = models.ForeignKey(
-        Office, verbose_name=_("lead office"), null=True, blank=True, on_delete=models.PROTECT,
+        Office,
+        verbose_name=_("lead office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="led_measures",
     )
     responsible_department = models.ForeignKey(
-        Department, verbose_name=_("responsible department"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="measures",
+        Department,
+        verbose_name=_("responsible department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measures",
         help_text=_("Where a source names a department rather than an office."),
     )
     partner_offices = models.ManyToManyField(
-        Office, verbose_name=_("partner offices"), blank=True, related_name="partner_measures",
+        Office,
+        verbose_name=_("partner offices"),
+        blank=True,
+        related_name="partner_measures",
     )
     partner_organisations = models.ManyToManyField(
-        Organisation, verbose_name=_("partner organisations"), blank=True,
+        Organisation,
+        verbose_name=_("partner organisations"),
+        blank=True,
         related_name="partner_measures",
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent measure"), null=True, blank=True,
-        on_delete=models.CASCADE, related_name="children",
+        "self",
+        verbose_name=_("parent measure"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
     )
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_end = models.DateField(_("planned end"), null=True, blank=True)
     languages = models.ManyToManyField(
-        Language, verbose_name=_("languages"), blank=True, related_name="measures",
+        Language,
+        verbose_name=_("languages"),
+        blank=True,
+        related_name="measures",
         help_text=_("Languages of multilingual material."),
     )
     is_public = models.BooleanField(_("public"), default=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     source_note = models.TextField(_("source and assumptions"), blank=True)
     current_entry = models.ForeignKey(
-        "StatusEntry", verbose_name=_("current status entry"), null=True, blank=True,
-        editable=False, on_delete=models.SET_NULL, related_name="+",
+        "StatusEntry",
+        verbose_name=_("current status entry"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -174,7 +225,8 @@ class Measure(models.Model):
         ordering = ["concept", "position", "number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["concept", "number"], name="measure_number_unique_per_concept",
+                fields=["concept", "number"],
+                name="measure_number_unique_per_concept",
             ),
             models.CheckConstraint(
                 name="measure_period_in_order",
@@ -184,7 +236,8 @@ class Measure(models.Model):
                 violation_error_message=_("The planned end cannot lie before the planned start."),
             ),
             models.CheckConstraint(
-                name="measure_not_own_parent", condition=~Q(parent=F("pk")),
+                name="measure_not_own_parent",
+                condition=~Q(parent=F("pk")),
                 violation_error_message=_("A measure cannot be its own parent."),
             ),
         ]
@@ -222,7 +275,8 @@ class Measure(models.Model):
     def is_overdue(self, today=None):
         today = today or datetime.date.today()
         return bool(
-            self.planned_end and self.planned_end < today
+            self.planned_end
+            and self.planned_end < today
             and self.current_status not in FINISHED_STATUSES
         )
 
@@ -235,14 +289,20 @@ class ReportingRound(models.Model):
     """A reporting round (Berichtsrunde): offices report on the due measures by the deadline."""
 
     concept = models.ForeignKey(
-        Concept, verbose_name=_("concept"), on_delete=models.CASCADE, related_name="reporting_rounds",
+        Concept,
+        verbose_name=_("concept"),
+        on_delete=models.CASCADE,
+        related_name="reporting_rounds",
     )
     title = models.CharField(_("title"), max_length=200)
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period until"))
     deadline = models.DateField(_("deadline"))
     due_measures = models.ManyToManyField(
-        Measure, verbose_name=_("due measures"), blank=True, related_name="reporting_rounds",
+        Measure,
+        verbose_name=_("due measures"),
+        blank=True,
+        related_name="reporting_rounds",
     )
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -283,33 +343,52 @@ class StatusEntry(models.Model):
         RETURNED = "returned", _("returned")
 
     measure = models.ForeignKey(
-        Measure, verbose_name=_("measure"), on_delete=models.CASCADE, related_name="status_entries",
+        Measure,
+        verbose_name=_("measure"),
+        on_delete=models.CASCADE,
+        related_name="status_entries",
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     progress = models.PositiveSmallIntegerField(
-        _("progress (%)"), null=True, blank=True,
+        _("progress (%)"),
+        null=True,
+        blank=True,
         help_text=_("0 to 100; empty where no percentage applies, e.g. for an ongoing task."),
     )
     note = models.TextField(_("note"), blank=True)
     reason = models.TextField(
-        _("reason"), blank=True, help_text=_("Required when the measure is deferred or dropped."),
+        _("reason"),
+        blank=True,
+        help_text=_("Required when the measure is deferred or dropped."),
     )
     as_of = models.DateField(_("as of"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="status_entries",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="status_entries",
     )
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="reviewed_status_entries",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviewed_status_entries",
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
     reporting_round = models.ForeignKey(
-        ReportingRound, verbose_name=_("reporting round"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="status_entries",
+        ReportingRound,
+        verbose_name=_("reporting round"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="status_entries",
     )
     source_note = models.TextField(_("source"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -340,7 +419,9 @@ class StatusEntry(models.Model):
             ),
             models.CheckConstraint(
                 name="status_entry_no_self_review",
-                condition=Q(reviewer__isnull=True) | Q(author__isnull=True) | ~Q(reviewer=F("author")),
+                condition=Q(reviewer__isnull=True)
+                | Q(author__isnull=True)
+                | ~Q(reviewer=F("author")),
                 violation_error_message=_("Nobody can review their own entry."),
             ),
             models.CheckConstraint(
@@ -357,7 +438,8 @@ class StatusEntry(models.Model):
         indexes = [
             # Finding a measure's latest approved entry (current status).
             models.Index(
-                fields=["measure", "state", "-as_of"], name="status_entry_latest_idx",
+                fields=["measure", "state", "-as_of"],
+                name="status_entry_latest_idx",
             ),
             # The bureau's review queue: submitted entries, oldest first.
             models.Index(fields=["state", "submitted_at"], name="status_entry_queue_idx"),
@@ -365,6 +447,19 @@ class StatusEntry(models.Model):
 
     def __str__(self):
         return f"{self.measure.number}: {self.get_status_display()} ({self.as_of:%d.%m.%Y})"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            # Approval (or withdrawing it) changes which entry is current: keep the
+            # measure's pointer in step within the same transaction.
+            self.measure.refresh_current_status()
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            self.measure.refresh_current_status()
+        return result
 
     def clean(self):
         errors = {}
@@ -381,29 +476,21 @@ class StatusEntry(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            # Approval (or withdrawing it) changes which entry is current: keep the
-            # measure's pointer in step within the same transaction.
-            self.measure.refresh_current_status()
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            result = super().delete(*args, **kwargs)
-            self.measure.refresh_current_status()
-        return result
-
 
 class Indicator(models.Model):
     """A measurable indicator of a measure, with a unit and an optional target."""
 
     measure = models.ForeignKey(
-        Measure, verbose_name=_("measure"), on_delete=models.CASCADE, related_name="indicators",
+        Measure,
+        verbose_name=_("measure"),
+        on_delete=models.CASCADE,
+        related_name="indicators",
     )
     name = models.CharField(_("name"), max_length=300)
     unit = models.CharField(_("unit"), max_length=60)
-    target = models.DecimalField(_("target"), max_digits=14, decimal_places=2, null=True, blank=True)
+    target = models.DecimalField(
+        _("target"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
@@ -411,7 +498,9 @@ class Indicator(models.Model):
         verbose_name_plural = _("indicators")
         ordering = ["measure", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["measure", "name"], name="indicator_name_unique_per_measure"),
+            models.UniqueConstraint(
+                fields=["measure", "name"], name="indicator_name_unique_per_measure"
+            ),
         ]
 
     def __str__(self):
@@ -422,14 +511,21 @@ class IndicatorValue(models.Model):
     """The value of an indicator for a period (e.g. 222 employees, 07/2009 – 11/2014)."""
 
     indicator = models.ForeignKey(
-        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="values",
+        Indicator,
+        verbose_name=_("indicator"),
+        on_delete=models.CASCADE,
+        related_name="values",
     )
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period until"))
     status_entry = models.ForeignKey(
-        StatusEntry, verbose_name=_("status entry"), null=True, blank=True,
-        on_delete=models.CASCADE, related_name="indicator_values",
+        StatusEntry,
+        verbose_name=_("status entry"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="indicator_values",
         help_text=_("The entry this value was reported with; it is reviewed with the entry."),
     )
     note = models.TextField(_("note"), blank=True)
@@ -456,7 +552,10 @@ class FundingProgramme(models.Model):
     name = models.CharField(_("name"), max_length=300, unique=True)
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
     funder = models.CharField(
-        _("funded by"), max_length=200, blank=True, help_text=_("E.g. federal state, EU, city."),
+        _("funded by"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. federal state, EU, city."),
     )
     description = models.TextField(_("description"), blank=True)
 
@@ -487,22 +586,39 @@ class FundingLine(models.Model):
     """What a programme or an office funds for one purpose, linked to the measure it
     finances; amounts per year or span of years hang below it."""
 
-    key = models.SlugField(_("key"), max_length=80, unique=True, help_text=_("Stable key for spreadsheets."))
+    key = models.SlugField(
+        _("key"), max_length=80, unique=True, help_text=_("Stable key for spreadsheets.")
+    )
     title = models.CharField(_("title"), max_length=300)
     programme = models.ForeignKey(
-        FundingProgramme, verbose_name=_("funding programme"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="lines",
+        FundingProgramme,
+        verbose_name=_("funding programme"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
     )
     measure = models.ForeignKey(
-        Measure, verbose_name=_("measure"), null=True, blank=True, on_delete=models.SET_NULL,
+        Measure,
+        verbose_name=_("measure"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="funding_lines",
     )
     responsible_office = models.ForeignKey(
-        Office, verbose_name=_("responsible office"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="funding_lines",
+        Office,
+        verbose_name=_("responsible office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="funding_lines",
     )
     areas = models.ManyToManyField(
-        FundingArea, verbose_name=_("funding areas"), blank=True, through="FundingLineArea",
+        FundingArea,
+        verbose_name=_("funding areas"),
+        blank=True,
+        through="FundingLineArea",
         related_name="lines",
     )
     source_note = models.TextField(_("source and assumptions"), blank=True)
@@ -526,7 +642,10 @@ class FundingLineArea(models.Model):
     line = models.ForeignKey(FundingLine, verbose_name=_("funding line"), on_delete=models.CASCADE)
     area = models.ForeignKey(FundingArea, verbose_name=_("funding area"), on_delete=models.PROTECT)
     status = models.CharField(
-        _("status"), max_length=20, choices=AreaStatus.choices, default=AreaStatus.FUNDED,
+        _("status"),
+        max_length=20,
+        choices=AreaStatus.choices,
+        default=AreaStatus.FUNDED,
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -550,7 +669,10 @@ class FundingAmount(models.Model):
         ACTUAL = "actual", _("actual")
 
     line = models.ForeignKey(
-        FundingLine, verbose_name=_("funding line"), on_delete=models.CASCADE, related_name="amounts",
+        FundingLine,
+        verbose_name=_("funding line"),
+        on_delete=models.CASCADE,
+        related_name="amounts",
     )
     year_from = models.PositiveSmallIntegerField(_("from year"))
     year_to = models.PositiveSmallIntegerField(_("to year"))
@@ -565,21 +687,30 @@ class FundingAmount(models.Model):
         ordering = ["line", "year_from", "year_to"]
         constraints = [
             models.CheckConstraint(
-                name="funding_amount_years_in_order", condition=Q(year_to__gte=F("year_from")),
+                name="funding_amount_years_in_order",
+                condition=Q(year_to__gte=F("year_from")),
                 violation_error_message=_("The span of years cannot end before it starts."),
             ),
             models.CheckConstraint(
-                name="funding_amount_not_negative", condition=Q(amount__gte=0),
+                name="funding_amount_not_negative",
+                condition=Q(amount__gte=0),
                 violation_error_message=_("An amount cannot be negative."),
             ),
             models.UniqueConstraint(
-                fields=["line", "year_from", "year_to", "kind"], name="funding_amount_once_per_span",
-                violation_error_message=_("This line already has an amount of this kind for these years."),
+                fields=["line", "year_from", "year_to", "kind"],
+                name="funding_amount_once_per_span",
+                violation_error_message=_(
+                    "This line already has an amount of this kind for these years."
+                ),
             ),
         ]
 
     def __str__(self):
-        years = str(self.year_from) if self.year_from == self.year_to else f"{self.year_from}–{self.year_to}"
+        years = (
+            str(self.year_from)
+            if self.year_from == self.year_to
+            else f"{self.year_from}–{self.year_to}"
+        )
         return f"{self.line}: {self.amount} € ({years})"
 
     @property
@@ -600,39 +731,67 @@ class ActionNeed(models.Model):
         CARRIED_OVER = "carried_over", _("carried into a later concept")
 
     concept = models.ForeignKey(
-        Concept, verbose_name=_("found in concept"), on_delete=models.CASCADE,
+        Concept,
+        verbose_name=_("found in concept"),
+        on_delete=models.CASCADE,
         related_name="action_needs",
     )
     number = models.CharField(_("number"), max_length=20)
     parent = models.ForeignKey(
-        "self", verbose_name=_("part of"), null=True, blank=True, on_delete=models.CASCADE,
+        "self",
+        verbose_name=_("part of"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="children",
     )
     children_are_examples = models.BooleanField(
-        _("sub-points are examples"), default=False,
+        _("sub-points are examples"),
+        default=False,
         help_text=_("The sub-points illustrate the need (“z. B.”) rather than exhaust it."),
     )
     title = models.TextField(_("text"))
     field_of_action = models.ForeignKey(
-        FieldOfAction, verbose_name=_("field of action"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="action_needs",
+        FieldOfAction,
+        verbose_name=_("field of action"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_needs",
     )
     responsible_offices = models.ManyToManyField(
-        Office, verbose_name=_("responsible offices"), blank=True, related_name="action_needs",
+        Office,
+        verbose_name=_("responsible offices"),
+        blank=True,
+        related_name="action_needs",
     )
     status = models.CharField(
-        _("status"), max_length=20, choices=NeedStatus.choices, default=NeedStatus.OPEN,
+        _("status"),
+        max_length=20,
+        choices=NeedStatus.choices,
+        default=NeedStatus.OPEN,
     )
     measures = models.ManyToManyField(
-        Measure, verbose_name=_("addressed by measures"), blank=True, related_name="action_needs",
+        Measure,
+        verbose_name=_("addressed by measures"),
+        blank=True,
+        related_name="action_needs",
     )
     carried_into = models.ForeignKey(
-        Concept, verbose_name=_("carried into concept"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="inherited_action_needs",
+        Concept,
+        verbose_name=_("carried into concept"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inherited_action_needs",
     )
     carried_into_field = models.ForeignKey(
-        FieldOfAction, verbose_name=_("carried into field of action"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="inherited_action_needs",
+        FieldOfAction,
+        verbose_name=_("carried into field of action"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inherited_action_needs",
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -642,10 +801,12 @@ class ActionNeed(models.Model):
         ordering = ["concept", "position", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["concept", "number"], name="action_need_number_unique_per_concept",
+                fields=["concept", "number"],
+                name="action_need_number_unique_per_concept",
             ),
             models.CheckConstraint(
-                name="action_need_not_own_parent", condition=~Q(parent=F("pk")),
+                name="action_need_not_own_parent",
+                condition=~Q(parent=F("pk")),
                 violation_error_message=_("A need cannot be part of itself."),
             ),
             models.CheckConstraint(

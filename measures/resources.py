@@ -49,46 +49,79 @@ def _measures_in_concept():
 class MeasureResource(resources.ModelResource):
     concept = fields.Field("concept", "concept", concept_widget())
     field_of_action = fields.Field(
-        "field_of_action", "field_of_action", _in_concept(FieldOfAction, "number", _("field of action")),
+        "field_of_action",
+        "field_of_action",
+        _in_concept(FieldOfAction, "number", _("field of action")),
     )
     topic = fields.Field("topic", "topic", _in_concept(Topic, "slug", _("topic")))
     working_group = fields.Field(
-        "working_group", "working_group", _in_concept(WorkingGroup, "short_name", _("working group")),
+        "working_group",
+        "working_group",
+        _in_concept(WorkingGroup, "short_name", _("working group")),
     )
     lead_office = fields.Field("lead_office", "lead_office", office_widget(offices_of_concept))
     responsible_department = fields.Field(
-        "responsible_department", "responsible_department", department_widget(departments_of_concept),
+        "responsible_department",
+        "responsible_department",
+        department_widget(departments_of_concept),
     )
     partner_offices = fields.Field("partner_offices", "partner_offices", _offices())
     partner_organisations = fields.Field(
-        "partner_organisations", "partner_organisations",
+        "partner_organisations",
+        "partner_organisations",
         KeyListWidget(
-            Organisation, lambda value, row: Organisation.objects.filter(name=value),
-            lambda obj: obj.name, _("organisation"),
+            Organisation,
+            lambda value, row: Organisation.objects.filter(name=value),
+            lambda obj: obj.name,
+            _("organisation"),
         ),
     )
     parent = fields.Field("parent", "parent", _in_concept(Measure, "number", _("parent measure")))
     languages = fields.Field(
-        "languages", "languages",
+        "languages",
+        "languages",
         KeyListWidget(
-            Language, lambda value, row: Language.objects.filter(code=value),
-            lambda obj: obj.code, _("language"),
+            Language,
+            lambda value, row: Language.objects.filter(code=value),
+            lambda obj: obj.code,
+            _("language"),
         ),
     )
     current_status = fields.Field(
-        "current_entry__status", "current_status", readonly=True,
+        "current_entry__status",
+        "current_status",
+        readonly=True,
     )
     current_progress = fields.Field(
-        "current_entry__progress", "current_progress", readonly=True,
+        "current_entry__progress",
+        "current_progress",
+        readonly=True,
     )
 
     class Meta:
         model = Measure
         fields = (
-            "concept", "number", "title", "description", "goal", "field_of_action", "topic",
-            "working_group", "lead_office", "responsible_department", "partner_offices",
-            "partner_organisations", "parent", "planned_start", "planned_end", "languages",
-            "is_public", "position", "source_note", "current_status", "current_progress",
+            "concept",
+            "number",
+            "title",
+            "description",
+            "goal",
+            "field_of_action",
+            "topic",
+            "working_group",
+            "lead_office",
+            "responsible_department",
+            "partner_offices",
+            "partner_organisations",
+            "parent",
+            "planned_start",
+            "planned_end",
+            "languages",
+            "is_public",
+            "position",
+            "source_note",
+            "current_status",
+            "current_progress",
         )
         import_id_fields = ("concept", "number")
         skip_unchanged = True
@@ -99,8 +132,14 @@ class MeasureResource(resources.ModelResource):
 
     def get_queryset(self):
         return Measure.objects.select_related(
-            "concept", "field_of_action", "topic", "working_group", "lead_office",
-            "responsible_department", "parent", "current_entry",
+            "concept",
+            "field_of_action",
+            "topic",
+            "working_group",
+            "lead_office",
+            "responsible_department",
+            "parent",
+            "current_entry",
         ).prefetch_related("partner_offices", "partner_organisations", "languages")
 
     def get_instance(self, instance_loader, row):
@@ -111,10 +150,13 @@ class MeasureResource(resources.ModelResource):
 
 class FundingAmountResource(resources.ModelResource):
     line = fields.Field(
-        "line", "line",
+        "line",
+        "line",
         KeyWidget(
-            FundingLine, lambda value, row: FundingLine.objects.filter(key=value),
-            lambda obj: obj.key, _("funding line"),
+            FundingLine,
+            lambda value, row: FundingLine.objects.filter(key=value),
+            lambda obj: obj.key,
+            _("funding line"),
         ),
     )
 
@@ -134,29 +176,46 @@ class FundingAmountResource(resources.ModelResource):
 
 class ActionNeedResource(resources.ModelResource):
     concept = fields.Field("concept", "concept", concept_widget())
-    parent = fields.Field("parent", "parent", _in_concept(ActionNeed, "number", _("need for action")))
+    parent = fields.Field(
+        "parent", "parent", _in_concept(ActionNeed, "number", _("need for action"))
+    )
     field_of_action = fields.Field(
-        "field_of_action", "field_of_action", _in_concept(FieldOfAction, "number", _("field of action")),
+        "field_of_action",
+        "field_of_action",
+        _in_concept(FieldOfAction, "number", _("field of action")),
     )
     responsible_offices = fields.Field("responsible_offices", "responsible_offices", _offices())
     measures = fields.Field("measures", "measures", _measures_in_concept())
     carried_into = fields.Field(
-        "carried_into", "carried_into",
+        "carried_into",
+        "carried_into",
         KeyWidget(
-            Concept, lambda value, row: Concept.objects.filter(slug=value), lambda obj: obj.slug,
+            Concept,
+            lambda value, row: Concept.objects.filter(slug=value),
+            lambda obj: obj.slug,
             _("concept"),
         ),
     )
     carried_into_field = fields.Field(
-        "carried_into_field", "carried_into_field",
+        "carried_into_field",
+        "carried_into_field",
         _in_concept(FieldOfAction, "number", _("field of action"), concept_column="carried_into"),
     )
 
     class Meta:
         model = ActionNeed
         fields = (
-            "concept", "number", "parent", "children_are_examples", "title", "field_of_action",
-            "responsible_offices", "status", "measures", "carried_into", "carried_into_field",
+            "concept",
+            "number",
+            "parent",
+            "children_are_examples",
+            "title",
+            "field_of_action",
+            "responsible_offices",
+            "status",
+            "measures",
+            "carried_into",
+            "carried_into_field",
             "position",
         )
         import_id_fields = ("concept", "number")
@@ -168,7 +227,11 @@ class ActionNeedResource(resources.ModelResource):
 
     def get_queryset(self):
         return ActionNeed.objects.select_related(
-            "concept", "parent", "field_of_action", "carried_into", "carried_into_field",
+            "concept",
+            "parent",
+            "field_of_action",
+            "carried_into",
+            "carried_into_field",
         ).prefetch_related("responsible_offices", "measures")
 
     def get_instance(self, instance_loader, row):

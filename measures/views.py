@@ -69,6 +69,7 @@ def concept_detail(request, slug):
     if not can_read_progress(request.user):
         return redirect_to_login(request.get_full_path())
     concept = get_object_or_404(
-        Concept.objects.select_related("municipality", "predecessor", "action_plan"), slug=slug,
+        Concept.objects.select_related("municipality", "predecessor", "action_plan"),
+        slug=slug,
     )
     return render(request, "measures/concept_detail.html", _concept_context(request, concept))

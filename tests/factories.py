@@ -124,7 +124,8 @@ class MeasureFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: f"M{n}")
     title = factory.Sequence(lambda n: f"Maßnahme {n}")
     lead_office = factory.SubFactory(
-        OfficeFactory, municipality=factory.SelfAttribute("..concept.municipality"),
+        OfficeFactory,
+        municipality=factory.SelfAttribute("..concept.municipality"),
     )
 
 
@@ -191,3 +192,14 @@ class ActionNeedFactory(factory.django.DjangoModelFactory):
     concept = factory.SubFactory(ConceptFactory)
     number = factory.Sequence(lambda n: f"{n + 1}")
     title = factory.Sequence(lambda n: f"Handlungsbedarf {n}")
+
+
+class ReportingRoundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "measures.ReportingRound"
+
+    concept = factory.SubFactory(ConceptFactory)
+    title = factory.Sequence(lambda n: f"Berichtsrunde {n}")
+    period_start = datetime.date(2014, 1, 1)
+    period_end = datetime.date(2014, 12, 31)
+    deadline = datetime.date(2015, 1, 31)

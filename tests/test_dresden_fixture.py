@@ -103,7 +103,9 @@ def test_council_representatives_are_roles_of_members():
 def test_organisation_sitting_in_several_groups_is_one_record():
     caritas = Organisation.objects.get(name="Caritas-Jugendmigrationsdienst")
     assert sorted(caritas.memberships.values_list("group__short_name", flat=True)) == [
-        "FAG 1", "FAG 2", "FAG 3",
+        "FAG 1",
+        "FAG 2",
+        "FAG 3",
     ]
 
 
@@ -126,10 +128,19 @@ def test_office_names_behind_numbers_are_marked_unless_the_seed_gives_them():
 def test_every_office_named_in_section_3_exists():
     names = set(Office.objects.values_list("name", flat=True))
     for name in [
-        "Jugendamt", "Büro der Integrations- und Ausländerbeauftragten",
-        "Büro der Oberbürgermeisterin", "Ordnungsamt", "Bürgeramt", "Haupt- und Personalamt",
-        "Amt für Stadtgrün und Abfallwirtschaft", "Sozialamt", "Gesundheitsamt",
-        "Amt für Wirtschaftsförderung", "Kulturamt", "Stadtplanungsamt", "Städtische Bibliotheken",
+        "Jugendamt",
+        "Büro der Integrations- und Ausländerbeauftragten",
+        "Büro der Oberbürgermeisterin",
+        "Ordnungsamt",
+        "Bürgeramt",
+        "Haupt- und Personalamt",
+        "Amt für Stadtgrün und Abfallwirtschaft",
+        "Sozialamt",
+        "Gesundheitsamt",
+        "Amt für Wirtschaftsförderung",
+        "Kulturamt",
+        "Stadtplanungsamt",
+        "Städtische Bibliotheken",
         "Eigenbetrieb Friedhof- und Bestattungswesen",
     ]:
         assert name in names
@@ -139,8 +150,12 @@ def test_every_item_of_sections_3_to_5_is_a_measure_under_its_topic():
     counts = {
         topic: Measure.objects.filter(concept__slug="ik-2009", topic__slug=topic).count()
         for topic in [
-            "mehrsprachigkeit", "fortbildung-personal", "buero-inauslb", "konzeptionell",
-            "angebote", "foerderung",
+            "mehrsprachigkeit",
+            "fortbildung-personal",
+            "buero-inauslb",
+            "konzeptionell",
+            "angebote",
+            "foerderung",
         ]
     }
     assert counts == {
@@ -156,7 +171,9 @@ def test_every_item_of_sections_3_to_5_is_a_measure_under_its_topic():
     assert umbrella.partner_offices.count() == 11
     assert Measure.objects.get(number="3.1.3").lead_office.name == "Ordnungsamt"
     assert sorted(Measure.objects.get(number="3.1.9").languages.values_list("code", flat=True)) == [
-        "cs", "en", "ru",
+        "cs",
+        "en",
+        "ru",
     ]
     assert Measure.objects.get(number="4.2.8").lead_office.short_name == "EB Kita"
     assert Measure.objects.get(number="5.9").responsible_department.code == "GB 7"
@@ -182,7 +199,9 @@ def test_every_funding_amount_of_the_seed():
         ("projektfoerderung-migrantenvereine", 2013, 2013, Decimal("40400"), False),
         ("lokales-handlungsprogramm-2012-2013", 2012, 2013, Decimal("550000"), True),
     }
-    assert FundingLine.objects.get(key="interkulturelle-arbeit-amt-41").responsible_office.code == "41"
+    assert (
+        FundingLine.objects.get(key="interkulturelle-arbeit-amt-41").responsible_office.code == "41"
+    )
 
 
 def test_funding_areas_of_die_soziale_stadt():
@@ -191,7 +210,9 @@ def test_funding_areas_of_die_soziale_stadt():
         link.area.name: link.status for link in line.fundinglinearea_set.select_related("area")
     }
     assert areas == {
-        "Prohlis": "funded", "Am Koitschgraben": "funded", "Gorbitz": "funded",
+        "Prohlis": "funded",
+        "Am Koitschgraben": "funded",
+        "Gorbitz": "funded",
         "Nördliche Johannstadt": "proposed",
     }
     assert line.responsible_office.name == "Stadtplanungsamt"

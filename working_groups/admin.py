@@ -85,7 +85,15 @@ class DepartmentAdmin(admin.ModelAdmin):
 @admin.register(Office)
 class OfficeAdmin(ImportExportModelAdmin):
     resource_classes = [OfficeResource]
-    list_display = ["code", "name", "short_name", "kind", "department", "name_is_assumption", "municipality"]
+    list_display = [
+        "code",
+        "name",
+        "short_name",
+        "kind",
+        "department",
+        "name_is_assumption",
+        "municipality",
+    ]
     list_filter = ["kind", "name_is_assumption", "municipality"]
     list_select_related = ["department", "municipality"]
     search_fields = ["code", "name", "short_name"]
@@ -112,13 +120,29 @@ class OrganisationAdmin(ImportExportModelAdmin):
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    fields = ["position", "organisation", "office", "department", "role", "active_from", "active_until"]
+    fields = [
+        "position",
+        "organisation",
+        "office",
+        "department",
+        "role",
+        "active_from",
+        "active_until",
+    ]
     autocomplete_fields = ["organisation", "office", "department"]
 
 
 @admin.register(WorkingGroup)
 class WorkingGroupAdmin(admin.ModelAdmin):
-    list_display = ["short_name", "title", "kind", "concept", "active_from", "active_until", "member_count"]
+    list_display = [
+        "short_name",
+        "title",
+        "kind",
+        "concept",
+        "active_from",
+        "active_until",
+        "member_count",
+    ]
     list_filter = ["kind", "concept"]
     list_select_related = ["concept"]
     search_fields = ["short_name", "title"]
@@ -139,5 +163,11 @@ class MembershipAdmin(ImportExportModelAdmin):
     list_display = ["__str__", "group", "role", "position", "active_from", "active_until"]
     list_filter = ["group__concept", "group"]
     list_select_related = ["group", "organisation", "office", "department"]
-    search_fields = ["organisation__name", "office__code", "office__name", "department__name", "role"]
+    search_fields = [
+        "organisation__name",
+        "office__code",
+        "office__name",
+        "department__name",
+        "role",
+    ]
     autocomplete_fields = ["group", "organisation", "office", "department"]

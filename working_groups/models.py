@@ -43,29 +43,41 @@ class Concept(models.Model):
     """An integration concept (Integrationskonzept) and its period."""
 
     municipality = models.ForeignKey(
-        Municipality, verbose_name=_("municipality"), on_delete=models.PROTECT,
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
         related_name="concepts",
     )
     slug = models.SlugField(_("short name (URL)"), max_length=80, unique=True)
     title = models.CharField(_("title"), max_length=300)
     short_title = models.CharField(
-        _("short title"), max_length=80, blank=True,
+        _("short title"),
+        max_length=80,
+        blank=True,
         help_text=_("As the concept is cited, e.g. “IK 2009”."),
     )
     start_year = models.PositiveSmallIntegerField(_("first year"))
     end_year = models.PositiveSmallIntegerField(
-        _("last year"), null=True, blank=True,
+        _("last year"),
+        null=True,
+        blank=True,
         help_text=_("Empty when the source does not give the end of the period."),
     )
     adopted_on = models.DateField(_("adopted on"), null=True, blank=True)
     adopted_by = models.CharField(_("adopted by"), max_length=200, blank=True)
     draft_published = models.CharField(
-        _("draft published"), max_length=100, blank=True,
+        _("draft published"),
+        max_length=100,
+        blank=True,
         help_text=_("When a draft was published, as precise as the source is."),
     )
     predecessor = models.ForeignKey(
-        "self", verbose_name=_("predecessor (updated concept)"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="successors",
+        "self",
+        verbose_name=_("predecessor (updated concept)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="successors",
     )
     description = models.TextField(_("description"), blank=True)
     source_note = models.TextField(_("source and assumptions"), blank=True)
@@ -110,7 +122,10 @@ class ActionPlan(models.Model):
     administration; what it lays down is kept as ordered provisions."""
 
     concept = models.OneToOneField(
-        Concept, verbose_name=_("concept"), on_delete=models.CASCADE, related_name="action_plan",
+        Concept,
+        verbose_name=_("concept"),
+        on_delete=models.CASCADE,
+        related_name="action_plan",
     )
     title = models.CharField(_("title"), max_length=300)
     in_force_from = models.DateField(_("in force from"), null=True, blank=True)
@@ -128,13 +143,19 @@ class ActionPlanProvision(models.Model):
     """One thing the action plan lays down (structures, roles, accountability …)."""
 
     action_plan = models.ForeignKey(
-        ActionPlan, verbose_name=_("action plan"), on_delete=models.CASCADE,
+        ActionPlan,
+        verbose_name=_("action plan"),
+        on_delete=models.CASCADE,
         related_name="provisions",
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     text = models.CharField(_("text"), max_length=500)
     parent = models.ForeignKey(
-        "self", verbose_name=_("part of"), null=True, blank=True, on_delete=models.CASCADE,
+        "self",
+        verbose_name=_("part of"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="children",
     )
 
@@ -151,7 +172,9 @@ class FieldOfAction(models.Model):
     """A field of action (Handlungsfeld) of a concept."""
 
     concept = models.ForeignKey(
-        Concept, verbose_name=_("concept"), on_delete=models.CASCADE,
+        Concept,
+        verbose_name=_("concept"),
+        on_delete=models.CASCADE,
         related_name="fields_of_action",
     )
     number = models.CharField(_("number"), max_length=20)
@@ -165,7 +188,8 @@ class FieldOfAction(models.Model):
         ordering = ["concept", "position", "number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["concept", "number"], name="field_of_action_number_unique_per_concept",
+                fields=["concept", "number"],
+                name="field_of_action_number_unique_per_concept",
             ),
         ]
 
@@ -177,13 +201,18 @@ class Department(models.Model):
     """A department (Geschäftsbereich) of the city administration."""
 
     municipality = models.ForeignKey(
-        Municipality, verbose_name=_("municipality"), on_delete=models.PROTECT,
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
         related_name="departments",
     )
-    code = models.CharField(_("code"), max_length=30, blank=True, help_text=_("As the city writes it, e.g. “GB 7”."))
+    code = models.CharField(
+        _("code"), max_length=30, blank=True, help_text=_("As the city writes it, e.g. “GB 7”.")
+    )
     name = models.CharField(_("name"), max_length=200, blank=True)
     name_is_assumption = models.BooleanField(
-        _("name is an assumption"), default=False,
+        _("name is an assumption"),
+        default=False,
         help_text=_("Set when the name behind the code does not come from a source."),
     )
     source_note = models.TextField(_("source and assumptions"), blank=True)
@@ -194,15 +223,18 @@ class Department(models.Model):
         ordering = ["municipality", "code", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["municipality", "code"], condition=~Q(code=""),
+                fields=["municipality", "code"],
+                condition=~Q(code=""),
                 name="department_code_unique_per_municipality",
             ),
             models.UniqueConstraint(
-                fields=["municipality", "name"], condition=~Q(name=""),
+                fields=["municipality", "name"],
+                condition=~Q(name=""),
                 name="department_name_unique_per_municipality",
             ),
             models.CheckConstraint(
-                name="department_has_code_or_name", condition=~Q(code="") | ~Q(name=""),
+                name="department_has_code_or_name",
+                condition=~Q(code="") | ~Q(name=""),
                 violation_error_message=_("A department needs a code or a name."),
             ),
         ]
@@ -231,31 +263,47 @@ class Office(models.Model):
         INSTITUTION = "institution", _("municipal institution")
 
     municipality = models.ForeignKey(
-        Municipality, verbose_name=_("municipality"), on_delete=models.PROTECT,
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
         related_name="offices",
     )
     code = models.CharField(
-        _("code"), max_length=30, blank=True,
-        help_text=_("As the city writes it, e.g. “51” or “EB Kita”. Empty when no source gives it."),
+        _("code"),
+        max_length=30,
+        blank=True,
+        help_text=_(
+            "As the city writes it, e.g. “51” or “EB Kita”. Empty when no source gives it."
+        ),
     )
     name = models.CharField(
-        _("name"), max_length=200, blank=True,
+        _("name"),
+        max_length=200,
+        blank=True,
         help_text=_("Empty when no source gives the name behind the code."),
     )
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OFFICE)
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="offices",
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offices",
     )
     name_is_assumption = models.BooleanField(
-        _("name is an assumption"), default=False,
+        _("name is an assumption"),
+        default=False,
         help_text=_("Set when the link between code and name does not come from a source."),
     )
     source_note = models.TextField(_("source and assumptions"), blank=True)
     email = models.EmailField(_("e-mail for reminders"), blank=True)
     staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff"), blank=True, related_name="offices",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        blank=True,
+        related_name="offices",
         help_text=_("People who enter the status of this office's measures."),
     )
 
@@ -267,15 +315,18 @@ class Office(models.Model):
         ordering = ["municipality", "code", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["municipality", "code"], condition=~Q(code=""),
+                fields=["municipality", "code"],
+                condition=~Q(code=""),
                 name="office_code_unique_per_municipality",
             ),
             models.UniqueConstraint(
-                fields=["municipality", "name"], condition=~Q(name=""),
+                fields=["municipality", "name"],
+                condition=~Q(name=""),
                 name="office_name_unique_per_municipality",
             ),
             models.CheckConstraint(
-                name="office_has_code_or_name", condition=~Q(code="") | ~Q(name=""),
+                name="office_has_code_or_name",
+                condition=~Q(code="") | ~Q(name=""),
                 violation_error_message=_("An office needs a code or a name."),
             ),
         ]
@@ -317,8 +368,12 @@ class Organisation(models.Model):
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     municipality = models.ForeignKey(
-        Municipality, verbose_name=_("municipality"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="organisations",
+        Municipality,
+        verbose_name=_("municipality"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organisations",
         help_text=_("Where the organisation works; empty for state or federal bodies."),
     )
     source_note = models.TextField(_("source and assumptions"), blank=True)
@@ -340,22 +395,34 @@ class WorkingGroup(models.Model):
         EXPERT = "expert", _("expert working group (FAG)")
 
     concept = models.ForeignKey(
-        Concept, verbose_name=_("concept"), on_delete=models.CASCADE, related_name="working_groups",
+        Concept,
+        verbose_name=_("concept"),
+        on_delete=models.CASCADE,
+        related_name="working_groups",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     number = models.PositiveSmallIntegerField(_("number"), null=True, blank=True)
     short_name = models.CharField(
-        _("short name"), max_length=40, help_text=_("Unique within the concept, e.g. “FAG 1”."),
+        _("short name"),
+        max_length=40,
+        help_text=_("Unique within the concept, e.g. “FAG 1”."),
     )
     title = models.CharField(_("title"), max_length=300)
     fields_of_action = models.ManyToManyField(
-        FieldOfAction, verbose_name=_("fields of action"), blank=True, related_name="working_groups",
+        FieldOfAction,
+        verbose_name=_("fields of action"),
+        blank=True,
+        related_name="working_groups",
     )
     active_from = models.DateField(_("active from"), null=True, blank=True)
     active_until = models.DateField(_("active until"), null=True, blank=True)
     members_involved_in = models.ForeignKey(
-        Concept, verbose_name=_("members involved in drafting"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="involved_groups",
+        Concept,
+        verbose_name=_("members involved in drafting"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="involved_groups",
         help_text=_("A later concept whose drafting the members of this group took part in."),
     )
     description = models.TextField(_("description"), blank=True)
@@ -366,10 +433,12 @@ class WorkingGroup(models.Model):
         ordering = ["concept", "kind", "number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["concept", "short_name"], name="working_group_short_name_unique_per_concept",
+                fields=["concept", "short_name"],
+                name="working_group_short_name_unique_per_concept",
             ),
             models.UniqueConstraint(
-                fields=["concept", "kind", "number"], name="working_group_number_unique_per_concept",
+                fields=["concept", "kind", "number"],
+                name="working_group_number_unique_per_concept",
             ),
             models.CheckConstraint(
                 name="working_group_period_in_order",
@@ -392,24 +461,42 @@ class Membership(models.Model):
     or a role alone (e.g. “Vertreter des Ausländerbeirats” without a named body)."""
 
     group = models.ForeignKey(
-        WorkingGroup, verbose_name=_("working group"), on_delete=models.CASCADE,
+        WorkingGroup,
+        verbose_name=_("working group"),
+        on_delete=models.CASCADE,
         related_name="memberships",
     )
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="memberships",
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
     )
     office = models.ForeignKey(
-        Office, verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT,
+        Office,
+        verbose_name=_("office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="memberships",
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="memberships",
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
     )
     role = models.CharField(
-        _("role"), max_length=200, blank=True,
-        help_text=_("The role the member holds in the group, e.g. “Vertreter des Ausländerbeirats”."),
+        _("role"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The role the member holds in the group, e.g. “Vertreter des Ausländerbeirats”."
+        ),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active_from = models.DateField(_("member from"), null=True, blank=True)
@@ -446,15 +533,18 @@ class Membership(models.Model):
                 violation_error_message=_("A membership cannot end before it starts."),
             ),
             models.UniqueConstraint(
-                fields=["group", "organisation"], condition=Q(organisation__isnull=False),
+                fields=["group", "organisation"],
+                condition=Q(organisation__isnull=False),
                 name="membership_organisation_once_per_group",
             ),
             models.UniqueConstraint(
-                fields=["group", "office"], condition=Q(office__isnull=False),
+                fields=["group", "office"],
+                condition=Q(office__isnull=False),
                 name="membership_office_once_per_group",
             ),
             models.UniqueConstraint(
-                fields=["group", "department"], condition=Q(department__isnull=False),
+                fields=["group", "department"],
+                condition=Q(department__isnull=False),
                 name="membership_department_once_per_group",
             ),
         ]

@@ -31,7 +31,10 @@ def office_widget(scope):
 
     ``scope(row)`` returns a queryset of the offices the row may refer to."""
     return KeyWidget(
-        Office, lambda value, row: scope(row).lookup(value), lambda obj: obj.key, _("office"),
+        Office,
+        lambda value, row: scope(row).lookup(value),
+        lambda obj: obj.key,
+        _("office"),
     )
 
 
@@ -59,7 +62,9 @@ def organisation_widget():
 
 def concept_widget():
     return KeyWidget(
-        Concept, lambda value, row: Concept.objects.filter(slug=value), lambda obj: obj.slug,
+        Concept,
+        lambda value, row: Concept.objects.filter(slug=value),
+        lambda obj: obj.slug,
         _("concept"),
     )
 
@@ -87,15 +92,25 @@ class OrganisationResource(resources.ModelResource):
 class OfficeResource(resources.ModelResource):
     municipality = fields.Field("municipality", "municipality", municipality_widget())
     department = fields.Field(
-        "department", "department",
-        department_widget(lambda row: Department.objects.filter(municipality__slug=row.get("municipality"))),
+        "department",
+        "department",
+        department_widget(
+            lambda row: Department.objects.filter(municipality__slug=row.get("municipality"))
+        ),
     )
 
     class Meta:
         model = Office
         fields = (
-            "municipality", "code", "name", "short_name", "kind", "department",
-            "name_is_assumption", "source_note", "email",
+            "municipality",
+            "code",
+            "name",
+            "short_name",
+            "kind",
+            "department",
+            "name_is_assumption",
+            "source_note",
+            "email",
         )
         import_id_fields = ("municipality", "code", "name")
         skip_unchanged = True
@@ -115,10 +130,13 @@ class OfficeResource(resources.ModelResource):
 class MembershipResource(resources.ModelResource):
     concept = fields.Field("group__concept", "concept", concept_widget(), readonly=True)
     group = fields.Field(
-        "group", "group",
+        "group",
+        "group",
         KeyWidget(
             WorkingGroup,
-            lambda value, row: WorkingGroup.objects.filter(concept__slug=row.get("concept"), short_name=value),
+            lambda value, row: WorkingGroup.objects.filter(
+                concept__slug=row.get("concept"), short_name=value
+            ),
             lambda obj: obj.short_name,
             _("working group"),
         ),
@@ -130,8 +148,15 @@ class MembershipResource(resources.ModelResource):
     class Meta:
         model = Membership
         fields = (
-            "concept", "group", "organisation", "office", "department", "role", "position",
-            "active_from", "active_until",
+            "concept",
+            "group",
+            "organisation",
+            "office",
+            "department",
+            "role",
+            "position",
+            "active_from",
+            "active_until",
         )
         import_id_fields = ("group", "organisation", "office", "department", "role")
         skip_unchanged = True
@@ -140,7 +165,10 @@ class MembershipResource(resources.ModelResource):
 
     def get_queryset(self):
         return Membership.objects.select_related(
-            "group__concept", "organisation", "office", "department",
+            "group__concept",
+            "organisation",
+            "office",
+            "department",
         )
 
     def get_instance(self, instance_loader, row):
@@ -151,7 +179,9 @@ class MembershipResource(resources.ModelResource):
         department = self.fields["department"].clean(row)
         seats = Membership.objects.filter(group=group)
         if organisation or office or department:
-            return seats.filter(organisation=organisation, office=office, department=department).first()
+            return seats.filter(
+                organisation=organisation, office=office, department=department
+            ).first()
         return seats.filter(
             organisation=None, office=None, department=None, role=str(row.get("role") or "").strip()
         ).first()
