@@ -2,8 +2,24 @@
 code, a measure's number, a concept's slug) instead of database ids, so the bureau
 can round-trip a spreadsheet, and that name the bad value when a key is unknown."""
 
+from django.db import models
 from django.utils.translation import gettext as _
-from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
+from import_export import resources
+from import_export.widgets import CharWidget, ForeignKeyWidget, ManyToManyWidget
+
+
+class SpreadsheetResource(resources.ModelResource):
+    """Base for our resources: text columns read an empty cell as an empty text
+    (not NULL), so a spreadsheet round trip changes nothing."""
+
+    WIDGETS_MAP = {**resources.ModelResource.WIDGETS_MAP, "TextField": CharWidget}
+
+    @classmethod
+    def widget_kwargs_for_field(cls, field_name, django_field):
+        kwargs = super().widget_kwargs_for_field(field_name, django_field)
+        if isinstance(django_field, models.TextField) and django_field.blank:
+            kwargs.update({"coerce_to_string": True, "allow_blank": True})
+        return kwargs
 
 
 class KeyWidget(ForeignKeyWidget):

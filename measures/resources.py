@@ -2,9 +2,9 @@
 action, keyed by concept slug, measure number and office code rather than ids."""
 
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
+from import_export import fields
 
-from integration_tracker.spreadsheets import KeyListWidget, KeyWidget
+from integration_tracker.spreadsheets import KeyListWidget, KeyWidget, SpreadsheetResource
 from working_groups.models import Concept, FieldOfAction, Office, Organisation, WorkingGroup
 from working_groups.resources import (
     concept_widget,
@@ -46,7 +46,7 @@ def _measures_in_concept():
     )
 
 
-class MeasureResource(resources.ModelResource):
+class MeasureResource(SpreadsheetResource):
     concept = fields.Field("concept", "concept", concept_widget())
     field_of_action = fields.Field(
         "field_of_action",
@@ -148,7 +148,7 @@ class MeasureResource(resources.ModelResource):
         ).first()
 
 
-class FundingAmountResource(resources.ModelResource):
+class FundingAmountResource(SpreadsheetResource):
     line = fields.Field(
         "line",
         "line",
@@ -174,7 +174,7 @@ class FundingAmountResource(resources.ModelResource):
         return FundingAmount.objects.select_related("line")
 
 
-class ActionNeedResource(resources.ModelResource):
+class ActionNeedResource(SpreadsheetResource):
     concept = fields.Field("concept", "concept", concept_widget())
     parent = fields.Field(
         "parent", "parent", _in_concept(ActionNeed, "number", _("need for action"))

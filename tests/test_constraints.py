@@ -149,9 +149,15 @@ def test_measure_parent_must_belong_to_the_same_concept():
 def test_status_entry_rules_hold_in_the_database_and_in_validation(fields, message):
     measure = MeasureFactory()
     rejected(lambda: StatusEntryFactory(measure=measure, **fields))
-    entry = StatusEntry(measure=measure, as_of=datetime.date(2014, 1, 1), **{
-        "status": Status.IN_PROGRESS, "progress": 50, **fields,
-    })
+    entry = StatusEntry(
+        measure=measure,
+        as_of=datetime.date(2014, 1, 1),
+        **{
+            "status": Status.IN_PROGRESS,
+            "progress": 50,
+            **fields,
+        },
+    )
     with pytest.raises(ValidationError, match=message):
         entry.full_clean()
 
@@ -168,7 +174,9 @@ def test_nobody_reviews_their_own_entry():
 
 def test_status_entry_as_of_in_the_future_is_refused():
     entry = StatusEntry(
-        measure=MeasureFactory(), status=Status.IN_PROGRESS, progress=10,
+        measure=MeasureFactory(),
+        status=Status.IN_PROGRESS,
+        progress=10,
         as_of=datetime.date.today() + datetime.timedelta(days=1),
     )
     with pytest.raises(ValidationError, match="future"):

@@ -36,8 +36,11 @@ def test_draft_submitted_and_returned_entries_do_not_change_the_status():
     approved = StatusEntryFactory(measure=measure, as_of=datetime.date(2012, 1, 1))
     for state in ["draft", "submitted", "returned"]:
         StatusEntryFactory(
-            measure=measure, state=state, as_of=datetime.date(2014, 1, 1),
-            status=Status.COMPLETED, progress=100,
+            measure=measure,
+            state=state,
+            as_of=datetime.date(2014, 1, 1),
+            status=Status.COMPLETED,
+            progress=100,
         )
     measure.refresh_from_db()
     assert measure.current_entry == approved
@@ -47,8 +50,11 @@ def test_approving_an_entry_makes_it_current():
     measure = MeasureFactory()
     StatusEntryFactory(measure=measure, as_of=datetime.date(2012, 1, 1))
     entry = StatusEntryFactory(
-        measure=measure, state="submitted", as_of=datetime.date(2013, 1, 1),
-        status=Status.COMPLETED, progress=100,
+        measure=measure,
+        state="submitted",
+        as_of=datetime.date(2013, 1, 1),
+        status=Status.COMPLETED,
+        progress=100,
     )
     entry.state = Approved
     entry.save()

@@ -2,9 +2,9 @@
 and codes rather than database ids."""
 
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
+from import_export import fields
 
-from integration_tracker.spreadsheets import KeyWidget
+from integration_tracker.spreadsheets import KeyWidget, SpreadsheetResource
 
 from .models import (
     Concept,
@@ -77,7 +77,7 @@ def departments_of_concept(row):
     return Department.objects.filter(municipality__concepts__slug=row.get("concept"))
 
 
-class OrganisationResource(resources.ModelResource):
+class OrganisationResource(SpreadsheetResource):
     municipality = fields.Field("municipality", "municipality", municipality_widget())
 
     class Meta:
@@ -89,7 +89,7 @@ class OrganisationResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class OfficeResource(resources.ModelResource):
+class OfficeResource(SpreadsheetResource):
     municipality = fields.Field("municipality", "municipality", municipality_widget())
     department = fields.Field(
         "department",
@@ -127,7 +127,7 @@ class OfficeResource(resources.ModelResource):
         return offices.filter(code="", name=str(row.get("name") or "").strip()).first()
 
 
-class MembershipResource(resources.ModelResource):
+class MembershipResource(SpreadsheetResource):
     concept = fields.Field("group__concept", "concept", concept_widget(), readonly=True)
     group = fields.Field(
         "group",
