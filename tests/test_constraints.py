@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from measures.models import FundingAmount, Status, StatusEntry
 from working_groups.models import Concept, Membership, Office
@@ -61,7 +62,7 @@ def test_membership_without_holder_needs_a_role():
 def test_membership_full_clean_explains_the_rule():
     group = WorkingGroupFactory()
     seat = Membership(group=group, organisation=OrganisationFactory(), office=OfficeFactory())
-    with pytest.raises(ValidationError, match="exactly one"):
+    with pytest.raises(ValidationError, match="genau einer Organisation"):
         seat.full_clean()
 
 
@@ -133,17 +134,17 @@ def test_measure_planned_period_in_order():
 def test_measure_parent_must_belong_to_the_same_concept():
     child = MeasureFactory()
     child.parent = MeasureFactory()
-    with pytest.raises(ValidationError, match="another concept"):
+    with pytest.raises(ValidationError, match="anderen Konzept"):
         child.full_clean()
 
 
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"progress": 101}, "between 0 and 100"),
+        ({"progress": 101}, "zwischen 0 und 100 %"),
         ({"status": Status.COMPLETED, "progress": 80}, "100 %"),
-        ({"status": Status.DEFERRED, "reason": ""}, "needs a reason"),
-        ({"status": Status.DROPPED, "reason": ""}, "needs a reason"),
+        ({"status": Status.DEFERRED, "reason": ""}, "braucht eine Begründung"),
+        ({"status": Status.DROPPED, "reason": ""}, "braucht eine Begründung"),
     ],
 )
 def test_status_entry_rules_hold_in_the_database_and_in_validation(fields, message):
@@ -179,7 +180,7 @@ def test_status_entry_as_of_in_the_future_is_refused():
         progress=10,
         as_of=datetime.date.today() + datetime.timedelta(days=1),
     )
-    with pytest.raises(ValidationError, match="future"):
+    with pytest.raises(ValidationError, match="nicht in der Zukunft"):
         entry.full_clean()
 
 
@@ -211,3 +212,11 @@ def test_need_carried_over_names_the_concept():
     rejected(lambda: ActionNeedFactory(status="carried_over", carried_into=None))
     need = ActionNeedFactory(status="carried_over", carried_into=ConceptFactory())
     assert need.pk
+
+
+def test_messages_are_german_first_and_english_on_request():
+    seat = Membership(group=WorkingGroupFactory(), role="")
+    with pytest.raises(ValidationError, match="allein einer Rolle"):
+        seat.full_clean()
+    with translation.override("en"), pytest.raises(ValidationError, match="by a role alone"):
+        seat.full_clean()

@@ -95,7 +95,7 @@ def test_import_with_unknown_office_writes_nothing_and_names_the_row():
     [invalid] = result.invalid_rows
     assert invalid.number == 3
     assert "lead_office" in invalid.field_specific_errors
-    assert "Unknown office “99”" in str(invalid.field_specific_errors["lead_office"])
+    assert "Amt „99“ ist unbekannt." in str(invalid.field_specific_errors["lead_office"])
     assert snapshot() == before
     assert not Measure.objects.filter(number="9.9").exists()
 

@@ -1,0 +1,47 @@
+"""Demo accounts and the one-time loading of the Dresden data set."""
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from integration_tracker.roles import is_bureau, is_council, is_office_staff
+from measures.models import Measure
+from working_groups.models import Concept
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_users_have_the_roles_of_the_design(dresden, settings):
+    settings.DEBUG = True
+    call_command("create_demo_users", verbosity=0)
+    users = {u.username: u for u in get_user_model().objects.all()}
+    assert is_bureau(users["buero"]) and users["buero"].is_staff
+    assert is_office_staff(users["amt51"])
+    assert [o.code for o in users["amt51"].offices.all()] == ["51"]
+    assert [o.code for o in users["amt41"].offices.all()] == ["41"]
+    assert is_council(users["beirat"]) and not users["beirat"].is_staff
+    assert users["admin"].is_superuser
+    for name in ["buero", "amt51", "amt41", "beirat", "admin"]:
+        assert authenticate(username=name, password="demo") == users[name]
+
+
+def test_demo_users_are_refused_when_debug_is_off(dresden, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("create_demo_users")
+    assert not get_user_model().objects.filter(username="buero").exists()
+
+
+def test_bootstrap_twice_duplicates_nothing(settings, capsys):
+    settings.DEBUG = True
+    call_command("bootstrap_demo")
+    Measure.objects.filter(number="3.1.1").update(title="Vom Büro geändert")
+    counts = (Concept.objects.count(), Measure.objects.count(), get_user_model().objects.count())
+    call_command("bootstrap_demo")
+    assert (
+        Concept.objects.count(),
+        Measure.objects.count(),
+        get_user_model().objects.count(),
+    ) == counts
+    assert Measure.objects.get(number="3.1.1").title == "Vom Büro geändert"
+    assert "not loaded again" in capsys.readouterr().out

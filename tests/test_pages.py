@@ -1,0 +1,143 @@
+"""The home page and the concept page: rights per role, content, query budgets."""
+
+import pytest
+from django.urls import reverse
+
+from .factories import (
+    ConceptFactory,
+    MeasureFactory,
+    MembershipFactory,
+    StatusEntryFactory,
+    WorkingGroupFactory,
+)
+
+
+@pytest.fixture
+def public_pages(settings):
+    settings.PUBLIC_PROGRESS_PAGES = True
+
+
+def test_anonymous_is_sent_to_login_when_pages_are_not_public(client, dresden):
+    response = client.get(reverse("measures:home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    response = client.get(reverse("measures:concept_detail", args=["ik-2009"]))
+    assert response.status_code == 302
+
+
+def test_home_shows_the_concept_its_groups_and_measures(client, council_member, dresden):
+    client.force_login(council_member)
+    response = client.get(reverse("measures:home"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Konzept zur Integration von Migrantinnen und Migranten 2009" in content
+    assert "FAG 1 – Wirtschaft, Arbeit, Berufsausbildung" in content
+    assert "Cabana, ÖIZ e. V." in content
+    assert "Meldescheine, mehrsprachiges Material" in content
+    assert "1. Juli 2009" in content  # action plan in force, German date
+    assert "Mai 2013" in content  # the groups worked until May 2013
+    assert reverse("admin:index") not in content  # no admin link for the council
+
+
+def test_bureau_sees_links_to_the_admin(client, bureau_user, dresden):
+    client.force_login(bureau_user)
+    content = client.get(reverse("measures:home")).content.decode()
+    assert reverse("admin:index") in content
+
+
+def test_public_visitor_sees_only_public_measures(client, dresden, public_pages):
+    from measures.models import Measure
+
+    Measure.objects.filter(number="3.1.3").update(is_public=False)
+    response = client.get(reverse("measures:concept_detail", args=["ik-2009"]))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Dresden-Informationsflyer" in content
+    assert "Meldescheine, mehrsprachiges Material" not in content
+
+
+def test_staff_sees_internal_measures(client, office_staff, dresden):
+    from measures.models import Measure
+
+    Measure.objects.filter(number="3.1.3").update(is_public=False)
+    client.force_login(office_staff)
+    content = client.get(reverse("measures:concept_detail", args=["ik-2009"])).content.decode()
+    assert "Meldescheine, mehrsprachiges Material" in content
+
+
+def test_unknown_concept_is_404(client, council_member):
+    client.force_login(council_member)
+    response = client.get(reverse("measures:concept_detail", args=["gibt-es-nicht"]))
+    assert response.status_code == 404
+
+
+def test_user_without_role_is_sent_to_login(client, db):
+    from .factories import UserFactory
+
+    client.force_login(UserFactory())
+    assert client.get(reverse("measures:home")).status_code == 302
+
+
+def test_pages_in_english(client, council_member, dresden):
+    client.force_login(council_member)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    content = client.get(reverse("measures:home")).content.decode()
+    assert '<html lang="en">' in content
+    assert "Skip to main content" in content
+    assert "July 1, 2009" in content
+
+
+def test_pages_in_german_by_default(client, council_member, dresden):
+    client.force_login(council_member)
+    content = client.get(reverse("measures:home")).content.decode()
+    assert '<html lang="de">' in content
+    assert "Zum Inhalt springen" in content
+
+
+def test_home_without_any_concept(client, bureau_user):
+    client.force_login(bureau_user)
+    response = client.get(reverse("measures:home"))
+    assert response.status_code == 200
+    assert reverse("admin:working_groups_concept_add") in response.content.decode()
+
+
+@pytest.mark.parametrize("count", [3, 300])
+def test_concept_page_queries_do_not_grow_with_measures(
+    client, council_member, django_assert_num_queries, count
+):
+    concept = ConceptFactory()
+    MembershipFactory(group=WorkingGroupFactory(concept=concept))
+    for measure in MeasureFactory.create_batch(count, concept=concept):
+        StatusEntryFactory(measure=measure)
+    client.force_login(council_member)
+    # session, user, roles, concept, measures with offices and current entry,
+    # partner offices, partner organisations, topics, groups, fields of action
+    # (of the groups), memberships, fields of action (of the concept)
+    with django_assert_num_queries(12):
+        response = client.get(reverse("measures:concept_detail", args=[concept.slug]))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [3, 300])
+def test_home_queries_do_not_grow_with_measures(
+    client, council_member, django_assert_num_queries, count
+):
+    concept = ConceptFactory()
+    MembershipFactory(group=WorkingGroupFactory(concept=concept))
+    MeasureFactory.create_batch(count, concept=concept)
+    client.force_login(council_member)
+    with django_assert_num_queries(13):
+        response = client.get(reverse("measures:home"))
+    assert response.status_code == 200
+
+
+def test_login_page_in_german(client, db):
+    content = client.get(reverse("login")).content.decode()
+    assert "Anmelden" in content
+    assert '<label for="id_username">' in content
+
+
+def test_wrong_password_re_displays_the_form_with_an_error(client, council_member):
+    response = client.post(reverse("login"), {"username": "council", "password": "falsch"})
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()

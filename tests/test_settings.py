@@ -1,0 +1,87 @@
+"""Settings come from the environment; production refuses the development defaults."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789" * 2
+
+
+def load_settings(**env):
+    """Import the settings in a fresh interpreter with exactly these variables."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+        }
+    }
+    clean.update(env)
+    code = (
+        "import integration_tracker.settings as s;"
+        "print(s.DEBUG, s.ALLOWED_HOSTS, s.DATABASES['default']['ENGINE'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=clean,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+
+
+def test_development_defaults_need_no_variable():
+    result = load_settings()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("True")
+    assert "sqlite3" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("0", "False"), ("false", "False"), ("1", "True"), ("true", "True")]
+)
+def test_debug_accepts_0_1_true_false(raw, expected):
+    result = load_settings(DEBUG=raw, SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="example.org")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(expected)
+
+
+def test_debug_with_a_typo_is_refused():
+    result = load_settings(DEBUG="ja")
+    assert result.returncode != 0
+    assert "DEBUG must be one of" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DEBUG": "0", "ALLOWED_HOSTS": "example.org"},
+        {"DEBUG": "0", "ALLOWED_HOSTS": "example.org", "SECRET_KEY": "kurz"},
+        {"DEBUG": "0", "ALLOWED_HOSTS": "example.org", "SECRET_KEY": "django-insecure-" + "x" * 60},
+        {"DEBUG": "0", "SECRET_KEY": STRONG_KEY},
+    ],
+    ids=["no key", "short key", "insecure key", "no hosts"],
+)
+def test_production_refuses_to_start_without_real_key_and_hosts(env):
+    result = load_settings(**env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_postgres_url_selects_postgresql():
+    result = load_settings(DATABASE_URL="postgres://u@127.0.0.1:5432/x")
+    assert result.returncode == 0, result.stderr
+    assert "postgresql" in result.stdout
+
+
+def test_language_and_time_zone():
+    assert settings.LANGUAGE_CODE == "de"
+    assert [code for code, _name in settings.LANGUAGES] == ["de", "en"]
+    assert settings.TIME_ZONE == "Europe/Berlin"
