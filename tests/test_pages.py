@@ -141,3 +141,22 @@ def test_wrong_password_re_displays_the_form_with_an_error(client, council_membe
     response = client.post(reverse("login"), {"username": "council", "password": "falsch"})
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()
+
+
+def test_concept_page_follows_the_report_order(client, council_member, dresden):
+    client.force_login(council_member)
+    content = client.get(reverse("measures:concept_detail", args=["ik-2009"])).content.decode()
+    headings = [
+        "Steuerungsgruppe",
+        "FAG 1 – Wirtschaft",
+        "FAG 4 – Gesellschaftliche",
+        "Mehrsprachigkeit, Infomaterialien, Öffentlichkeitsarbeit",
+        "Fortbildung und Personal",
+        "Büro der Integrations- und Ausländerbeauftragten</h",
+        "Konzeptionell",
+        "Angebote, die Integration erleichtern",
+        "Förderung</h",
+    ]
+    positions = [content.index(h) for h in headings]
+    assert positions == sorted(positions)
+    assert "Steuerungsgruppe – Steuerungsgruppe" not in content

@@ -430,7 +430,8 @@ class WorkingGroup(models.Model):
     class Meta:
         verbose_name = _("working group")
         verbose_name_plural = _("working groups")
-        ordering = ["concept", "kind", "number"]
+        # The steering group (no number) first, then the expert groups by number.
+        ordering = ["concept", models.F("number").asc(nulls_first=True)]
         constraints = [
             models.UniqueConstraint(
                 fields=["concept", "short_name"],
@@ -450,6 +451,8 @@ class WorkingGroup(models.Model):
         ]
 
     def __str__(self):
+        if self.title == self.short_name:
+            return self.title
         return f"{self.short_name} – {self.title}"
 
     def get_absolute_url(self):
