@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
 from integration_tracker.spreadsheets import KeyListWidget, KeyWidget, SpreadsheetResource
-from working_groups.models import Concept, FieldOfAction, Office, Organisation, WorkingGroup
+from working_groups.models import FieldOfAction, Office, Organisation, WorkingGroup
 from working_groups.resources import (
     concept_widget,
     department_widget,
@@ -186,16 +186,7 @@ class ActionNeedResource(SpreadsheetResource):
     )
     responsible_offices = fields.Field("responsible_offices", "responsible_offices", _offices())
     measures = fields.Field("measures", "measures", _measures_in_concept())
-    carried_into = fields.Field(
-        "carried_into",
-        "carried_into",
-        KeyWidget(
-            Concept,
-            lambda value, row: Concept.objects.filter(slug=value),
-            lambda obj: obj.slug,
-            _("concept"),
-        ),
-    )
+    carried_into = fields.Field("carried_into", "carried_into", concept_widget())
     carried_into_field = fields.Field(
         "carried_into_field",
         "carried_into_field",
