@@ -251,8 +251,15 @@ class Measure(models.Model):
     def __str__(self):
         return f"{self.number} {self.title}"
 
+    def save(self, *args, **kwargs):
+        # Any change bumps the version, so a status form opened before it is
+        # detected as stale (see services.py).
+        if self.pk and not kwargs.get("update_fields"):
+            self.version += 1
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
-        return reverse("measures:concept_detail", args=[self.concept.slug]) + f"#measure-{self.pk}"
+        return reverse("measures:measure_detail", args=[self.pk])
 
     def clean(self):
         if self.parent_id and self.parent.concept_id != self.concept_id:

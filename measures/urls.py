@@ -7,4 +7,12 @@ app_name = "measures"
 urlpatterns = [
     path("", views.home, name="home"),
     path("konzepte/<slug:slug>/", views.concept_detail, name="concept_detail"),
+    path("massnahmen/", views.measure_list, name="measure_list"),
+    path("massnahmen/<int:pk>/", views.measure_detail, name="measure_detail"),
+    path("massnahmen/<int:pk>/sachstand/", views.entry_create, name="entry_create"),
+    path("sachstaende/<int:pk>/bearbeiten/", views.entry_edit, name="entry_edit"),
+    path("sachstaende/<int:pk>/einreichen/", views.entry_submit, name="entry_submit"),
+    path("sachstaende/<int:pk>/freigeben/", views.entry_approve, name="entry_approve"),
+    path("sachstaende/<int:pk>/zurueckgeben/", views.entry_return, name="entry_return"),
+    path("pruefung/", views.review_queue, name="review_queue"),
 ]

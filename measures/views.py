@@ -1,11 +1,32 @@
+import datetime
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from working_groups.models import Concept, Membership, WorkingGroup
 
-from .models import Measure, Topic
-from .permissions import can_read_progress, readable_measures, sees_internal_records
+from .filters import MeasureFilter, annotate_timeliness
+from .forms import ReturnForm, StatusEntryForm
+from .models import IndicatorValue, Measure, StatusEntry, Topic
+from .permissions import (
+    can_enter_status,
+    can_read_progress,
+    can_review,
+    editable_entries,
+    readable_measures,
+    sees_internal_records,
+    uses_workspace,
+    workspace_measures,
+)
+from .services import Conflict, NotAllowed, approve_entry, return_entry, save_entry, submit_entry
 
 
 def _concept_context(request, concept):
@@ -73,3 +94,284 @@ def concept_detail(request, slug):
         slug=slug,
     )
     return render(request, "measures/concept_detail.html", _concept_context(request, concept))
+
+
+# --- Workspace: office staff and the bureau -------------------------------------------
+
+
+def _workspace_user(view):
+    """Login required; then only office staff and the bureau (403 for others)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not uses_workspace(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _get_measure_for_user(request, pk):
+    """The measure if it is in the user's workspace, else 404."""
+    queryset = workspace_measures(
+        request.user,
+        Measure.objects.select_related(
+            "concept",
+            "lead_office",
+            "responsible_department",
+            "topic",
+            "field_of_action",
+            "working_group",
+            "parent",
+            "current_entry",
+        ),
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+@_workspace_user
+@require_safe
+def measure_list(request):
+    measures = annotate_timeliness(
+        workspace_measures(
+            request.user,
+            Measure.objects.select_related(
+                "lead_office", "responsible_department", "current_entry"
+            ),
+        )
+    )
+    measure_filter = MeasureFilter(request.GET, queryset=measures, request=request)
+    queryset = measure_filter.qs
+    if not request.GET.get("ordering"):
+        queryset = queryset.order_by("concept", "position", "number")
+    page = Paginator(queryset, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "measures/measure_list.html",
+        {"filter": measure_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+@_workspace_user
+@require_safe
+def measure_detail(request, pk):
+    measure = _get_measure_for_user(request, pk)
+    entries = measure.status_entries.select_related("author", "reviewer", "reporting_round")
+    indicators = measure.indicators.prefetch_related(
+        Prefetch(
+            "values",
+            queryset=IndicatorValue.objects.filter(
+                Q(status_entry__isnull=True) | Q(status_entry__state=StatusEntry.State.APPROVED)
+            ),
+        )
+    )
+    context = {
+        "measure": measure,
+        "partner_offices": measure.partner_offices.all(),
+        "partner_organisations": measure.partner_organisations.all(),
+        "languages": measure.languages.all(),
+        "entries": entries.prefetch_related("indicator_values__indicator"),
+        "indicators": indicators,
+        "funding_lines": measure.funding_lines.select_related(
+            "programme", "responsible_office"
+        ).prefetch_related("amounts"),
+        "action_needs": measure.action_needs.all(),
+        "children": measure.children.select_related("current_entry", "lead_office"),
+        "can_enter": can_enter_status(request.user, measure),
+        "editable_entry_ids": set(
+            editable_entries(request.user, measure.status_entries.all()).values_list(
+                "pk", flat=True
+            )
+        ),
+        "user_can_review": can_review(request.user),
+    }
+    return render(request, "measures/measure_detail.html", context)
+
+
+def _entry_form_response(request, measure, form, entry=None, conflict=None, status=200):
+    return render(
+        request,
+        "measures/statusentry_form.html",
+        {"measure": measure, "form": form, "entry": entry, "conflict": conflict},
+        status=status,
+    )
+
+
+def _save_entry_from_form(request, measure, form, entry=None):
+    """Save the entry, or answer with the conflict page keeping what the user typed."""
+    try:
+        saved = save_entry(
+            measure=measure,
+            author=request.user,
+            data=form.entry_data(),
+            indicator_values=form.indicator_values(),
+            measure_version=form.cleaned_data["measure_version"],
+            entry=entry,
+            entry_version=form.cleaned_data.get("entry_version"),
+            submit="submit" in request.POST,
+        )
+    except Conflict:
+        fresh = Measure.objects.select_related("current_entry").get(pk=measure.pk)
+        data = request.POST.copy()
+        data["measure_version"] = fresh.version
+        if entry is not None:
+            entry = StatusEntry.objects.get(pk=entry.pk)
+            data["entry_version"] = entry.version
+        retry = StatusEntryForm(
+            data,
+            instance=entry,
+            measure=fresh,
+            indicators=form.indicators,
+        )
+        retry.is_valid()
+        latest = fresh.status_entries.select_related("author").order_by("-updated_at")[:5]
+        return _entry_form_response(
+            request,
+            fresh,
+            retry,
+            entry,
+            conflict={"measure": fresh, "entries": latest, "entry": entry},
+            status=409,
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _entry_form_response(request, measure, form, entry, status=400)
+    if saved.state == StatusEntry.State.SUBMITTED:
+        messages.success(request, _("The status was submitted for review."))
+    else:
+        messages.success(request, _("The draft was saved."))
+    return redirect(measure)
+
+
+@_workspace_user
+@require_http_methods(["GET", "POST"])
+def entry_create(request, pk):
+    measure = _get_measure_for_user(request, pk)
+    if not can_enter_status(request.user, measure):
+        raise PermissionDenied
+    indicators = list(measure.indicators.all())
+    if request.method == "POST":
+        form = StatusEntryForm(request.POST, measure=measure, indicators=indicators)
+        if form.is_valid():
+            return _save_entry_from_form(request, measure, form)
+        return _entry_form_response(request, measure, form, status=400)
+    form = StatusEntryForm(
+        measure=measure,
+        indicators=indicators,
+        initial={
+            "measure_version": measure.version,
+            "as_of": datetime.date.today(),
+            "status": measure.current_status,
+            "progress": measure.current_progress,
+        },
+    )
+    return _entry_form_response(request, measure, form)
+
+
+@_workspace_user
+@require_http_methods(["GET", "POST"])
+def entry_edit(request, pk):
+    entry = get_object_or_404(editable_entries(request.user).select_related("measure"), pk=pk)
+    measure = _get_measure_for_user(request, entry.measure_id)
+    indicators = list(measure.indicators.all())
+    if request.method == "POST":
+        form = StatusEntryForm(request.POST, instance=entry, measure=measure, indicators=indicators)
+        if form.is_valid():
+            return _save_entry_from_form(request, measure, form, entry)
+        return _entry_form_response(request, measure, form, entry, status=400)
+    form = StatusEntryForm(
+        instance=entry,
+        measure=measure,
+        indicators=indicators,
+        initial={"measure_version": measure.version, "entry_version": entry.version},
+        initial_values={v.indicator_id: v for v in entry.indicator_values.all()},
+    )
+    return _entry_form_response(request, measure, form, entry)
+
+
+@_workspace_user
+@require_POST
+def entry_submit(request, pk):
+    entry = get_object_or_404(editable_entries(request.user).select_related("measure"), pk=pk)
+    try:
+        submit_entry(entry, request.user)
+    except NotAllowed:
+        messages.error(request, _("This entry can no longer be submitted."))
+    else:
+        messages.success(request, _("The status was submitted for review."))
+    return redirect(entry.measure)
+
+
+def _bureau_only(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not can_review(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@_bureau_only
+@require_safe
+def review_queue(request):
+    entries = (
+        StatusEntry.objects.filter(state=StatusEntry.State.SUBMITTED)
+        .select_related("measure__lead_office", "measure__current_entry", "author")
+        .prefetch_related("indicator_values__indicator")
+        .order_by("submitted_at", "pk")
+    )
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    return render(request, "measures/review_queue.html", {"page": page})
+
+
+def _submitted_entry(pk):
+    return get_object_or_404(
+        StatusEntry.objects.select_related("measure", "author"),
+        pk=pk,
+        state=StatusEntry.State.SUBMITTED,
+    )
+
+
+@_bureau_only
+@require_POST
+def entry_approve(request, pk):
+    entry = _submitted_entry(pk)
+    if not can_review(request.user, entry):
+        raise PermissionDenied
+    try:
+        approve_entry(entry, request.user)
+    except NotAllowed:
+        messages.error(request, _("This entry has already been reviewed."))
+    else:
+        messages.success(request, _("Approved: %(measure)s.") % {"measure": entry.measure})
+    return redirect("measures:review_queue")
+
+
+@_bureau_only
+@require_http_methods(["GET", "POST"])
+def entry_return(request, pk):
+    entry = _submitted_entry(pk)
+    if not can_review(request.user, entry):
+        raise PermissionDenied
+    form = ReturnForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            return_entry(entry, request.user, form.cleaned_data["comment"])
+        except NotAllowed:
+            messages.error(request, _("This entry has already been reviewed."))
+        else:
+            messages.success(
+                request, _("Returned to the author: %(measure)s.") % {"measure": entry.measure}
+            )
+        return redirect("measures:review_queue")
+    return render(
+        request,
+        "measures/statusentry_return.html",
+        {"entry": entry, "form": form},
+        status=400 if form.is_bound else 200,
+    )

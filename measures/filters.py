@@ -1,0 +1,116 @@
+import datetime
+
+import django_filters
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from working_groups.models import FieldOfAction, WorkingGroup
+
+from .models import FINISHED_STATUSES, Measure, ReportingRound, Status, StatusEntry
+
+NOT_STARTED = Status.NOT_STARTED.value
+
+
+def annotate_timeliness(queryset, today=None):
+    """Mark each measure as due (in an open reporting round), stale (due without an
+    approved entry in that round) and overdue (past its planned end, not finished)."""
+    today = today or datetime.date.today()
+    open_rounds = ReportingRound.objects.filter(opened_at__isnull=False, closed_at__isnull=True)
+    due = open_rounds.filter(due_measures=OuterRef("pk"))
+    approved_in_round = StatusEntry.objects.filter(
+        measure=OuterRef("pk"),
+        state=StatusEntry.State.APPROVED,
+        reporting_round__in=open_rounds,
+    )
+    return queryset.annotate(
+        is_due=Exists(due),
+        has_round_entry=Exists(approved_in_round),
+        is_overdue_flag=ExpressionWrapper(
+            Q(planned_end__lt=today)
+            & (Q(current_entry__isnull=True) | ~Q(current_entry__status__in=FINISHED_STATUSES)),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+class MeasureFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    field_of_action = django_filters.ModelChoiceFilter(
+        label=_("Field of action"),
+        queryset=FieldOfAction.objects.select_related("concept"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=Status.choices,
+        method="filter_status",
+        empty_label=_("any status"),
+    )
+    working_group = django_filters.ModelChoiceFilter(
+        label=_("Working group"),
+        queryset=WorkingGroup.objects.select_related("concept"),
+    )
+    due = django_filters.BooleanFilter(
+        label=_("Due in the current round"),
+        method="filter_due",
+        widget=django_filters.widgets.BooleanWidget(),
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue"),
+        method="filter_overdue",
+        widget=django_filters.widgets.BooleanWidget(),
+    )
+    stale = django_filters.BooleanFilter(
+        label=_("Stale (no approved entry in the current round)"),
+        method="filter_stale",
+        widget=django_filters.widgets.BooleanWidget(),
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=[
+            ("position", "position"),
+            ("number", "number"),
+            ("title", "title"),
+            ("current_entry__status", "status"),
+            ("planned_end", "planned_end"),
+            ("updated_at", "updated"),
+        ],
+        field_labels={
+            "position": _("report order"),
+            "number": _("number"),
+            "title": _("title"),
+            "current_entry__status": _("status"),
+            "planned_end": _("planned end"),
+            "updated_at": _("last change"),
+        },
+    )
+
+    class Meta:
+        model = Measure
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__istartswith=value)
+            | Q(title__icontains=value)
+            | Q(description__icontains=value)
+        )
+
+    def filter_status(self, queryset, name, value):
+        if value == NOT_STARTED:
+            return queryset.filter(
+                Q(current_entry__isnull=True) | Q(current_entry__status=NOT_STARTED)
+            )
+        return queryset.filter(current_entry__status=value)
+
+    def filter_due(self, queryset, name, value):
+        return queryset.filter(is_due=value)
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(is_overdue_flag=value)
+
+    def filter_stale(self, queryset, name, value):
+        stale = Q(is_due=True, has_round_entry=False)
+        return queryset.filter(stale if value else ~stale)

@@ -1,0 +1,112 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from integration_tracker.forms import AccessibleErrorsMixin
+
+from .models import STATUSES_NEEDING_REASON, StatusEntry
+
+
+class StatusEntryForm(AccessibleErrorsMixin, forms.ModelForm):
+    """Status, progress, note, reason, as-of date, and a value for each indicator of
+    the measure. Carries the versions it was opened with for conflict detection."""
+
+    measure_version = forms.IntegerField(widget=forms.HiddenInput)
+    entry_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = StatusEntry
+        fields = ["status", "progress", "as_of", "note", "reason"]
+        widgets = {
+            "as_of": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "progress": forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
+            "note": forms.Textarea(attrs={"rows": 4}),
+            "reason": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, measure, indicators=(), initial_values=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.measure = measure
+        self.indicators = list(indicators)
+        initial_values = initial_values or {}
+        for indicator in self.indicators:
+            prefix = f"indicator_{indicator.pk}"
+            value = initial_values.get(indicator.pk)
+            self.fields[f"{prefix}_value"] = forms.DecimalField(
+                label=_("%(name)s (%(unit)s)") % {"name": indicator.name, "unit": indicator.unit},
+                required=False,
+                min_value=0,
+                max_digits=14,
+                decimal_places=2,
+                initial=value.value if value else None,
+            )
+            self.fields[f"{prefix}_from"] = forms.DateField(
+                label=_("%(name)s: period from") % {"name": indicator.name},
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                initial=value.period_start if value else None,
+            )
+            self.fields[f"{prefix}_until"] = forms.DateField(
+                label=_("%(name)s: period until") % {"name": indicator.name},
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                initial=value.period_end if value else None,
+            )
+
+    def indicator_fields(self):
+        """Bound fields per indicator, for the template."""
+        return [
+            (
+                indicator,
+                self[f"indicator_{indicator.pk}_value"],
+                self[f"indicator_{indicator.pk}_from"],
+                self[f"indicator_{indicator.pk}_until"],
+            )
+            for indicator in self.indicators
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") not in STATUSES_NEEDING_REASON:
+            cleaned["reason"] = ""
+        for indicator in self.indicators:
+            prefix = f"indicator_{indicator.pk}"
+            value = cleaned.get(f"{prefix}_value")
+            start, end = cleaned.get(f"{prefix}_from"), cleaned.get(f"{prefix}_until")
+            if value is None and not (start or end):
+                continue
+            if value is None:
+                self.add_error(f"{prefix}_value", _("Enter a value for this period."))
+            if not start:
+                self.add_error(f"{prefix}_from", _("Enter the start of the period."))
+            if not end:
+                self.add_error(f"{prefix}_until", _("Enter the end of the period."))
+            if start and end and end < start:
+                self.add_error(f"{prefix}_until", _("The period cannot end before it starts."))
+        return cleaned
+
+    def entry_data(self):
+        return {field: self.cleaned_data[field] for field in self.Meta.fields}
+
+    def indicator_values(self):
+        values = []
+        for indicator in self.indicators:
+            prefix = f"indicator_{indicator.pk}"
+            value = self.cleaned_data.get(f"{prefix}_value")
+            if value is not None:
+                values.append(
+                    (
+                        indicator,
+                        value,
+                        self.cleaned_data[f"{prefix}_from"],
+                        self.cleaned_data[f"{prefix}_until"],
+                    )
+                )
+        return values
+
+
+class ReturnForm(AccessibleErrorsMixin, forms.Form):
+    comment = forms.CharField(
+        label=_("What should the author change?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+    )
