@@ -5,6 +5,7 @@ With DEBUG off, the application refuses to start without a real SECRET_KEY and
 ALLOWED_HOSTS, so a production server cannot run on the development defaults.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "import_export",
+    "simple_history",
+    "axes",
     "working_groups",
     "measures",
     "reports",
@@ -76,8 +79,28 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "integration_tracker.sessions.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # Counts failed logins and refuses locked-out username/IP pairs first.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Brute-force protection: lock a username from one IP address after 5 failures for
+# 30 minutes. Locking on the pair (not the IP alone) means one shared office IP
+# cannot lock out a whole office, and one username cannot be locked from everywhere.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "integration_tracker.urls"
 
@@ -156,7 +179,10 @@ EXPORT_FORMATS = [CSV, XLSX]
 # Public progress pages without login (issue: progress pages); off by default.
 PUBLIC_PROGRESS_PAGES = env_bool("PUBLIC_PROGRESS_PAGES", False)
 
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 8)))
+# A session ends after SESSION_IDLE_TIMEOUT seconds without a request, and after
+# SESSION_COOKIE_AGE seconds in any case.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(60 * 60)))
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 10)))
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from working_groups.models import (
     Concept,
@@ -218,6 +219,11 @@ class Measure(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = MeasureQuerySet.as_manager()
+    # Audit trail: every saved change with who and when (technical fields left out).
+    history = HistoricalRecords(
+        excluded_fields=["version", "updated_at", "current_entry"],
+        m2m_fields=[partner_offices, partner_organisations],
+    )
 
     class Meta:
         verbose_name = _("measure")
@@ -403,6 +409,7 @@ class StatusEntry(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = StatusEntryQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
 
     class Meta:
         verbose_name = _("status entry")
@@ -687,6 +694,8 @@ class FundingAmount(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ACTUAL)
     is_approximate = models.BooleanField(_("approximate (“ca.”)"), default=False)
     note = models.CharField(_("note"), max_length=300, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("funding amount")

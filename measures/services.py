@@ -79,49 +79,47 @@ def save_entry(
     return entry
 
 
+def _claim(entry, states, **filters):
+    """Take the entry for one state transition: a guarded UPDATE that only one of two
+    concurrent requests can win. The transition itself is then saved through the
+    model, so the audit trail records it with user and time."""
+    if not StatusEntry.objects.filter(pk=entry.pk, state__in=states, **filters).update(
+        version=F("version") + 1
+    ):
+        raise NotAllowed
+    entry.refresh_from_db()
+
+
 def submit_entry(entry, user):
     with transaction.atomic():
-        if not StatusEntry.objects.filter(
-            pk=entry.pk,
-            author=user,
-            state__in=[StatusEntry.State.DRAFT, StatusEntry.State.RETURNED],
-        ).update(
-            state=StatusEntry.State.SUBMITTED,
-            submitted_at=timezone.now(),
-            version=F("version") + 1,
-        ):
-            raise NotAllowed
+        _claim(entry, [StatusEntry.State.DRAFT, StatusEntry.State.RETURNED], author=user)
+        entry.state = StatusEntry.State.SUBMITTED
+        entry.submitted_at = timezone.now()
+        entry.save(update_fields=["state", "submitted_at", "updated_at"])
+        _bump_measure(entry.measure, None)
+
+
+def _review(entry, reviewer, state, comment):
+    if entry.author_id == reviewer.pk:
+        raise NotAllowed
+    with transaction.atomic():
+        _claim(entry, [StatusEntry.State.SUBMITTED])
+        entry.state = state
+        entry.reviewer = reviewer
+        entry.reviewed_at = timezone.now()
+        entry.review_comment = comment
+        # Saving refreshes the measure's current status in the same transaction.
+        entry.save(
+            update_fields=["state", "reviewer", "reviewed_at", "review_comment", "updated_at"]
+        )
         _bump_measure(entry.measure, None)
 
 
 def approve_entry(entry, reviewer):
     """Approve a submitted entry; it then decides the measure's current status."""
-    if entry.author_id == reviewer.pk:
-        raise NotAllowed
-    with transaction.atomic():
-        if not StatusEntry.objects.filter(pk=entry.pk, state=StatusEntry.State.SUBMITTED).update(
-            state=StatusEntry.State.APPROVED,
-            reviewer=reviewer,
-            reviewed_at=timezone.now(),
-            review_comment="",
-            version=F("version") + 1,
-        ):
-            raise NotAllowed
-        entry.measure.refresh_current_status()
-        _bump_measure(entry.measure, None)
+    _review(entry, reviewer, StatusEntry.State.APPROVED, "")
 
 
 def return_entry(entry, reviewer, comment):
     """Send a submitted entry back to its author with a comment."""
-    if entry.author_id == reviewer.pk:
-        raise NotAllowed
-    with transaction.atomic():
-        if not StatusEntry.objects.filter(pk=entry.pk, state=StatusEntry.State.SUBMITTED).update(
-            state=StatusEntry.State.RETURNED,
-            reviewer=reviewer,
-            reviewed_at=timezone.now(),
-            review_comment=comment,
-            version=F("version") + 1,
-        ):
-            raise NotAllowed
-        _bump_measure(entry.measure, None)
+    _review(entry, reviewer, StatusEntry.State.RETURNED, comment)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("sachstaende/<int:pk>/freigeben/", views.entry_approve, name="entry_approve"),
     path("sachstaende/<int:pk>/zurueckgeben/", views.entry_return, name="entry_return"),
     path("pruefung/", views.review_queue, name="review_queue"),
+    path("verlauf/<slug:kind>/<int:pk>/", views.change_history, name="change_history"),
 ]

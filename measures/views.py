@@ -7,12 +7,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from working_groups.models import Concept, Membership, WorkingGroup
 
+from .audit import TRACKED, change_log
 from .filters import MeasureFilter, annotate_timeliness
 from .forms import ReturnForm, StatusEntryForm
 from .models import IndicatorValue, Measure, StatusEntry, Topic
@@ -374,4 +376,20 @@ def entry_return(request, pk):
         "measures/statusentry_return.html",
         {"entry": entry, "form": form},
         status=400 if form.is_bound else 200,
+    )
+
+
+@_bureau_only
+@require_safe
+def change_history(request, kind, pk):
+    """The audit trail of one record as a readable diff (bureau only)."""
+    model = TRACKED.get(kind)
+    if model is None:
+        raise Http404
+    obj = get_object_or_404(model, pk=pk)
+    page, rows = change_log(obj, request.GET.get("page"))
+    return render(
+        request,
+        "measures/change_history.html",
+        {"object": obj, "page": page, "rows": rows, "model_name": model._meta.verbose_name},
     )

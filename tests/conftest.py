@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from integration_tracker.roles import Role, ensure_role_groups
+from measures.audit import record_missing_history
 from working_groups.models import Office
 
 from .factories import OfficeFactory, UserFactory
@@ -18,6 +19,7 @@ def _user_with_role(role, **kwargs):
 def dresden(db):
     """The complete Dresden data set, as `make run` loads it."""
     call_command("loaddata", "dresden_2009_2014", verbosity=0)
+    record_missing_history()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from integration_tracker.roles import is_bureau, is_council, is_office_staff
 from measures.models import Measure
@@ -22,7 +23,8 @@ def test_demo_users_have_the_roles_of_the_design(dresden, settings):
     assert is_council(users["beirat"]) and not users["beirat"].is_staff
     assert users["admin"].is_superuser
     for name in ["buero", "amt51", "amt41", "beirat", "admin"]:
-        assert authenticate(username=name, password="demo") == users[name]
+        request = RequestFactory().post("/konto/login/")
+        assert authenticate(request, username=name, password="demo") == users[name]
 
 
 def test_demo_users_are_refused_when_debug_is_off(dresden, settings):

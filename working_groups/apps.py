@@ -18,3 +18,9 @@ class WorkingGroupsConfig(AppConfig):
         # including fresh test databases; permissions are created after migrating,
         # so this runs after every app's post_migrate and is idempotent.
         post_migrate.connect(_ensure_roles, dispatch_uid="working_groups.ensure_roles")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from integration_tracker.sessions import mark_activity
+
+        user_logged_in.connect(mark_activity, dispatch_uid="integration_tracker.mark_activity")

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Municipality(models.Model):
@@ -504,6 +505,8 @@ class Membership(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active_from = models.DateField(_("member from"), null=True, blank=True)
     active_until = models.DateField(_("member until"), null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("membership")

@@ -1,6 +1,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from measures.audit import record_missing_history
 from working_groups.models import Concept
 
 FIXTURE = "dresden_2009_2014"
@@ -17,6 +18,7 @@ class Command(BaseCommand):
             self.stdout.write("Data already present; the Dresden data set is not loaded again.")
         else:
             call_command("loaddata", FIXTURE, verbosity=0)
+            record_missing_history()
             self.stdout.write(f"Loaded the data set {FIXTURE}.")
         self.stdout.write("Demo accounts (password for all: demo):")
         call_command("create_demo_users", stdout=self.stdout)
