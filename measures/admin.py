@@ -13,6 +13,7 @@ from .models import (
     IndicatorValue,
     Language,
     Measure,
+    Reminder,
     ReportingRound,
     StatusEntry,
     Topic,
@@ -261,3 +262,15 @@ class ActionNeedAdmin(ImportExportModelAdmin):
     @admin.display(description=_("text"), ordering="title")
     def short_title(self, obj):
         return obj.title if len(obj.title) <= 100 else obj.title[:99] + "…"
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["sent_on", "office", "reporting_round", "outstanding", "recipients"]
+    list_filter = ["reporting_round"]
+    list_select_related = ["office", "reporting_round"]
+    search_fields = ["office__code", "office__name", "recipients"]
+    readonly_fields = ["reporting_round", "office", "sent_on", "recipients", "outstanding"]
+
+    def has_add_permission(self, request):
+        return False

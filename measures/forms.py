@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integration_tracker.forms import AccessibleErrorsMixin
+from working_groups.models import Concept
 
 from .models import STATUSES_NEEDING_REASON, StatusEntry
 
@@ -110,3 +111,31 @@ class ReturnForm(AccessibleErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
     )
+
+
+class ReportingRoundForm(AccessibleErrorsMixin, forms.Form):
+    concept = forms.ModelChoiceField(
+        label=_("Concept"), queryset=Concept.objects.select_related("municipality")
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    period_start = forms.DateField(
+        label=_("Period from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    period_end = forms.DateField(
+        label=_("Period until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    deadline = forms.DateField(
+        label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    unfinished_only = forms.BooleanField(
+        label=_("Only measures that are not completed or dropped are due"),
+        required=False,
+        initial=True,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", _("The period cannot end before it starts."))
+        return cleaned

@@ -7,11 +7,15 @@ the record in between and the save is refused as a conflict, so nothing is
 overwritten silently. This works the same on SQLite and PostgreSQL.
 """
 
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
-from .models import IndicatorValue, Measure, StatusEntry
+from working_groups.models import Office
+
+from .models import IndicatorValue, Measure, Reminder, ReportingRound, Status, StatusEntry
 
 
 class Conflict(Exception):
@@ -61,6 +65,8 @@ def save_entry(
             entry.version = entry_version + 1
         for field, value in data.items():
             setattr(entry, field, value)
+        if entry.reporting_round_id is None:
+            entry.reporting_round = open_round_for(measure)
         entry.state = StatusEntry.State.SUBMITTED if submit else StatusEntry.State.DRAFT
         entry.submitted_at = timezone.now() if submit else None
         entry.full_clean()
@@ -123,3 +129,104 @@ def approve_entry(entry, reviewer):
 def return_entry(entry, reviewer, comment):
     """Send a submitted entry back to its author with a comment."""
     _review(entry, reviewer, StatusEntry.State.RETURNED, comment)
+
+
+def open_round_for(measure):
+    """The open reporting round in which the measure is due, if any."""
+    return (
+        ReportingRound.objects.filter(
+            due_measures=measure, opened_at__isnull=False, closed_at__isnull=True
+        )
+        .order_by("deadline")
+        .first()
+    )
+
+
+def open_round(*, concept, title, period_start, period_end, deadline, unfinished_only):
+    """Open a reporting round in which the concept's measures are due (those not yet
+    completed or dropped, if ``unfinished_only``)."""
+    with transaction.atomic():
+        reporting_round = ReportingRound.objects.create(
+            concept=concept,
+            title=title,
+            period_start=period_start,
+            period_end=period_end,
+            deadline=deadline,
+            opened_at=timezone.now(),
+        )
+        measures = Measure.objects.filter(concept=concept)
+        if unfinished_only:
+            measures = measures.exclude(
+                current_entry__status__in=[Status.COMPLETED, Status.DROPPED]
+            )
+        reporting_round.due_measures.add(*measures.values_list("pk", flat=True))
+    return reporting_round
+
+
+def close_round(reporting_round):
+    ReportingRound.objects.filter(pk=reporting_round.pk, closed_at__isnull=True).update(
+        closed_at=timezone.now()
+    )
+
+
+def late_offices(reporting_round, today=None):
+    """Offices with due measures that have neither an approved nor a submitted entry
+    in the round, once its deadline has passed: {office: outstanding count}."""
+    if not reporting_round.is_open or not reporting_round.is_past_deadline(today):
+        return {}
+    progress = reporting_round.office_progress()
+    late = {pk: row["outstanding"] for pk, row in progress.items() if pk and row["outstanding"]}
+    offices = Office.objects.prefetch_related("staff").in_bulk(list(late))
+    return {offices[pk]: count for pk, count in late.items()}
+
+
+def send_reminders(today=None, dry_run=False):
+    """E-mail each late office of every open round, at most once per day.
+
+    Returns a list of (round, office, recipients, outstanding) that were (or, with
+    ``dry_run``, would be) reminded."""
+    today = today or timezone.localdate()
+    sent = []
+    rounds = ReportingRound.objects.filter(
+        opened_at__isnull=False, closed_at__isnull=True, deadline__lt=today
+    ).select_related("concept")
+    for reporting_round in rounds:
+        for office, outstanding in late_offices(reporting_round, today).items():
+            if Reminder.objects.filter(
+                reporting_round=reporting_round, office=office, sent_on=today
+            ).exists():
+                continue
+            recipients = sorted(
+                {office.email}
+                if office.email
+                else {u.email for u in office.staff.all() if u.email and u.is_active}
+            )
+            if not recipients:
+                continue
+            if not dry_run:
+                with transaction.atomic():
+                    _, created = Reminder.objects.get_or_create(
+                        reporting_round=reporting_round,
+                        office=office,
+                        sent_on=today,
+                        defaults={"recipients": ", ".join(recipients), "outstanding": outstanding},
+                    )
+                    if not created:
+                        continue
+                    _mail_reminder(reporting_round, office, recipients, outstanding)
+            sent.append((reporting_round, office, recipients, outstanding))
+    return sent
+
+
+def _mail_reminder(reporting_round, office, recipients, outstanding):
+    context = {
+        "round": reporting_round,
+        "office": office,
+        "outstanding": outstanding,
+        "deadline": reporting_round.deadline,
+    }
+    # Reminders go out in German, the language of the administration.
+    with translation.override("de"):
+        subject = render_to_string("measures/email/reminder_subject.txt", context).strip()
+        body = render_to_string("measures/email/reminder_body.txt", context)
+    send_mail(subject, body, None, recipients)

@@ -15,5 +15,9 @@ urlpatterns = [
     path("sachstaende/<int:pk>/freigeben/", views.entry_approve, name="entry_approve"),
     path("sachstaende/<int:pk>/zurueckgeben/", views.entry_return, name="entry_return"),
     path("pruefung/", views.review_queue, name="review_queue"),
+    path("berichtsrunden/", views.round_list, name="round_list"),
+    path("berichtsrunden/neu/", views.round_create, name="round_create"),
+    path("berichtsrunden/<int:pk>/", views.round_detail, name="round_detail"),
+    path("berichtsrunden/<int:pk>/abschliessen/", views.round_close, name="round_close"),
     path("verlauf/<slug:kind>/<int:pk>/", views.change_history, name="change_history"),
 ]

@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from working_groups.models import Concept, Membership, WorkingGroup
+from working_groups.models import Concept, Membership, Office, WorkingGroup
 
 from .audit import TRACKED, change_log
 from .filters import MeasureFilter, annotate_timeliness
-from .forms import ReturnForm, StatusEntryForm
-from .models import IndicatorValue, Measure, StatusEntry, Topic
+from .forms import ReportingRoundForm, ReturnForm, StatusEntryForm
+from .models import IndicatorValue, Measure, ReportingRound, StatusEntry, Topic
 from .permissions import (
     can_enter_status,
     can_read_progress,
@@ -28,7 +28,16 @@ from .permissions import (
     uses_workspace,
     workspace_measures,
 )
-from .services import Conflict, NotAllowed, approve_entry, return_entry, save_entry, submit_entry
+from .services import (
+    Conflict,
+    NotAllowed,
+    approve_entry,
+    close_round,
+    open_round,
+    return_entry,
+    save_entry,
+    submit_entry,
+)
 
 
 def _concept_context(request, concept):
@@ -153,7 +162,14 @@ def measure_list(request):
     return render(
         request,
         "measures/measure_list.html",
-        {"filter": measure_filter, "page": page, "query": query.urlencode()},
+        {
+            "filter": measure_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "open_rounds": ReportingRound.objects.filter(
+                opened_at__isnull=False, closed_at__isnull=True
+            ).order_by("deadline")[:5],
+        },
     )
 
 
@@ -393,3 +409,69 @@ def change_history(request, kind, pk):
         "measures/change_history.html",
         {"object": obj, "page": page, "rows": rows, "model_name": model._meta.verbose_name},
     )
+
+
+# --- Reporting rounds ------------------------------------------------------------------
+
+
+@_bureau_only
+@require_safe
+def round_list(request):
+    rounds = ReportingRound.objects.select_related("concept").annotate(
+        due_count=Count("due_measures", distinct=True)
+    )
+    return render(request, "measures/round_list.html", {"rounds": rounds})
+
+
+@_bureau_only
+@require_http_methods(["GET", "POST"])
+def round_create(request):
+    form = ReportingRoundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reporting_round = open_round(**form.cleaned_data)
+        messages.success(
+            request,
+            _("The round “%(title)s” is open; %(count)s measures are due.")
+            % {"title": reporting_round.title, "count": reporting_round.due_measures.count()},
+        )
+        return redirect(reporting_round)
+    return render(
+        request,
+        "measures/round_form.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@_bureau_only
+@require_safe
+def round_detail(request, pk):
+    reporting_round = get_object_or_404(ReportingRound.objects.select_related("concept"), pk=pk)
+    progress = reporting_round.office_progress()
+    offices = Office.objects.in_bulk([pk for pk in progress if pk])
+    late = reporting_round.is_open and reporting_round.is_past_deadline()
+    rows = sorted(
+        (
+            {"office": offices.get(office_id), "late": late and row["outstanding"] > 0, **row}
+            for office_id, row in progress.items()
+        ),
+        key=lambda row: (not row["late"], str(row["office"] or "")),
+    )
+    totals = {
+        key: sum(row[key] for row in rows)
+        for key in ["due", "approved", "submitted", "returned", "draft", "missing"]
+    }
+    return render(
+        request,
+        "measures/round_detail.html",
+        {"round": reporting_round, "rows": rows, "totals": totals},
+    )
+
+
+@_bureau_only
+@require_POST
+def round_close(request, pk):
+    reporting_round = get_object_or_404(ReportingRound, pk=pk)
+    close_round(reporting_round)
+    messages.success(request, _("The round is closed."))
+    return redirect(reporting_round)

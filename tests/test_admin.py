@@ -5,8 +5,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from measures.models import Measure, StatusEntry
-from working_groups.models import Concept
+from measures.models import Measure, Reminder, StatusEntry
+from working_groups.models import Concept, Office
 
 from .factories import MeasureFactory, ReportingRoundFactory, StatusEntryFactory
 
@@ -50,8 +50,15 @@ def test_change_form_has_bounded_queries(
     client, admin_user, dresden, django_assert_max_num_queries, app_label, model_name
 ):
     model = apps.get_model(app_label, model_name)
-    if model_name == "reportinground":  # the seed has no reporting round
-        ReportingRoundFactory(concept=Concept.objects.get(slug="ik-2009"))
+    if model_name in {"reportinground", "reminder"}:  # the seed has no reporting round
+        reporting_round = ReportingRoundFactory(concept=Concept.objects.get(slug="ik-2009"))
+        Reminder.objects.create(
+            reporting_round=reporting_round,
+            office=Office.objects.get(code="51"),
+            sent_on=reporting_round.deadline,
+            recipients="a@example.org",
+            outstanding=1,
+        )
     obj = model.objects.order_by("pk").first()
     assert obj is not None, "the Dresden data set has a record of every other model"
     client.force_login(admin_user)

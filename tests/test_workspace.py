@@ -284,8 +284,8 @@ def test_measure_list_queries_do_not_grow(client, bureau_user, django_assert_num
         StatusEntryFactory(measure=measure)
     client.force_login(bureau_user)
     # session, user, roles, count, page of measures (with offices, current entry and
-    # timeliness in the same query), and the two model dropdowns of the filter
-    with django_assert_num_queries(7):
+    # timeliness in the same query), open rounds, and the two dropdowns of the filter
+    with django_assert_num_queries(8):
         response = client.get(reverse("measures:measure_list"))
     assert response.status_code == 200
 

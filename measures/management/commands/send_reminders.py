@@ -1,0 +1,32 @@
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from measures.services import send_reminders
+
+
+class Command(BaseCommand):
+    help = (
+        "E-mails every office that is late in an open reporting round, at most once per "
+        "day (safe to run from cron several times a day)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="List, send nothing.")
+        parser.add_argument("--date", help="Pretend today is this date (YYYY-MM-DD).")
+
+    def handle(self, *args, dry_run=False, date=None, **options):
+        today = None
+        if date:
+            try:
+                today = datetime.date.fromisoformat(date)
+            except ValueError as error:
+                raise CommandError(f"--date: {error}") from error
+        sent = send_reminders(today=today, dry_run=dry_run)
+        verb = "would remind" if dry_run else "reminded"
+        for reporting_round, office, recipients, outstanding in sent:
+            self.stdout.write(
+                f"{verb} {office} ({outstanding} outstanding) for “{reporting_round}”: "
+                + ", ".join(recipients)
+            )
+        self.stdout.write(f"{len(sent)} reminder(s).")
