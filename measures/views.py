@@ -73,6 +73,7 @@ def _concept_context(request, concept):
     }
 
 
+@require_safe
 def home(request):
     if not can_read_progress(request.user):
         return redirect_to_login(request.get_full_path())
@@ -97,6 +98,7 @@ def home(request):
     return render(request, "measures/home.html", context)
 
 
+@require_safe
 def concept_detail(request, slug):
     if not can_read_progress(request.user):
         return redirect_to_login(request.get_full_path())

@@ -15,6 +15,12 @@ def _user_with_role(role, **kwargs):
     return user
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Real hashers are slow by design; tests need no protection against cracking."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def dresden(db):
     """The complete Dresden data set, as `make run` loads it."""

@@ -1,0 +1,87 @@
+"""Two sessions edit the same measure at the same moment on a real PostgreSQL
+server: exactly one save lands, the other is told of the conflict, nothing is lost
+or half-written."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from measures.models import Measure, Status, StatusEntry
+from measures.services import Conflict, approve_entry, save_entry
+
+from .factories import MeasureFactory, StatusEntryFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs real concurrent transactions"
+    ),
+]
+
+
+def run_together(*jobs):
+    """Run the jobs in threads (each with its own database connection), released at
+    the same moment; return what each returned or raised."""
+    barrier = threading.Barrier(len(jobs))
+    results = [None] * len(jobs)
+
+    def run(index, job):
+        try:
+            barrier.wait()
+            results[index] = job()
+        except Exception as error:  # noqa: BLE001 - the outcome is what we test
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_two_people_saving_the_same_measure_one_gets_a_conflict():
+    measure = MeasureFactory()
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    opened = measure.version  # both opened the form at this version
+
+    def save(user, note):
+        return lambda: save_entry(
+            measure=Measure.objects.get(pk=measure.pk),
+            author=user,
+            data={
+                "status": Status.IN_PROGRESS, "progress": 50, "note": note, "reason": "",
+                "as_of": datetime.date.today(),
+            },
+            indicator_values=[],
+            measure_version=opened,
+            submit=True,
+        )
+
+    for _ in range(5):  # the race is real; repeat to exercise both orders
+        results = run_together(save(alice, "von Alice"), save(bob, "von Bob"))
+        saved = [r for r in results if isinstance(r, StatusEntry)]
+        conflicts = [r for r in results if isinstance(r, Conflict)]
+        assert len(saved) == 1 and len(conflicts) == 1, results
+        opened = Measure.objects.get(pk=measure.pk).version
+    notes = list(StatusEntry.objects.filter(measure=measure).values_list("note", flat=True))
+    assert len(notes) == 5
+    assert Measure.objects.get(pk=measure.pk).version == measure.version + 5
+
+
+def test_two_reviewers_approving_at_once_approve_once():
+    author = UserFactory(username="author")
+    first, second = UserFactory(username="r1"), UserFactory(username="r2")
+    entry = StatusEntryFactory(state=StatusEntry.State.SUBMITTED, author=author)
+    results = run_together(
+        lambda: approve_entry(StatusEntry.objects.get(pk=entry.pk), first),
+        lambda: approve_entry(StatusEntry.objects.get(pk=entry.pk), second),
+    )
+    assert sum(r is None for r in results) == 1, results
+    entry.refresh_from_db()
+    assert entry.state == StatusEntry.State.APPROVED
+    assert entry.history.filter(state=StatusEntry.State.APPROVED).count() == 1
