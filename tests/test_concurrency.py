@@ -54,7 +54,10 @@ def test_two_people_saving_the_same_measure_one_gets_a_conflict():
             measure=Measure.objects.get(pk=measure.pk),
             author=user,
             data={
-                "status": Status.IN_PROGRESS, "progress": 50, "note": note, "reason": "",
+                "status": Status.IN_PROGRESS,
+                "progress": 50,
+                "note": note,
+                "reason": "",
                 "as_of": datetime.date.today(),
             },
             indicator_values=[],

@@ -36,11 +36,19 @@ NOT_POST = allow(council=403, owner_staff=405, other_staff=405, bureau=405, admi
 NOT_POST_BUREAU = allow(council=403, owner_staff=403, other_staff=403, bureau=405, admin=405)
 NOT_GET_BUREAU = NOT_POST_BUREAU
 PROGRESS_READ = {
-    "anonymous": LOGIN, "council": OK, "owner_staff": OK, "other_staff": OK, "bureau": OK,
+    "anonymous": LOGIN,
+    "council": OK,
+    "owner_staff": OK,
+    "other_staff": OK,
+    "bureau": OK,
     "admin": OK,
 }
 PROGRESS_POST = {
-    "anonymous": 405, "council": 405, "owner_staff": 405, "other_staff": 405, "bureau": 405,
+    "anonymous": 405,
+    "council": 405,
+    "owner_staff": 405,
+    "other_staff": 405,
+    "bureau": 405,
     "admin": 405,
 }
 
@@ -49,20 +57,27 @@ MATRIX = {
     "home": (lambda o: reverse("measures:home"), PROGRESS_READ, PROGRESS_POST, None),
     "concept": (
         lambda o: reverse("measures:concept_detail", args=[o["concept"].slug]),
-        PROGRESS_READ, PROGRESS_POST, None,
+        PROGRESS_READ,
+        PROGRESS_POST,
+        None,
     ),
     "measure_list": (lambda o: reverse("measures:measure_list"), WORKSPACE_READ, NOT_POST, None),
     "measure_detail": (
         lambda o: reverse("measures:measure_detail", args=[o["measure"].pk]),
-        OWNER_READ, NOT_POST, None,
+        OWNER_READ,
+        NOT_POST,
+        None,
     ),
     "entry_create": (
         lambda o: reverse("measures:entry_create", args=[o["measure"].pk]),
         OWNER_READ,
         allow(council=403, owner_staff=REDIRECT, other_staff=404, bureau=REDIRECT, admin=REDIRECT),
         lambda o: {
-            "status": Status.IN_PROGRESS, "progress": "30",
-            "as_of": datetime.date.today().isoformat(), "note": "n", "reason": "",
+            "status": Status.IN_PROGRESS,
+            "progress": "30",
+            "as_of": datetime.date.today().isoformat(),
+            "note": "n",
+            "reason": "",
             "measure_version": str(Measure.objects.get(pk=o["measure"].pk).version),
             "submit": "1",
         },
@@ -72,8 +87,11 @@ MATRIX = {
         allow(council=403, owner_staff=OK, other_staff=404, bureau=404, admin=404),
         allow(council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404),
         lambda o: {
-            "status": Status.IN_PROGRESS, "progress": "35",
-            "as_of": datetime.date.today().isoformat(), "note": "n2", "reason": "",
+            "status": Status.IN_PROGRESS,
+            "progress": "35",
+            "as_of": datetime.date.today().isoformat(),
+            "note": "n2",
+            "reason": "",
             "measure_version": str(Measure.objects.get(pk=o["measure"].pk).version),
             "entry_version": str(StatusEntry.objects.get(pk=o["draft"].pk).version),
             "draft": "1",
@@ -85,7 +103,12 @@ MATRIX = {
         allow(council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404),
         lambda o: {},
     ),
-    "review_queue": (lambda o: reverse("measures:review_queue"), BUREAU_READ, NOT_POST_BUREAU, None),
+    "review_queue": (
+        lambda o: reverse("measures:review_queue"),
+        BUREAU_READ,
+        NOT_POST_BUREAU,
+        None,
+    ),
     "entry_approve": (
         lambda o: reverse("measures:entry_approve", args=[o["submitted"].pk]),
         NOT_GET_BUREAU,
@@ -104,13 +127,18 @@ MATRIX = {
         BUREAU_READ,
         allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
         lambda o: {
-            "concept": o["concept"].pk, "title": "Neue Runde", "period_start": "2015-01-01",
-            "period_end": "2015-12-31", "deadline": "2016-01-31",
+            "concept": o["concept"].pk,
+            "title": "Neue Runde",
+            "period_start": "2015-01-01",
+            "period_end": "2015-12-31",
+            "deadline": "2016-01-31",
         },
     ),
     "round_detail": (
         lambda o: reverse("measures:round_detail", args=[o["round"].pk]),
-        BUREAU_READ, NOT_POST_BUREAU, None,
+        BUREAU_READ,
+        NOT_POST_BUREAU,
+        None,
     ),
     "round_close": (
         lambda o: reverse("measures:round_close", args=[o["round"].pk]),
@@ -120,7 +148,9 @@ MATRIX = {
     ),
     "change_history": (
         lambda o: reverse("measures:change_history", args=["massnahme", o["measure"].pk]),
-        BUREAU_READ, NOT_POST_BUREAU, None,
+        BUREAU_READ,
+        NOT_POST_BUREAU,
+        None,
     ),
 }
 
@@ -147,19 +177,27 @@ def world(db):
     measure = MeasureFactory(concept=concept, lead_office=owner_office)
     StatusEntryFactory(measure=measure, as_of=datetime.date(2014, 1, 1))
     draft = StatusEntryFactory(
-        measure=measure, author=users["owner_staff"], state=StatusEntry.State.DRAFT,
+        measure=measure,
+        author=users["owner_staff"],
+        state=StatusEntry.State.DRAFT,
         as_of=datetime.date.today(),
     )
     submitted = StatusEntryFactory(
-        measure=measure, author=users["owner_staff"], state=StatusEntry.State.SUBMITTED,
+        measure=measure,
+        author=users["owner_staff"],
+        state=StatusEntry.State.SUBMITTED,
         as_of=datetime.date.today(),
     )
     reporting_round = ReportingRoundFactory(
         concept=concept, opened_at=datetime.datetime.now(datetime.UTC)
     )
     return {
-        "users": users, "concept": concept, "measure": measure, "draft": draft,
-        "submitted": submitted, "round": reporting_round,
+        "users": users,
+        "concept": concept,
+        "measure": measure,
+        "draft": draft,
+        "submitted": submitted,
+        "round": reporting_round,
     }
 
 
@@ -172,12 +210,7 @@ def snapshot():
     )
 
 
-CASES = [
-    (name, method, role)
-    for name in MATRIX
-    for method in ("GET", "POST")
-    for role in ROLES
-]
+CASES = [(name, method, role) for name in MATRIX for method in ("GET", "POST") for role in ROLES]
 
 
 @pytest.mark.parametrize(("name", "method", "role"), CASES)
