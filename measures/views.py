@@ -171,6 +171,9 @@ def measure_list(request):
             "open_rounds": ReportingRound.objects.filter(
                 opened_at__isnull=False, closed_at__isnull=True
             ).order_by("deadline")[:5],
+            "returned_entries": editable_entries(request.user)
+            .filter(state=StatusEntry.State.RETURNED)
+            .select_related("measure")[:10],
         },
     )
 

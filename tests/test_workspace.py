@@ -284,8 +284,9 @@ def test_measure_list_queries_do_not_grow(client, bureau_user, django_assert_num
         StatusEntryFactory(measure=measure)
     client.force_login(bureau_user)
     # session, user, roles, count, page of measures (with offices, current entry and
-    # timeliness in the same query), open rounds, and the two dropdowns of the filter
-    with django_assert_num_queries(8):
+    # timeliness in the same query), open rounds, the user's returned entries, and
+    # the two dropdowns of the filter
+    with django_assert_num_queries(9):
         response = client.get(reverse("measures:measure_list"))
     assert response.status_code == 200
 
@@ -309,4 +310,48 @@ def test_measure_page_queries_do_not_grow(client, bureau_user, django_assert_num
     # their amounts, needs, sub-measures
     with django_assert_num_queries(17):
         response = client.get(parent.get_absolute_url())
+    assert response.status_code == 200
+
+
+def test_returned_entries_are_listed_for_their_author(client, staff51, jugendamt_measure):
+    entry = StatusEntryFactory(
+        measure=jugendamt_measure,
+        author=staff51,
+        state=StatusEntry.State.RETURNED,
+        review_comment="Bitte Zahlen ergänzen",
+        as_of=TODAY,
+    )
+    client.force_login(staff51)
+    content = client.get(reverse("measures:measure_list")).content.decode()
+    assert "Bitte Zahlen ergänzen" in content
+    assert reverse("measures:entry_edit", args=[entry.pk]) in content
+
+
+@pytest.mark.parametrize("count", [3, 300])
+def test_review_queue_queries_do_not_grow(
+    client, staff51, bureau_user, django_assert_num_queries, count
+):
+    for measure in MeasureFactory.create_batch(count):
+        entry = StatusEntryFactory(
+            measure=measure, author=staff51, state=StatusEntry.State.SUBMITTED, as_of=TODAY
+        )
+        IndicatorValueFactory(indicator=IndicatorFactory(measure=measure), status_entry=entry)
+    client.force_login(bureau_user)
+    # session, user, roles, count, page of entries (with measure, office, current
+    # entry, author), their indicator values, and those values' indicators
+    with django_assert_num_queries(7):
+        response = client.get(reverse("measures:review_queue"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_round_list_queries_do_not_grow(client, bureau_user, django_assert_num_queries, count):
+    from .factories import ReportingRoundFactory
+
+    concept = Measure.objects.first().concept
+    for _ in range(count):
+        ReportingRoundFactory(concept=concept)
+    client.force_login(bureau_user)
+    with django_assert_num_queries(4):  # session, user, roles, rounds with counts
+        response = client.get(reverse("measures:round_list"))
     assert response.status_code == 200
