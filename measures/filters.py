@@ -33,11 +33,20 @@ def annotate_timeliness(queryset, today=None):
     )
 
 
+class YesNoAnyWidget(django_filters.widgets.BooleanWidget):
+    """A yes/no filter whose empty choice reads "any" rather than "unknown"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", _("any")), ("true", _("yes")), ("false", _("no")))
+
+
 class MeasureFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     field_of_action = django_filters.ModelChoiceFilter(
         label=_("Field of action"),
         queryset=FieldOfAction.objects.select_related("concept"),
+        empty_label=_("all fields of action"),
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
@@ -52,20 +61,21 @@ class MeasureFilter(django_filters.FilterSet):
     due = django_filters.BooleanFilter(
         label=_("Due in the current round"),
         method="filter_due",
-        widget=django_filters.widgets.BooleanWidget(),
+        widget=YesNoAnyWidget(),
     )
     overdue = django_filters.BooleanFilter(
         label=_("Overdue"),
         method="filter_overdue",
-        widget=django_filters.widgets.BooleanWidget(),
+        widget=YesNoAnyWidget(),
     )
     stale = django_filters.BooleanFilter(
         label=_("Stale (no approved entry in the current round)"),
         method="filter_stale",
-        widget=django_filters.widgets.BooleanWidget(),
+        widget=YesNoAnyWidget(),
     )
     ordering = django_filters.OrderingFilter(
         label=_("Sort by"),
+        empty_label=_("report order"),
         fields=[
             ("position", "position"),
             ("number", "number"),
