@@ -16,12 +16,13 @@ class StatusEntryForm(AccessibleErrorsMixin, forms.ModelForm):
 
     class Meta:
         model = StatusEntry
-        fields = ["status", "progress", "as_of", "note", "reason"]
+        fields = ["status", "progress", "as_of", "note", "internal_note", "reason"]
         labels = {"status": _("Implementation status")}
         widgets = {
             "as_of": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "progress": forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
             "note": forms.Textarea(attrs={"rows": 4}),
+            "internal_note": forms.Textarea(attrs={"rows": 2}),
             "reason": forms.Textarea(attrs={"rows": 2}),
         }
 

@@ -436,7 +436,16 @@ class StatusEntry(models.Model):
         blank=True,
         help_text=_("0 to 100; empty where no percentage applies, e.g. for an ongoing task."),
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        help_text=_("Published with the status on the progress pages once approved."),
+    )
+    internal_note = models.TextField(
+        _("internal note"),
+        blank=True,
+        help_text=_("For the bureau and the offices only; never published."),
+    )
     reason = models.TextField(
         _("reason"),
         blank=True,
