@@ -34,7 +34,7 @@ test: compilemessages
 
 ## make messages: update the German and English catalogues in locale/.
 messages: venv
-	$(MANAGE) makemessages -l de -l en --ignore=$(VENV) --ignore=tests --no-obsolete
+	$(MANAGE) makemessages -l de -l en -e html,txt,py,svg --ignore=$(VENV) --ignore=tests --no-obsolete
 
 lint: venv
 	$(VENV)/bin/ruff check .

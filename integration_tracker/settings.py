@@ -184,6 +184,29 @@ EXPORT_FORMATS = [CSV, XLSX]
 # Public progress pages without login (issue: progress pages); off by default.
 PUBLIC_PROGRESS_PAGES = env_bool("PUBLIC_PROGRESS_PAGES", False)
 
+# Licence under which the open data (progress data as CSV/JSON) is published.
+OPEN_DATA_LICENCE = os.environ.get(
+    "OPEN_DATA_LICENCE", "Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)"
+)
+
+# Erklärung zur Barrierefreiheit (BITV 2.0 § 7): contact for feedback and the
+# enforcement body, configurable per installation.
+ACCESSIBILITY = {
+    "status": os.environ.get("A11Y_STATUS", "partially"),  # "fully" / "partially"
+    "statement_date": os.environ.get("A11Y_STATEMENT_DATE", "2026-11-24"),
+    "known_issues": os.environ.get("A11Y_KNOWN_ISSUES", ""),
+    "contact_name": os.environ.get(
+        "A11Y_CONTACT_NAME", "Büro der Integrations- und Ausländerbeauftragten"
+    ),
+    "contact_email": os.environ.get("A11Y_CONTACT_EMAIL", "barrierefreiheit@example.org"),
+    "contact_phone": os.environ.get("A11Y_CONTACT_PHONE", ""),
+    "enforcement_name": os.environ.get(
+        "A11Y_ENFORCEMENT_NAME",
+        "Durchsetzungsstelle nach dem Barrierefreie-Websites-Gesetz des Landes",
+    ),
+    "enforcement_url": os.environ.get("A11Y_ENFORCEMENT_URL", ""),
+}
+
 # A session ends after SESSION_IDLE_TIMEOUT seconds without a request, and after
 # SESSION_COOKIE_AGE seconds in any case.
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(60 * 60)))

@@ -8,6 +8,7 @@ admin.site.index_title = _("Master data")
 
 urlpatterns = [
     path("", include("measures.urls")),
+    path("", include("reports.urls")),
     path("konto/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -17,7 +17,7 @@ class StatusEntryForm(AccessibleErrorsMixin, forms.ModelForm):
     class Meta:
         model = StatusEntry
         fields = ["status", "progress", "as_of", "note", "internal_note", "reason"]
-        labels = {"status": _("Implementation status")}
+        labels = {"status": _("Implementation status"), "note": _("Note (published)")}
         widgets = {
             "as_of": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "progress": forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),

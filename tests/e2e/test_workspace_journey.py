@@ -37,7 +37,9 @@ def test_staff_reports_bureau_approves_other_office_cannot_edit(page, login, dem
     page.get_by_role("link", name="Sachstand erfassen").click()
     page.get_by_label("Umsetzungsstand").select_option(label="in Umsetzung")
     page.get_by_label("Fortschritt (%)").fill("70")
-    page.get_by_label("Anmerkung").fill("Neues Netzwerktreffen mit Migrantenvereinen im Herbst.")
+    page.get_by_label("Anmerkung (wird veröffentlicht)").fill(
+        "Neues Netzwerktreffen mit Migrantenvereinen im Herbst."
+    )
     page.get_by_role("button", name="Zur Prüfung einreichen").click()
     expect(page.get_by_text("Der Sachstand wurde zur Prüfung eingereicht.")).to_be_visible()
 

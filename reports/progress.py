@@ -1,0 +1,55 @@
+"""Aggregates for the progress pages: counts of measures per status, overall and per
+field of action, working group and office, each in one grouped query."""
+
+import datetime
+
+from django.db.models import Count, Q
+
+from measures.models import FINISHED_STATUSES, Status
+
+STATUS_ORDER = [
+    Status.COMPLETED,
+    Status.ONGOING,
+    Status.IN_PROGRESS,
+    Status.IN_PREPARATION,
+    Status.NOT_STARTED,
+    Status.DEFERRED,
+    Status.DROPPED,
+]
+
+
+def _status_q(status):
+    if status == Status.NOT_STARTED:
+        return Q(current_entry__isnull=True) | Q(current_entry__status=status)
+    return Q(current_entry__status=status)
+
+
+def status_counts(measures, group_by=None):
+    """{group value: {"total": n, "by_status": [(status, n), …], "done": n}}; one query.
+
+    ``done`` counts completed and ongoing measures: those the concept has put into
+    practice."""
+    aggregates = {"total": Count("pk")}
+    for status in STATUS_ORDER:
+        aggregates[status.value] = Count("pk", filter=_status_q(status))
+    if group_by:
+        rows = measures.order_by().values(group_by).annotate(**aggregates)
+    else:
+        rows = [measures.aggregate(**aggregates)]
+    result = {}
+    for row in rows:
+        key = row.get(group_by) if group_by else None
+        by_status = [(status, row[status.value]) for status in STATUS_ORDER]
+        result[key] = {
+            "total": row["total"],
+            "by_status": by_status,
+            "done": row[Status.COMPLETED.value] + row[Status.ONGOING.value],
+        }
+    return result
+
+
+def overdue_filter(today=None):
+    today = today or datetime.date.today()
+    return Q(planned_end__lt=today) & (
+        Q(current_entry__isnull=True) | ~Q(current_entry__status__in=FINISHED_STATUSES)
+    )

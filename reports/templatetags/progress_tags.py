@@ -1,0 +1,45 @@
+"""Charts as SVG rendered on the server: they work without JavaScript, print, and
+carry a text alternative (each chart sits next to a table or a sentence with the
+same numbers)."""
+
+from django import template
+
+register = template.Library()
+
+BAR_WIDTH = 300
+
+
+@register.inclusion_tag("reports/_status_bar.svg")
+def status_bar(counts, label=""):
+    """A stacked horizontal bar of the measures per status."""
+    total = counts["total"] or 0
+    segments, x = [], 0.0
+    for status, count in counts["by_status"]:
+        if not count:
+            continue
+        width = BAR_WIDTH * count / total
+        segments.append(
+            {"status": status, "count": count, "x": round(x, 2), "width": round(width, 2)}
+        )
+        x += width
+    return {"segments": segments, "total": total, "width": BAR_WIDTH, "label": label}
+
+
+@register.inclusion_tag("reports/_amount_bars.svg")
+def amount_bars(amounts, label=""):
+    """One horizontal bar per amount, scaled to the largest."""
+    largest = max((a.amount for a in amounts), default=0) or 1
+    rows = [
+        {
+            "amount": a,
+            "y": index * 28,
+            "width": round(float(a.amount) / float(largest) * BAR_WIDTH, 2),
+        }
+        for index, a in enumerate(amounts)
+    ]
+    return {"rows": rows, "height": len(rows) * 28, "width": BAR_WIDTH, "label": label}
+
+
+@register.filter
+def percent(part, total):
+    return round(100 * part / total) if total else 0

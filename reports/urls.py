@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("fortschritt/", views.overview, name="overview"),
+    path("fortschritt/massnahmen/<int:pk>/", views.measure_progress, name="measure"),
+    path("fortschritt/mitwirkende/", views.members, name="members"),
+    path("fortschritt/foerderung/", views.funding, name="funding"),
+    path("fortschritt/handlungsbedarfe/", views.needs, name="needs"),
+    path("offene-daten/", views.open_data, name="open_data"),
+    path("offene-daten/massnahmen.csv", views.open_data_csv, name="open_data_csv"),
+    path("offene-daten/massnahmen.json", views.open_data_json, name="open_data_json"),
+    path("barrierefreiheit/", views.accessibility_statement, name="accessibility"),
+]

@@ -1,0 +1,307 @@
+"""Progress pages for the advisory council and, when switched on, the public.
+
+Only approved entries are shown, and to the public only public measures; never
+drafts, returned entries, internal notes or names of staff."""
+
+import csv
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from measures.models import (
+    ActionNeed,
+    FundingAmount,
+    FundingLine,
+    IndicatorValue,
+    Measure,
+    Status,
+    StatusEntry,
+)
+from measures.permissions import can_read_progress, readable_measures, sees_internal_records
+from working_groups.models import Concept, FieldOfAction, Membership, Office, WorkingGroup
+
+from .open_data import FIELDS, LICENCE, rows_for
+from .progress import overdue_filter, status_counts
+
+
+def progress_access(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not can_read_progress(request.user):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return require_safe(wrapper)
+
+
+def _concept(request):
+    """The concept chosen in the query string, else the latest with measures."""
+    concepts = list(Concept.objects.select_related("municipality").order_by("-start_year"))
+    chosen = request.GET.get("konzept")
+    by_slug = {c.slug: c for c in concepts}
+    if chosen in by_slug:
+        return by_slug[chosen], concepts
+    with_measures = set(Measure.objects.order_by().values_list("concept", flat=True).distinct())
+    for concept in concepts:
+        if concept.pk in with_measures:
+            return concept, concepts
+    return (concepts[0] if concepts else None), concepts
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@progress_access
+def overview(request):
+    concept, concepts = _concept(request)
+    context = {"concepts": concepts, "concept": concept, "statuses": Status.choices}
+    if concept is None:
+        return render(request, "reports/overview.html", context)
+    fields = list(FieldOfAction.objects.filter(concept=concept))
+    groups = list(WorkingGroup.objects.filter(concept=concept))
+    offices = list(Office.objects.filter(municipality=concept.municipality))
+    base = readable_measures(request.user, Measure.objects.filter(concept=concept))
+
+    measures = base
+    selected = {
+        "field": _int(request.GET.get("handlungsfeld")),
+        "group": _int(request.GET.get("gruppe")),
+        "office": _int(request.GET.get("amt")),
+        "status": request.GET.get("status") if request.GET.get("status") in Status.values else "",
+        "overdue": request.GET.get("ueberfaellig") == "1",
+        "q": request.GET.get("q", "").strip()[:100],
+    }
+    if selected["field"]:
+        measures = measures.filter(field_of_action=selected["field"])
+    if selected["group"]:
+        measures = measures.filter(working_group=selected["group"])
+    if selected["office"]:
+        measures = measures.filter(
+            Q(lead_office=selected["office"]) | Q(partner_offices=selected["office"])
+        ).distinct()
+    if selected["status"]:
+        if selected["status"] == Status.NOT_STARTED:
+            measures = measures.filter(
+                Q(current_entry__isnull=True) | Q(current_entry__status=Status.NOT_STARTED)
+            )
+        else:
+            measures = measures.filter(current_entry__status=selected["status"])
+    if selected["overdue"]:
+        measures = measures.filter(overdue_filter())
+    if selected["q"]:
+        measures = measures.filter(
+            Q(number__istartswith=selected["q"]) | Q(title__icontains=selected["q"])
+        )
+
+    overall = status_counts(measures)[None]
+    by_field = status_counts(measures, "field_of_action")
+    by_group = status_counts(measures, "working_group")
+    by_office = status_counts(measures, "lead_office")
+    overdue_count = measures.filter(overdue_filter()).count()
+    page = Paginator(
+        measures.select_related("current_entry", "lead_office", "responsible_department").order_by(
+            "position", "number"
+        ),
+        25,
+    ).get_page(request.GET.get("seite"))
+    query = request.GET.copy()
+    query.pop("seite", None)
+
+    def rows(counts, objects, none_label):
+        result = [(obj, counts[obj.pk]) for obj in objects if obj.pk in counts]
+        if None in counts:
+            result.append((none_label, counts[None]))
+        return result
+
+    context.update(
+        {
+            "fields": fields,
+            "groups": groups,
+            "offices": offices,
+            "selected": selected,
+            "overall": overall,
+            "by_field": rows(by_field, fields, _("without field of action")),
+            "by_group": rows(by_group, groups, _("without working group")),
+            "by_office": rows(by_office, offices, _("without lead office")),
+            "overdue_count": overdue_count,
+            "page": page,
+            "query": query.urlencode(),
+        }
+    )
+    return render(request, "reports/overview.html", context)
+
+
+@progress_access
+def measure_progress(request, pk):
+    measure = get_object_or_404(
+        readable_measures(request.user, Measure.objects.all()).select_related(
+            "concept",
+            "current_entry",
+            "lead_office",
+            "responsible_department",
+            "topic",
+            "field_of_action",
+            "working_group",
+            "parent",
+        ),
+        pk=pk,
+    )
+    approved = Q(status_entry__isnull=True) | Q(status_entry__state=StatusEntry.State.APPROVED)
+    context = {
+        "measure": measure,
+        # Only approved entries, and only the fields that may be published.
+        "timeline": measure.status_entries.approved()
+        .order_by("-as_of", "-pk")
+        .only("status", "progress", "as_of", "note", "reason", "measure_id"),
+        "partner_offices": measure.partner_offices.all(),
+        "partner_organisations": measure.partner_organisations.all(),
+        "indicators": measure.indicators.prefetch_related(
+            Prefetch("values", queryset=IndicatorValue.objects.filter(approved))
+        ),
+        "funding_lines": measure.funding_lines.select_related("programme").prefetch_related(
+            "amounts"
+        ),
+        "action_needs": measure.action_needs.select_related("carried_into"),
+        "children": readable_measures(request.user, measure.children.all()).select_related(
+            "current_entry"
+        ),
+    }
+    return render(request, "reports/measure_progress.html", context)
+
+
+@progress_access
+def members(request):
+    concept, concepts = _concept(request)
+    groups = (
+        WorkingGroup.objects.filter(concept=concept)
+        .select_related("members_involved_in")
+        .prefetch_related(
+            "fields_of_action",
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.select_related("organisation", "office", "department"),
+            ),
+        )
+        if concept
+        else []
+    )
+    return render(
+        request,
+        "reports/members.html",
+        {"concept": concept, "concepts": concepts, "groups": groups},
+    )
+
+
+@progress_access
+def funding(request):
+    lines = (
+        FundingLine.objects.select_related("programme", "responsible_office", "measure")
+        .prefetch_related(
+            Prefetch("amounts", queryset=FundingAmount.objects.order_by("year_from", "year_to")),
+            "fundinglinearea_set__area",
+        )
+        .order_by("programme__name", "title")
+    )
+    if not sees_internal_records(request.user):
+        lines = lines.filter(Q(measure__isnull=True) | Q(measure__is_public=True))
+    programmes = {}
+    for line in lines:
+        amounts = list(line.amounts.all())
+        line.amount_list = amounts
+        line.change = _change(amounts)
+        programmes.setdefault(line.programme, []).append(line)
+    return render(
+        request,
+        "reports/funding.html",
+        {"programmes": list(programmes.items())},
+    )
+
+
+def _change(amounts):
+    """First and last single-year amount of the same kind, and the difference."""
+    single = [a for a in amounts if a.year_from == a.year_to]
+    if len(single) < 2:
+        return None
+    first, last = single[0], single[-1]
+    if first.kind != last.kind:
+        return None
+    difference = last.amount - first.amount
+    return {
+        "first": first,
+        "last": last,
+        "difference": difference,
+        "percent": round(100 * difference / first.amount, 1) if first.amount else None,
+    }
+
+
+@progress_access
+def needs(request):
+    concept, concepts = _concept(request)
+    readable = readable_measures(request.user, Measure.objects.all())
+    all_needs = (
+        list(
+            ActionNeed.objects.filter(concept=concept)
+            .select_related("carried_into", "carried_into_field", "field_of_action")
+            .prefetch_related(
+                "responsible_offices",
+                Prefetch("measures", queryset=readable.select_related("current_entry")),
+            )
+        )
+        if concept
+        else []
+    )
+    children = {}
+    for need in all_needs:
+        children.setdefault(need.parent_id, []).append(need)
+    for need in all_needs:
+        need.sub_needs = children.get(need.pk, [])
+    return render(
+        request,
+        "reports/needs.html",
+        {"concept": concept, "concepts": concepts, "needs": children.get(None, [])},
+    )
+
+
+@progress_access
+def open_data(request):
+    return render(request, "reports/open_data.html", {"fields": FIELDS, "licence": LICENCE()})
+
+
+@progress_access
+def open_data_csv(request):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="massnahmen.csv"'
+    writer = csv.writer(response)
+    writer.writerow([field.name for field in FIELDS])
+    for row in rows_for(Measure.objects.all()):
+        writer.writerow([row[field.name] for field in FIELDS])
+    return response
+
+
+@progress_access
+def open_data_json(request):
+    return JsonResponse(
+        {
+            "licence": LICENCE(),
+            "fields": [f.name for f in FIELDS],
+            "measures": list(rows_for(Measure.objects.all())),
+        },
+        json_dumps_params={"ensure_ascii": False, "indent": 1},
+    )
+
+
+@require_safe
+def accessibility_statement(request):
+    """Erklärung zur Barrierefreiheit: reachable by everyone, always."""
+    return render(request, "reports/accessibility.html", {"a11y": settings.ACCESSIBILITY})

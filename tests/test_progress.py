@@ -1,0 +1,234 @@
+"""Progress pages for the council and the public; open data; accessibility statement."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from measures.models import Measure, Status, StatusEntry
+
+from .factories import (
+    ActionNeedFactory,
+    ConceptFactory,
+    FundingAmountFactory,
+    FundingLineFactory,
+    MeasureFactory,
+    MembershipFactory,
+    StatusEntryFactory,
+    UserFactory,
+    WorkingGroupFactory,
+)
+
+PAGES = ["overview", "members", "funding", "needs", "open_data"]
+
+
+@pytest.fixture
+def public_pages(settings):
+    settings.PUBLIC_PROGRESS_PAGES = True
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_council_reads_every_progress_page(client, council_member, dresden, page):
+    client.force_login(council_member)
+    response = client.get(reverse(f"reports:{page}"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("page", [*PAGES, "open_data_csv", "open_data_json"])
+def test_anonymous_goes_to_login_when_pages_are_not_public(client, dresden, page):
+    response = client.get(reverse(f"reports:{page}"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_anonymous_measure_page_goes_to_login_when_not_public(client, dresden):
+    measure = Measure.objects.get(number="3.1.3")
+    response = client.get(reverse("reports:measure", args=[measure.pk]))
+    assert response.status_code == 302
+
+
+def test_overview_counts_the_dresden_measures(client, council_member, dresden):
+    client.force_login(council_member)
+    response = client.get(reverse("reports:overview"))
+    overall = response.context["overall"]
+    assert overall["total"] == 44
+    assert dict(overall["by_status"])[Status.IN_PREPARATION] == 1
+    assert sum(n for _s, n in overall["by_status"]) == 44
+    content = response.content.decode()
+    assert 'role="img"' in content  # the chart
+    assert "In Vorbereitung: 1" in content or "in Vorbereitung: 1" in content  # its text
+
+
+def test_overview_filters_are_shareable_urls(client, council_member, dresden):
+    client.force_login(council_member)
+    response = client.get(reverse("reports:overview"), {"status": "in_preparation"})
+    assert [m.number for m in response.context["page"].object_list] == ["4.2.7"]
+    kultur = Measure.objects.get(number="5.6.1").lead_office
+    response = client.get(reverse("reports:overview"), {"amt": kultur.pk})
+    # lead or partner: 3.1 counts the Kulturamt among its offices
+    assert [m.number for m in response.context["page"].object_list] == ["3.1", "5.6.1"]
+    response = client.get(reverse("reports:overview"), {"q": "Gräberfeld"})
+    assert {m.number for m in response.context["page"].object_list} == {"4.2.6", "4.2.7"}
+
+
+def test_public_sees_no_draft_returned_internal_note_or_staff_name(client, dresden, public_pages):
+    staff = UserFactory(username="erika.mustermann", first_name="Erika", last_name="Mustermann")
+    reviewer = UserFactory(username="max.pruefer", first_name="Max", last_name="Prüfer")
+    measure = Measure.objects.get(number="4.2.2")
+    StatusEntryFactory(
+        measure=measure,
+        author=staff,
+        reviewer=reviewer,
+        state=StatusEntry.State.APPROVED,
+        as_of=measure.current_entry.as_of.replace(year=2015),
+        note="Öffentlicher Stand",
+        internal_note="GEHEIM-intern",
+        status=Status.ONGOING,
+        progress=None,
+    )
+    StatusEntryFactory(measure=measure, author=staff, state="draft", note="ENTWURF-text")
+    StatusEntryFactory(measure=measure, author=staff, state="submitted", note="EINGEREICHT-text")
+    StatusEntryFactory(
+        measure=measure,
+        author=staff,
+        state="returned",
+        note="ZURÜCK-text",
+        review_comment="PRÜFVERMERK",
+    )
+    hidden = Measure.objects.get(number="4.2.1")
+    Measure.objects.filter(pk=hidden.pk).update(is_public=False)
+
+    pages = [reverse(f"reports:{page}") for page in PAGES]
+    pages += [reverse("reports:measure", args=[measure.pk])]
+    pages += [reverse("reports:open_data_csv"), reverse("reports:open_data_json")]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        content = response.content.decode()
+        for secret in [
+            "GEHEIM-intern",
+            "ENTWURF-text",
+            "EINGEREICHT-text",
+            "ZURÜCK-text",
+            "PRÜFVERMERK",
+            "erika",
+            "Mustermann",
+            "max.pruefer",
+            "Prüfer",
+            "Lesestark",
+        ]:
+            assert secret not in content, (url, secret)
+    page = client.get(reverse("reports:measure", args=[measure.pk])).content.decode()
+    assert "Öffentlicher Stand" in page
+    assert client.get(reverse("reports:measure", args=[hidden.pk])).status_code == 404
+
+
+def test_council_sees_non_public_measures_but_no_internal_notes(client, council_member, dresden):
+    measure = Measure.objects.get(number="4.2.1")
+    Measure.objects.filter(pk=measure.pk).update(is_public=False)
+    StatusEntryFactory(
+        measure=measure,
+        state="approved",
+        internal_note="GEHEIM-intern",
+        note="sichtbar",
+        as_of=measure.current_entry.as_of.replace(year=2015),
+    )
+    client.force_login(council_member)
+    content = client.get(reverse("reports:measure", args=[measure.pk])).content.decode()
+    assert "sichtbar" in content and "GEHEIM-intern" not in content
+
+
+def test_funding_page_shows_the_change_over_the_period(client, council_member, dresden):
+    client.force_login(council_member)
+    content = client.get(reverse("reports:funding")).content.decode()
+    assert "140.600 € (2009) → 149.200 € (2013)" in content
+    assert "36.800 € (2009) → 40.400 € (2013)" in content
+    assert "ca. 550.000 €" in content
+    assert "Nördliche Johannstadt (zur Aufnahme vorgeschlagen)" in content
+
+
+def test_needs_page_shows_hierarchy_and_the_later_concept(client, council_member, dresden):
+    client.force_login(council_member)
+    content = client.get(reverse("reports:needs")).content.decode()
+    assert "Traumafolgestörungen" in content
+    assert "Konzept zur Integration von Menschen mit Migrationshintergrund 2015–2020" in content
+
+
+def test_members_page_shows_groups_roles_and_period(client, council_member, dresden):
+    client.force_login(council_member)
+    content = client.get(reverse("reports:members")).content.decode()
+    assert "Verein der Vietnamesen in Dresden e. V. – Vertreter des Ausländerbeirats" in content
+    assert "bis Mai 2013" in content
+    assert "VertreterInnen der Eigenbetriebe" in content
+
+
+def documented_fields(client):
+    page = client.get(reverse("reports:open_data")).content.decode()
+    table = page[page.index('id="open-data-fields"') :]
+    table = table[: table.index("</table>")]
+    return re.findall(r"<th scope=\"row\"><code>([a-z_]+)</code></th>", table)
+
+
+def test_open_data_matches_its_documentation_field_for_field(client, council_member, dresden):
+    client.force_login(council_member)
+    fields = documented_fields(client)
+    assert fields
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("reports:open_data_csv")).content.decode()))
+    )
+    assert rows[0] == fields
+    assert len(rows) == 1 + Measure.objects.filter(is_public=True).count()
+    data = json.loads(client.get(reverse("reports:open_data_json")).content)
+    assert data["fields"] == fields
+    assert all(list(m) == fields for m in data["measures"])
+    assert data["licence"].startswith("Datenlizenz Deutschland")
+    by_number = {m["number"]: m for m in data["measures"]}
+    assert by_number["3.1.3"]["status"] == "completed"
+    assert by_number["3.1.3"]["lead_office"] == "Ordnungsamt"
+
+
+def test_accessibility_statement_is_public_and_linked_from_every_page(client, settings, dresden):
+    settings.ACCESSIBILITY = {**settings.ACCESSIBILITY, "contact_email": "a11y@dresden.example"}
+    response = client.get(reverse("reports:accessibility"))
+    assert response.status_code == 200
+    assert "a11y@dresden.example" in response.content.decode()
+    login_page = client.get(reverse("login")).content.decode()
+    assert reverse("reports:accessibility") in login_page
+
+
+@pytest.mark.parametrize("count", [3, 300])
+def test_progress_pages_queries_do_not_grow(
+    client, council_member, django_assert_num_queries, count
+):
+    concept = ConceptFactory()
+    group = WorkingGroupFactory(concept=concept)
+    MembershipFactory(group=group)
+    measures = MeasureFactory.create_batch(count, concept=concept, working_group=group)
+    for measure in measures:
+        StatusEntryFactory(measure=measure)
+    need = ActionNeedFactory(concept=concept)
+    need.measures.add(*measures[: count // 3 + 1])
+    need.responsible_offices.add(measures[0].lead_office)
+    ActionNeedFactory(concept=concept, parent=need)
+    line = FundingLineFactory(measure=measures[0])
+    FundingAmountFactory(line=line, year_from=2009, year_to=2009)
+    FundingAmountFactory(line=line, year_from=2013, year_to=2013)
+    client.force_login(council_member)
+    budgets = {
+        # session, user, roles, concepts, measure check, fields, groups, offices,
+        # 4 grouped counts, overdue count, page count, page
+        reverse("reports:overview"): 15,
+        reverse("reports:measure", args=[measures[0].pk]): 12,
+        reverse("reports:members"): 8,
+        # session, user, roles, lines (+ programme, office, measure), amounts, areas
+        reverse("reports:funding"): 6,
+        # session, user, roles, concepts, concept with measures, needs (+ concept,
+        # field), their offices, their measures (+ current entry)
+        reverse("reports:needs"): 8,
+    }
+    for url, budget in budgets.items():
+        with django_assert_num_queries(budget):
+            assert client.get(url).status_code == 200, url
