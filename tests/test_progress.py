@@ -228,6 +228,9 @@ def test_progress_pages_queries_do_not_grow(
         # session, user, roles, concepts, concept with measures, needs (+ concept,
         # field), their offices, their measures (+ current entry)
         reverse("reports:needs"): 8,
+        reverse("reports:open_data"): 3,  # session, user, roles
+        reverse("reports:open_data_csv"): 4,  # + the measures with their relations
+        reverse("reports:open_data_json"): 4,
     }
     for url, budget in budgets.items():
         with django_assert_num_queries(budget):

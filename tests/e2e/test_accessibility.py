@@ -1,0 +1,177 @@
+"""axe-core (shipped inside the PyPI package axe-playwright-python, nothing fetched at
+run time) on every page type, logged in and anonymous, in German and English: no
+violation of the WCAG 2.1 A/AA rules."""
+
+import datetime
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from measures.models import Measure, StatusEntry
+from measures.services import open_round
+from working_groups.models import Concept
+
+pytestmark = pytest.mark.e2e
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+axe = Axe()
+
+
+@pytest.fixture
+def site(demo_site, settings):
+    settings.PUBLIC_PROGRESS_PAGES = True
+    concept = Concept.objects.get(slug="ik-2009")
+    reporting_round = open_round(
+        concept=concept,
+        title="Runde",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 12, 31),
+        deadline=datetime.date.today() - datetime.timedelta(days=1),
+        unfinished_only=True,
+    )
+    measure = Measure.objects.get(number="4.2.2")
+    entry = StatusEntry.objects.create(
+        measure=measure,
+        status="in_progress",
+        progress=50,
+        as_of=datetime.date.today(),
+        note="Zwischenstand",
+        state=StatusEntry.State.SUBMITTED,
+        author=measure.lead_office.staff.first(),
+        reporting_round=reporting_round,
+    )
+    return {"url": demo_site.url, "measure": measure, "entry": entry, "round": reporting_round}
+
+
+def progress_pages(site):
+    measure = site["measure"]
+    return [
+        reverse("measures:home"),
+        reverse("measures:concept_detail", args=["ik-2009"]),
+        reverse("reports:overview"),
+        reverse("reports:overview") + "?status=completed&ueberfaellig=1",
+        reverse("reports:measure", args=[measure.pk]),
+        reverse("reports:members"),
+        reverse("reports:funding"),
+        reverse("reports:needs"),
+        reverse("reports:open_data"),
+        reverse("reports:accessibility"),
+    ]
+
+
+def workspace_pages(site, role):
+    measure, entry = site["measure"], site["entry"]
+    if role == "amt51":
+        return [
+            reverse("measures:measure_list"),
+            reverse("measures:measure_list") + "?due=true&ordering=-status",
+            reverse("measures:measure_detail", args=[measure.pk]),
+            reverse("measures:entry_create", args=[measure.pk]),
+            reverse("password_change"),
+        ]
+    return [
+        reverse("measures:review_queue"),
+        reverse("measures:entry_return", args=[entry.pk]),
+        reverse("measures:round_list"),
+        reverse("measures:round_create"),
+        reverse("measures:round_detail", args=[site["round"].pk]),
+        reverse("measures:change_history", args=["massnahme", measure.pk]),
+        reverse("measures:change_history", args=["sachstand", entry.pk]),
+    ]
+
+
+def check(page, url):
+    response = page.goto(url)
+    assert response.status == 200, url
+    result = axe.run(page, options=WCAG_21_AA)
+    violations = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result.response["violations"]
+    ]
+    assert violations == [], (url, violations)
+
+
+def login(page, base, username):
+    page.goto(f"{base}/konto/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill("demo")
+    page.locator("form.stacked-form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.mark.parametrize("locale", ["de-DE", "en-GB"])
+@pytest.mark.parametrize("role", ["anonymous", "beirat", "amt51", "buero"])
+def test_no_wcag_violations(browser, site, role, locale):
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    base = site["url"]
+    pages = [reverse("login")] if role == "anonymous" else []
+    if role != "anonymous":
+        login(page, base, role)
+    if role in ("anonymous", "beirat"):
+        pages += progress_pages(site)
+    else:
+        pages += workspace_pages(site, role)
+    for path in pages:
+        check(page, base + path)
+    lang = page.evaluate("document.documentElement.lang")
+    assert lang == locale[:2]
+    context.close()
+
+
+def test_form_with_errors_has_no_violations(browser, site):
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    login(page, site["url"], "amt51")
+    page.goto(site["url"] + reverse("measures:entry_create", args=[site["measure"].pk]))
+    page.locator("#id_status").select_option("completed")
+    page.locator("#id_progress").fill("80")
+    page.locator("button[name=submit]").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    violations = axe.run(page, options=WCAG_21_AA).response["violations"]
+    assert [v["id"] for v in violations] == []
+    context.close()
+
+
+def test_keyboard_only_from_the_overview_to_a_measure_page(browser, site):
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    page.goto(site["url"] + reverse("reports:overview") + "?q=Lesestark")
+    target = Measure.objects.get(number="4.2.1")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.getAttribute('href') || ''")
+        if focused.endswith(reverse("reports:measure", args=[target.pk])):
+            break
+    else:
+        pytest.fail("the measure link is not reachable by keyboard")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{reverse('reports:measure', args=[target.pk])}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Lesestark")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [320, 640], ids=["400 % zoom", "200 % zoom"])
+def test_pages_reflow_without_horizontal_scrolling(browser, site, width):
+    """WCAG 1.4.10: a 1280 px window at 200 % zoom is 640 CSS px wide, at 400 % it is
+    320; the page reflows without horizontal scrolling (data tables may scroll inside
+    their own box, which the criterion allows)."""
+    context = browser.new_context(locale="de-DE", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    login(page, site["url"], "buero")
+    for path in [
+        reverse("reports:overview"),
+        reverse("reports:funding"),
+        reverse("reports:members"),
+        reverse("measures:measure_list"),
+        reverse("measures:entry_create", args=[site["measure"].pk]),
+        reverse("measures:round_detail", args=[site["round"].pk]),
+    ]:
+        page.goto(site["url"] + path)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (path, overflow)
+    context.close()
