@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from measures.filters import annotate_timeliness
 from measures.models import (
     ActionNeed,
     FundingAmount,
@@ -80,6 +81,7 @@ def overview(request):
         "office": _int(request.GET.get("amt")),
         "status": request.GET.get("status") if request.GET.get("status") in Status.values else "",
         "overdue": request.GET.get("ueberfaellig") == "1",
+        "stale": request.GET.get("veraltet") == "1",
         "q": request.GET.get("q", "").strip()[:100],
     }
     if selected["field"]:
@@ -99,6 +101,8 @@ def overview(request):
             measures = measures.filter(current_entry__status=selected["status"])
     if selected["overdue"]:
         measures = measures.filter(overdue_filter())
+    if selected["stale"]:
+        measures = annotate_timeliness(measures).filter(is_due=True, has_round_entry=False)
     if selected["q"]:
         measures = measures.filter(
             Q(number__istartswith=selected["q"]) | Q(title__icontains=selected["q"])
@@ -109,6 +113,7 @@ def overview(request):
     by_group = status_counts(measures, "working_group")
     by_office = status_counts(measures, "lead_office")
     overdue_count = measures.filter(overdue_filter()).count()
+    stale_count = annotate_timeliness(measures).filter(is_due=True, has_round_entry=False).count()
     page = Paginator(
         measures.select_related("current_entry", "lead_office", "responsible_department").order_by(
             "position", "number"
@@ -135,6 +140,7 @@ def overview(request):
             "by_group": rows(by_group, groups, _("without working group")),
             "by_office": rows(by_office, offices, _("without lead office")),
             "overdue_count": overdue_count,
+            "stale_count": stale_count,
             "page": page,
             "query": query.urlencode(),
         }

@@ -219,8 +219,8 @@ def test_progress_pages_queries_do_not_grow(
     client.force_login(council_member)
     budgets = {
         # session, user, roles, concepts, measure check, fields, groups, offices,
-        # 4 grouped counts, overdue count, page count, page
-        reverse("reports:overview"): 15,
+        # 4 grouped counts, overdue count, stale count, page count, page
+        reverse("reports:overview"): 16,
         reverse("reports:measure", args=[measures[0].pk]): 12,
         reverse("reports:members"): 8,
         # session, user, roles, lines (+ programme, office, measure), amounts, areas
@@ -235,3 +235,25 @@ def test_progress_pages_queries_do_not_grow(
     for url, budget in budgets.items():
         with django_assert_num_queries(budget):
             assert client.get(url).status_code == 200, url
+
+
+def test_overview_calls_out_stale_measures_of_the_open_round(client, council_member, dresden):
+    import datetime
+
+    from measures.services import open_round
+    from working_groups.models import Concept
+
+    open_round(
+        concept=Concept.objects.get(slug="ik-2009"),
+        title="Runde",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 12, 31),
+        deadline=datetime.date(2027, 1, 31),
+        unfinished_only=False,
+    )
+    client.force_login(council_member)
+    response = client.get(reverse("reports:overview"))
+    assert response.context["stale_count"] == 44
+    assert "noch keinen freigegebenen Sachstand" in response.content.decode()
+    stale = client.get(reverse("reports:overview"), {"veraltet": "1"})
+    assert stale.context["page"].paginator.count == 44
