@@ -89,9 +89,12 @@ def overview(request):
     if selected["group"]:
         measures = measures.filter(working_group=selected["group"])
     if selected["office"]:
+        # A subquery rather than a join, so that the grouped counts below count each
+        # measure once however many partner offices it has.
+        partner_of = Measure.partner_offices.through.objects.filter(office=selected["office"])
         measures = measures.filter(
-            Q(lead_office=selected["office"]) | Q(partner_offices=selected["office"])
-        ).distinct()
+            Q(lead_office=selected["office"]) | Q(pk__in=partner_of.values("measure_id"))
+        )
     if selected["status"]:
         if selected["status"] == Status.NOT_STARTED:
             measures = measures.filter(

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from measures.models import Measure, Status, StatusEntry
+from working_groups.models import Office
 
 from .factories import (
     ActionNeedFactory,
@@ -70,6 +71,11 @@ def test_overview_filters_are_shareable_urls(client, council_member, dresden):
     response = client.get(reverse("reports:overview"), {"amt": kultur.pk})
     # lead or partner: 3.1 counts the Kulturamt among its offices
     assert [m.number for m in response.context["page"].object_list] == ["3.1", "5.6.1"]
+    # Counted once each, although 5.6.1 then has partner offices as well.
+    Measure.objects.get(number="5.6.1").partner_offices.add(*Office.objects.all()[:3])
+    response = client.get(reverse("reports:overview"), {"amt": kultur.pk})
+    assert response.context["overall"]["total"] == 2
+    assert sum(c["total"] for _o, c in response.context["by_field"]) == 2
     response = client.get(reverse("reports:overview"), {"q": "Gräberfeld"})
     assert {m.number for m in response.context["page"].object_list} == {"4.2.6", "4.2.7"}
 
