@@ -9,7 +9,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -220,7 +220,7 @@ def funding(request):
             Prefetch("amounts", queryset=FundingAmount.objects.order_by("year_from", "year_to")),
             "fundinglinearea_set__area",
         )
-        .order_by("programme__name", "title")
+        .order_by(F("programme__name").asc(nulls_last=True), "title")
     )
     if not sees_internal_records(request.user):
         lines = lines.filter(Q(measure__isnull=True) | Q(measure__is_public=True))

@@ -43,3 +43,9 @@ def amount_bars(amounts, label=""):
 @register.filter
 def percent(part, total):
     return round(100 * part / total) if total else 0
+
+
+@register.filter
+def nonzero(pairs):
+    """The (status, count) pairs with a count, for the text next to a chart."""
+    return [(status, count) for status, count in pairs if count]
