@@ -178,9 +178,9 @@ def measure_progress(request, pk):
         "indicators": measure.indicators.prefetch_related(
             Prefetch("values", queryset=IndicatorValue.objects.filter(approved))
         ),
-        "funding_lines": measure.funding_lines.select_related("programme").prefetch_related(
-            "amounts"
-        ),
+        "funding_lines": measure.funding_lines.select_related(
+            "programme", "responsible_office"
+        ).prefetch_related("amounts"),
         "action_needs": measure.action_needs.select_related("carried_into"),
         "children": readable_measures(request.user, measure.children.all()).select_related(
             "current_entry"
