@@ -264,3 +264,22 @@ def test_overview_calls_out_stale_measures_of_the_open_round(client, council_mem
     assert "noch keinen freigegebenen Sachstand" in response.content.decode()
     stale = client.get(reverse("reports:overview"), {"veraltet": "1"})
     assert stale.context["page"].paginator.count == 44
+
+
+@pytest.mark.parametrize("user_fixture", ["office_staff", "bureau_user", "admin_user"])
+def test_every_role_reads_the_progress_pages(request, client, dresden, user_fixture):
+    client.force_login(request.getfixturevalue(user_fixture))
+    for page in PAGES:
+        assert client.get(reverse(f"reports:{page}")).status_code == 200, page
+
+
+@pytest.mark.parametrize("page", [*PAGES, "accessibility"])
+def test_progress_pages_refuse_post(client, council_member, dresden, page):
+    client.force_login(council_member)
+    assert client.post(reverse(f"reports:{page}")).status_code == 405
+
+
+def test_user_without_role_cannot_read_progress_pages(client, dresden):
+    client.force_login(UserFactory(username="niemand"))
+    response = client.get(reverse("reports:overview"))
+    assert response.status_code == 302
