@@ -1,1 +1,101 @@
-# The report definition, rendering and published versions follow in the report issue.
+"""The implementation report (Umsetzungsbericht) as data: a report of a concept for
+a period, and its ordered sections, each saying what it renders."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from measures.models import Topic
+from working_groups.models import Concept, Office, Organisation
+
+
+class Report(models.Model):
+    concept = models.ForeignKey(
+        Concept, verbose_name=_("concept"), on_delete=models.PROTECT, related_name="reports"
+    )
+    slug = models.SlugField(_("short name (URL)"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    period_start = models.DateField(_("reporting period from"))
+    period_end = models.DateField(_("reporting period until"))
+    presented_to = models.ForeignKey(
+        Organisation,
+        verbose_name=_("presented to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    presentation = models.CharField(
+        _("occasion"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. “Beratung des Ausländerbeirates”."),
+    )
+    presented_on = models.DateField(_("presented on"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        Office,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+
+    class Meta:
+        verbose_name = _("implementation report")
+        verbose_name_plural = _("implementation reports")
+        ordering = ["concept", "-period_end"]
+        constraints = [
+            models.CheckConstraint(
+                name="report_period_in_order",
+                condition=Q(period_end__gte=F("period_start")),
+                violation_error_message=_("The period cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("reports:report_detail", args=[self.slug])
+
+
+class ReportSection(models.Model):
+    class Kind(models.TextChoices):
+        FOUNDATIONS = "foundations", _("foundations (concept, action plan, groups)")
+        TEXT = "text", _("free text")
+        MEMBERS = "members", _("members of the working groups")
+        MEASURES = "measures", _("measures by topic")
+        INDICATORS = "indicators", _("indicators")
+        FUNDING = "funding", _("funding")
+        NEEDS = "needs", _("needs for action")
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="sections"
+    )
+    number = models.CharField(_("number"), max_length=10)
+    title = models.CharField(_("title"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    topics = models.ManyToManyField(
+        Topic,
+        verbose_name=_("topics"),
+        blank=True,
+        related_name="report_sections",
+        help_text=_("For measures and funding: the report headings whose measures it lists."),
+    )
+    text = models.TextField(_("text"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("report section")
+        verbose_name_plural = _("report sections")
+        ordering = ["report", "position", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "number"], name="report_section_number_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"

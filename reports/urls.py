@@ -13,5 +13,6 @@ urlpatterns = [
     path("offene-daten/", views.open_data, name="open_data"),
     path("offene-daten/massnahmen.csv", views.open_data_csv, name="open_data_csv"),
     path("offene-daten/massnahmen.json", views.open_data_json, name="open_data_json"),
+    path("berichte/<slug:slug>/", views.report_detail, name="report_detail"),
     path("barrierefreiheit/", views.accessibility_statement, name="accessibility"),
 ]

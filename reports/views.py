@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, Q
 from django.http import HttpResponse, JsonResponse
@@ -15,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from integration_tracker.roles import is_bureau, is_council
 from measures.filters import annotate_timeliness
 from measures.models import (
     ActionNeed,
@@ -28,8 +30,10 @@ from measures.models import (
 from measures.permissions import can_read_progress, readable_measures, sees_internal_records
 from working_groups.models import Concept, FieldOfAction, Membership, Office, WorkingGroup
 
+from .models import Report
 from .open_data import FIELDS, LICENCE, rows_for
 from .progress import overdue_filter, status_counts
+from .rendering import report_context
 
 
 def progress_access(view):
@@ -144,6 +148,10 @@ def overview(request):
             "by_office": rows(by_office, offices, _("without lead office")),
             "overdue_count": overdue_count,
             "stale_count": stale_count,
+            # Reports in the making are for the bureau and the council.
+            "reports": Report.objects.filter(concept=concept)
+            if is_bureau(request.user) or is_council(request.user)
+            else [],
             "page": page,
             "query": query.urlencode(),
         }
@@ -314,3 +322,19 @@ def open_data_json(request):
 def accessibility_statement(request):
     """Erklärung zur Barrierefreiheit: reachable by everyone, always."""
     return render(request, "reports/accessibility.html", {"a11y": settings.ACCESSIBILITY})
+
+
+@require_safe
+def report_detail(request, slug):
+    """The report rendered from the records (bureau and council)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not (is_bureau(request.user) or is_council(request.user)):
+        raise PermissionDenied
+    report = get_object_or_404(
+        Report.objects.select_related(
+            "concept__municipality", "concept__action_plan", "presented_to", "issued_by"
+        ),
+        slug=slug,
+    )
+    return render(request, "reports/report_detail.html", report_context(report))

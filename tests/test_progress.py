@@ -226,8 +226,8 @@ def test_progress_pages_queries_do_not_grow(
     client.force_login(council_member)
     budgets = {
         # session, user, roles, concepts, measure check, fields, groups, offices,
-        # 4 grouped counts, overdue count, stale count, page count, page
-        reverse("reports:overview"): 16,
+        # 4 grouped counts, overdue count, stale count, page count, page, reports
+        reverse("reports:overview"): 17,
         reverse("reports:measure", args=[measures[0].pk]): 12,
         reverse("reports:members"): 8,
         # session, user, roles, lines (+ programme, office, measure), amounts, areas

@@ -49,3 +49,20 @@ def percent(part, total):
 def nonzero(pairs):
     """The (status, count) pairs with a count, for the text next to a chart."""
     return [(status, count) for status, count in pairs if count]
+
+
+@register.filter
+def status_label(value):
+    """The label of a status value (e.g. from an annotation)."""
+    from measures.models import Status
+
+    try:
+        return Status(value).label
+    except ValueError:
+        return Status.NOT_STARTED.label
+
+
+@register.filter
+def office_codes(offices):
+    """“10, 15, 51, 80”: offices by code, or by name where they have none."""
+    return ", ".join(office.code or office.name for office in offices)

@@ -1,0 +1,188 @@
+"""Every fact of shared/seed/READING.md, sections 1–6, as the rendered report states
+it (German). The report test checks each appears, in the seed's order of sections."""
+
+HEADER = [
+    "Umsetzung des Konzeptes zur Integration von Migrantinnen und Migranten 2009",
+    "Juli 2009",
+    "März 2014",
+    "Beratung des Ausländerbeirates Dresden",
+    "16. Dezember 2014",
+    "Integrations- und Ausländerbeauftragten",
+]
+
+SECTIONS = [
+    (
+        "1. Grundlagen für die Umsetzung",
+        [
+            "Konzept zur Integration von Migrantinnen und Migranten 2009",
+            "Handlungsplan zur verwaltungsinternen Umsetzung des Integrationskonzeptes (IK)",
+            "in Kraft seit 1. Juli 2009",
+            "definiert Organisationsstrukturen, Aufgaben und Rollen",
+            "der Steuerungsgruppe",
+            "der handlungsfeldbezogenen Facharbeitsgruppen",
+            "der Integrations- und Ausländerbeauftragten",
+            "definiert Rechenschaftslegung sowie Fortschreibung des IK",
+            "Die Facharbeitsgruppen arbeiteten bis Mai 2013.",
+            "Konzept zur Integration von Menschen mit Migrationshintergrund 2015–2020",
+        ],
+    ),
+    (
+        "2. Mitwirkende",
+        [
+            "FAG 1: Wirtschaft, Arbeit, Berufsausbildung",
+            "Cabana, ÖIZ e. V.",
+            "Caritas-Jugendmigrationsdienst",
+            "KIW-Gesellschaft e. V.",
+            "EXIS e. V.",
+            "Verein der Vietnamesen in Dresden e. V. / Vertreter des Ausländerbeirats",
+            "Cultura et cetera e. V.",
+            "VertreterInnen der Ämter 10, 15, 51, 80",
+            "Technische Universität Dresden",
+            "Jobcenter Dresden",
+            "Arbeitsagentur Dresden",
+            "Industrie- und Handelskammer",
+            "Handwerkskammer",
+            "FAG 2: Soziales, Wohnen, Gesundheitsthemen",
+            "Ausländerrat Dresden e. V. / Vertreter des Ausländerbeirats",
+            "Dresdner Verein für soziale Integration von Ausländern und Aussiedlern",
+            "VertreterInnen der Ämter 50, 51, 53, 61",
+            "VertreterInnen der Eigenbetriebe",
+            "Krankenhaus Friedrichstadt",
+            "Krankenhaus Neustadt",
+            "FAG 3: Frühkindliche und Schulbildung, Kinder-, Jugend- und Familienarbeit",
+            "AWO Migrationsdienst Prohlis",
+            "Portal e. V.",
+            "Polonia-Dresden e. V.",
+            "Bundesamt für Migration und Flüchtlinge",
+            "Sächsische Bildungsagentur, RS Dresden",
+            "Kreiselternrat Dresden",
+            "VertreterInnen der Ämter 15, 40, 42, 51, 53, 55",
+            "Vertreter des Ausländerbeirats",
+            "FAG 4: Gesellschaftliche soziale Integration, Partizipation, Sport, Kultur",
+            "Jüdischer Frauenverein Dresden e. V.",
+            "Migrationsberatung für Erwachsene (MBE) im BdV LV Sa/Schlesische Lausitz e. V.",
+            "Chinesisch-Deutsches-Zentrum e. V.",
+            "Kreissportbund Dresden e. V.",
+            "AFROPA e. V. / Vertreter des Ausländerbeirats",
+            "VertreterInnen der Ämter 15, 33, 41",
+            "OB-Bereich",
+        ],
+    ),
+    (
+        "3. Interkulturelle Orientierung und Öffnung",
+        [
+            "Mehrsprachigkeit, Infomaterialien, Öffentlichkeitsarbeit",
+            # the offices that reported on multilingual material (listed by code order)
+            "Jugendamt",
+            "Büro der Integrations- und Ausländerbeauftragten",
+            "Büro der Oberbürgermeisterin",
+            "Ordnungsamt",
+            "Bürgeramt",
+            "Haupt- und Personalamt",
+            "Amt für Stadtgrün und Abfallwirtschaft",
+            "Sozialamt",
+            "Gesundheitsamt",
+            "Amt für Wirtschaftsförderung",
+            "Kulturamt",
+            "Wegweiser „Aus aller Welt in Dresden angekommen“",
+            "Dresden-Informationsflyer",
+            "Meldescheine, mehrsprachiges Material (Ordnungsamt)",
+            "Postkarten zwecks Gewinnung von Azubis",
+            "Angebote für MigrantInnen auf www.dresden.de",
+            "Infoblätter zum Dresden-Pass, Willkommensbroschüre für Asylsuchende",
+            "Infoblätter bei Beratungen / Schulaufnahmeuntersuchung",
+            "Broschüren der Wirtschaftsförderung (Englisch)",
+            "Kultur-/Info-Broschüren (Englisch / Russisch / Tschechisch)",
+            "Fortbildung und Personal",
+            "Teilnehmende an zentraler/dezentraler Fortbildung",
+            "222 Beschäftigte (Juli 2009 – November 2014)",
+            "Fortbildung zur Interkulturellen Kompetenz im GB Ordnung und Sicherheit",
+            "Neueinstellung von mehrsprachigen MitarbeiterInnen (Amt für Wirtschaftsförderung)",
+            "Büro der Integrations- und Ausländerbeauftragten",
+            "Beratung von Menschen mit Migrationshintergrund; Anliegen, Anfragen von "
+            "DresdnerInnen entgegennehmen, unterstützen, vermitteln",
+            "Bei Beschwerden und Konflikten: auf Klärung und Lösungen hinwirken",
+            "Netzwerkarbeit ausgebaut; Mitwirkung in Lenkungsgruppen, Fach-AG",
+            "Prüfung aller Beschluss- und Informationsvorlagen sowie Anfragen der OB und GB",
+        ],
+    ),
+    (
+        "4. Leistungen: konzeptionell, im Rahmen der Aufgabenerfüllung",
+        [
+            "Verankerung der Integration in weiteren Fachplanungen der Kinder-, Jugendhilfe- "
+            "und Familienarbeit (Jugendamt)",
+            "Teilräumliche Sozialanalyse zur Vermeidung von Segregation sowie zielgerichteter "
+            "Einsatz von Städtebaufördermitteln (Stadtplanungsamt)",
+            "Ziele beim Bibliotheksentwicklungsplan präzisiert",
+            "Fortschreibung der Sportentwicklungsplanung",
+            "Fortschreibung des Altenhilfeplans",
+            "Projekt „Lesestark!“ (Städtische Bibliotheken)",
+            "Integration als Thema im JugendInfoService zwecks fachbezogener Netzwerkarbeit "
+            "(Jugendamt)",
+            "Projekt „Interkulturelle Begegnung“ in der Seniorenbegegnungsstätte Altstadt "
+            "(Sozialamt)",
+            "Übernahme Ausstattung „Kompetenzzentrum Sprache“ (101. Mittelschule)",
+            "START-Stipendienprogramm weitergeführt",
+            "Muslimisches Gräberfeld (Eigenbetrieb Friedhof- und Bestattungswesen)",
+            "Vorbereitung Buddhistisches Gräberfeld (Eigenbetrieb Friedhof- und Bestattungswesen)",
+            "„Schwerpunkt Kita, Sprache & Integration“ und Förderprogramme Sachsens "
+            "(Eigenbetrieb Kindertageseinrichtungen)",
+            "Ausweisen der Speisen im Hinblick auf ethnische, kulturelle, religiöse "
+            "Essgewohnheiten",
+        ],
+    ),
+    (
+        "5. Förderung",
+        [
+            "„Die Soziale Stadt“",
+            "In den Gebieten Prohlis, Am Koitschgraben und in Gorbitz sind eine Vielzahl von "
+            "Projekten zur Integrationsarbeit durchgeführt worden.",
+            "Prohlis, Am Koitschgraben, Gorbitz, "
+            "Nördliche Johannstadt (zur Aufnahme vorgeschlagen)",
+            "Engagement für Aufnahme der „Nördlichen Johannstadt“ als Fördergebiet",
+            "Integrationszentrum „Am Koitschgraben“",
+            "Bis 2011.",
+            "Förderung spezifischer Leistungsangebote für junge Menschen mit "
+            "Migrationshintergrund (Jugendamt)",
+            "Umsetzung des Lokalen Handlungsprogramms für Demokratie und Toleranz, gegen "
+            "Rechtsextremismus",
+            "ca. 550.000 € (2012–2013)",
+            "Beteiligung ausländischer Kulturvereine im Rahmen der Städtepartnerschaften "
+            "(Büro der Oberbürgermeisterin)",
+            "Ausbau der Finanzierung des Gemeindedolmetscherdienstes",
+            "Regelmäßige institutionelle kulturelle Förderung, Projektförderung",
+            "140.600 € (2009) → 149.200 € (2013)",
+            "Projektförderung Migrantenvereine",
+            "36.800 € (2009) → 40.400 € (2013)",
+            "Fachliche, finanzielle Unterstützung der Interkulturellen Tage "
+            "(Erhöhung der Fördersumme) sowie Beteiligung",
+            "Interkulturelle Veranstaltungen",
+            "Theater Junge Generation",
+            "Volkshochschule Dresden",
+            "Chinesisches Frühlingsfest und Tetfest (GB 7)",
+            "Verein der Vietnamesen in Dresden e. V.",
+        ],
+    ),
+    (
+        "6. Handlungsbedarfe",
+        [
+            "Dresden gestaltet die Unterbringung, medizinische Versorgung und soziale "
+            "Einbindung sowie Betreuung von Asylsuchenden und Geduldeten menschenwürdig und "
+            "bedarfsgerecht",
+            "Entwicklung und Verabschiedung eines „Umsetzungs- und Finanzierungskonzeptes“ "
+            "für Sprachkurse",
+            "Klärung von Strukturen und Abläufen",
+            "zu Behandlungsmöglichkeiten von Traumafolgestörungen bei Flüchtlingen",
+            "zum Übergang von der sozialen Betreuung zu den MBE",
+            "Überprüfung und Weiterentwicklung aller städtischen Fachplanungen auf ihren "
+            "Beitrag zur Integration von Menschen mit Migrationshintergrund und zum Abbau von "
+            "Gruppenbezogener Menschenfeindlichkeit",
+            "Bedarfsgerechte Sicherung der Arbeit des Gemeindedolmetscherdienstes, der "
+            "„Bildungspatenschaften“, der sozialen Arbeit im Kontext Schule sowie der "
+            "Förderung von Mehrsprachigkeit in den Kitas",
+            "Dienstleistungsorientierung in den Mittelpunkt stellen, heißt Vielfalt gestalten",
+            "interkulturelles Personalmanagement in der Landeshauptstadt Dresden (LHD) → "
+            "Ansprache in Stellenausschreibungen der LHD",
+        ],
+    ),
+]
