@@ -14,5 +14,8 @@ urlpatterns = [
     path("offene-daten/massnahmen.csv", views.open_data_csv, name="open_data_csv"),
     path("offene-daten/massnahmen.json", views.open_data_json, name="open_data_json"),
     path("berichte/<slug:slug>/", views.report_detail, name="report_detail"),
+    path(
+        "berichte/<slug:slug>/download.<str:format>", views.report_download, name="report_download"
+    ),
     path("barrierefreiheit/", views.accessibility_statement, name="accessibility"),
 ]

@@ -7,11 +7,12 @@ import csv
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, Q
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -30,6 +31,7 @@ from measures.models import (
 from measures.permissions import can_read_progress, readable_measures, sees_internal_records
 from working_groups.models import Concept, FieldOfAction, Membership, Office, WorkingGroup
 
+from .exports import CONTENT_TYPES, RENDERERS
 from .models import Report
 from .open_data import FIELDS, LICENCE, rows_for
 from .progress import overdue_filter, status_counts
@@ -324,17 +326,32 @@ def accessibility_statement(request):
     return render(request, "reports/accessibility.html", {"a11y": settings.ACCESSIBILITY})
 
 
-@require_safe
-def report_detail(request, slug):
-    """The report rendered from the records (bureau and council)."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+def _report_for(request, slug):
+    """The report, for the bureau and the council only."""
     if not (is_bureau(request.user) or is_council(request.user)):
         raise PermissionDenied
-    report = get_object_or_404(
+    return get_object_or_404(
         Report.objects.select_related(
             "concept__municipality", "concept__action_plan", "presented_to", "issued_by"
         ),
         slug=slug,
     )
+
+
+@login_required
+@require_safe
+def report_detail(request, slug):
+    """The report rendered from the records (bureau and council)."""
+    report = _report_for(request, slug)
     return render(request, "reports/report_detail.html", report_context(report))
+
+
+@login_required
+@require_safe
+def report_download(request, slug, format):
+    report = _report_for(request, slug)
+    if format not in RENDERERS:
+        raise Http404
+    response = HttpResponse(RENDERERS[format](report, True), content_type=CONTENT_TYPES[format])
+    response["Content-Disposition"] = f'attachment; filename="{report.slug}-entwurf.{format}"'
+    return response

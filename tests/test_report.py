@@ -94,3 +94,161 @@ def test_report_queries_do_not_grow_with_measures(
     # provisions: the same for 3 and 300 more measures
     with django_assert_num_queries(21):
         assert client.get(URL).status_code == 200
+
+
+def _normalise(text):
+    return re.sub(r"\s+", " ", text).replace(" )", ")").replace("( ", "(")
+
+
+def pdf_text(content):
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    # Page furniture (the running title and page numbers) is left out of the flow.
+    pages = []
+    for page in reader.pages:
+        lines = page.extract_text().splitlines()
+        pages.append(" ".join(line for line in lines if not line.startswith("Seite ")))
+    return reader, _normalise(" ".join(pages))
+
+
+def docx_text(content):
+    import io
+
+    from docx import Document
+
+    document = Document(io.BytesIO(content))
+    parts = []
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            parts.append("".join(t.text or "" for t in block.iter() if t.tag.endswith("}t")))
+        elif tag == "tbl":
+            for row in block.iter():
+                if row.tag.endswith("}tr"):
+                    cells = [
+                        "".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t"))
+                        for cell in row.iter()
+                        if cell.tag.endswith("}tc")
+                    ]
+                    parts.append(" / ".join(c for c in cells if c))
+    return document, _normalise(" ".join(parts))
+
+
+def assert_facts_in_order(text, squash=False):
+    """Every fact in its section, sections in order. With ``squash``, whitespace is
+    ignored: a PDF breaks lines after dashes and hyphens."""
+
+    def norm(value):
+        return re.sub(r"\s+", "", value) if squash else value
+
+    text = norm(text)
+    for fact in HEADER:
+        assert norm(fact) in text, fact
+    starts = [text.rindex(norm(heading)) for heading, _facts in SECTIONS]  # after contents
+    assert starts == sorted(starts), "sections in the seed's order"
+    bounds = [*starts[1:], len(text)]
+    for (heading, facts), start, end in zip(SECTIONS, starts, bounds, strict=True):
+        section = text[start:end]
+        missing = [fact for fact in facts if norm(fact) not in section]
+        assert missing == [], (heading, missing)
+
+
+def test_pdf_holds_every_fact_with_bookmarks_page_numbers_and_tags():
+    from reports.exports import render_pdf
+
+    reader, text = pdf_text(render_pdf(Report.objects.get(slug="umsetzungsbericht-2009-2014")))
+    assert_facts_in_order(text, squash=True)
+    assert "Entwurf" in text
+
+    def flatten(outline):
+        for item in outline:
+            yield from flatten(item) if isinstance(item, list) else [item.title]
+
+    titles = list(flatten(reader.outline))
+    for heading, _facts in SECTIONS:
+        assert heading in titles
+    first = reader.pages[1].extract_text()
+    assert re.search(r"Seite 2 von \d+", first)
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and root["/Lang"] == "de" and "/StructTreeRoot" in root
+
+
+def test_docx_holds_every_fact_with_one_heading_per_section():
+    from reports.exports import render_docx
+
+    document, text = docx_text(render_docx(Report.objects.get(slug="umsetzungsbericht-2009-2014")))
+    assert_facts_in_order(text)
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == [heading for heading, _facts in SECTIONS]
+    assert any(p.style.name.startswith("List Bullet") for p in document.paragraphs)
+    assert document.tables
+
+
+def test_pdf_rendering_needs_no_network(monkeypatch):
+    import socket
+
+    from reports.exports import render_pdf
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access while rendering")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert render_pdf(Report.objects.get(slug="umsetzungsbericht-2009-2014")).startswith(b"%PDF")
+
+
+def test_remote_resources_are_refused():
+    from reports.exports import local_fetcher
+
+    with pytest.raises(ValueError, match="disallowed protocol"):
+        local_fetcher().fetch("https://cdn.example.org/font.woff2")
+
+
+@pytest.mark.parametrize("extra", [3, 300])
+def test_pdf_queries_do_not_grow_with_measures(django_assert_num_queries, extra):
+    from reports.exports import render_pdf
+
+    report = Report.objects.select_related(
+        "concept__municipality", "presented_to", "issued_by"
+    ).get(slug="umsetzungsbericht-2009-2014")
+    topic = report.sections.get(number="3").topics.first().children.first()
+    for measure in MeasureFactory.create_batch(extra, concept=report.concept, topic=topic):
+        StatusEntryFactory(measure=measure, as_of=datetime.date(2013, 1, 1))
+    with django_assert_num_queries(18):
+        render_pdf(report)
+
+
+@pytest.mark.parametrize("format", ["pdf", "docx", "html"])
+def test_council_downloads_the_report(client, council_member, format):
+    client.force_login(council_member)
+    url = reverse("reports:report_download", args=["umsetzungsbericht-2009-2014", format])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_staff_cannot_download_the_report(client, office_staff):
+    client.force_login(office_staff)
+    url = reverse("reports:report_download", args=["umsetzungsbericht-2009-2014", "pdf"])
+    assert client.get(url).status_code == 403
+
+
+def test_export_report_command_writes_each_format(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    for format, magic in [("pdf", b"%PDF"), ("docx", b"PK"), ("html", b"<!DOCTYPE html>")]:
+        target = tmp_path / f"bericht.{format}"
+        call_command(
+            "export_report",
+            "umsetzungsbericht-2009-2014",
+            "--format",
+            format,
+            "--output",
+            str(target),
+        )
+        assert target.read_bytes().startswith(magic)
+    with pytest.raises(CommandError, match="No report"):
+        call_command("export_report", "gibt-es-nicht", "--output", str(tmp_path / "x"))
