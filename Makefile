@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv messages compilemessages lint clean
+.PHONY: run test bench loadtest venv messages compilemessages lint clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ run: compilemessages
 ## make test: install and run the whole suite (DATABASE_URL=postgres://… runs it on PostgreSQL).
 test: compilemessages
 	$(VENV)/bin/pytest
+
+## make bench: serve with gunicorn (production settings) at scale M, measure with wrk and
+## write bench-results.json; BENCH_SCALE=L adds scale L, DATABASE_URL=postgres://… uses PostgreSQL.
+bench: compilemessages
+	$(PY) bench/run.py
+
+## make loadtest: 30 s of mixed traffic at 32 connections (gunicorn, production settings,
+## PostgreSQL, scale M): office accounts write status entries while others read every
+## page type; fails on any error or lost entry.
+loadtest: compilemessages
+	$(PY) bench/loadtest.py
 
 ## make messages: update the German and English catalogues in locale/.
 messages: venv

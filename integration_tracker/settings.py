@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "csp",
     "working_groups",
     "measures",
     "reports",
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "integration_tracker.security.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,7 +160,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here; whitenoise serves it (compressed, hashed names) when DEBUG is off.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -183,6 +187,18 @@ EXPORT_FORMATS = [CSV, XLSX]
 
 # Public progress pages without login (issue: progress pages); off by default.
 PUBLIC_PROGRESS_PAGES = env_bool("PUBLIC_PROGRESS_PAGES", False)
+
+# The progress pages' bodies are cached per server process and rendered afresh after
+# any change to the records (measures/page_cache.py); the timeout bounds memory, not
+# freshness.
+PROGRESS_CACHE_SECONDS = int(os.environ.get("PROGRESS_CACHE_SECONDS", "600"))
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "integration-tracker",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "2000"))},
+    }
+}
 
 # Licence under which the open data (progress data as CSV/JSON) is published.
 OPEN_DATA_LICENCE = os.environ.get(
@@ -212,9 +228,29 @@ ACCESSIBILITY = {
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(60 * 60)))
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 10)))
 
+# Content-Security-Policy (django-csp), in development too, so that the browser tests
+# see every violation: nothing but the application's own files, no inline script or
+# style (the templates and the SVG charts use classes and static/css only), no
+# plugins, no framing, forms post only to the application. The favicon is a data: URL.
+# The one exception (the admin's export page) is in integration_tracker/security.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A load balancer's health check may ask over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -223,6 +259,11 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
+    # The __Host- prefix makes the browser refuse these cookies unless they are Secure,
+    # have Path=/ and no Domain, so a sibling subdomain cannot plant or override them.
+    # Development over http://127.0.0.1 keeps the plain names (Secure would drop them).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     X_FRAME_OPTIONS = "DENY"
 
 EMAIL_BACKEND = os.environ.get(

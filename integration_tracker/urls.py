@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from .views import healthz
+
 admin.site.site_header = _("Integration Tracker – administration")
 admin.site.site_title = _("Integration Tracker")
 admin.site.index_title = _("Master data")
@@ -12,4 +14,5 @@ urlpatterns = [
     path("konto/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
 ]

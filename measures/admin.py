@@ -15,6 +15,7 @@ from .models import (
     Measure,
     Reminder,
     ReportingRound,
+    SpreadsheetImport,
     StatusEntry,
     Topic,
 )
@@ -273,4 +274,38 @@ class ReminderAdmin(admin.ModelAdmin):
     readonly_fields = ["reporting_round", "office", "sent_on", "recipients", "outstanding"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SpreadsheetImport)
+class SpreadsheetImportAdmin(admin.ModelAdmin):
+    """Uploaded spreadsheets, for tracing an import back to its file; made on the
+    spreadsheet page and never edited here."""
+
+    list_display = ["file_name", "kind", "uploaded_at", "uploaded_by", "state", "imported_at"]
+    list_filter = ["kind", "state"]
+    list_select_related = ["uploaded_by"]
+    fields = [
+        "file_name",
+        "kind",
+        "file_format",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+        "state",
+        "imported_at",
+        "summary",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -98,6 +98,19 @@ class MeasureFilter(django_filters.FilterSet):
         model = Measure
         fields = []
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the concepts of the listed measures: on a state-wide instance the
+        # dropdowns would otherwise offer every municipality's fields of action and
+        # groups (hundreds), and the page would grow with the whole state.
+        concepts = self.queryset.order_by().values("concept_id")
+        self.filters["field_of_action"].queryset = FieldOfAction.objects.filter(
+            concept__in=concepts
+        ).select_related("concept")
+        self.filters["working_group"].queryset = WorkingGroup.objects.filter(
+            concept__in=concepts
+        ).select_related("concept")
+
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:

@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from integration_tracker.forms import AccessibleErrorsMixin
 from working_groups.models import Concept
 
-from .models import STATUSES_NEEDING_REASON, StatusEntry
+from .models import STATUSES_NEEDING_REASON, SpreadsheetImport, StatusEntry
+from .tables import MAX_UPLOAD_BYTES
 
 
 class StatusEntryForm(AccessibleErrorsMixin, forms.ModelForm):
@@ -141,3 +142,29 @@ class ReportingRoundForm(AccessibleErrorsMixin, forms.Form):
         if start and end and end < start:
             self.add_error("period_end", _("The period cannot end before it starts."))
         return cleaned
+
+
+class SpreadsheetUploadForm(AccessibleErrorsMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=SpreadsheetImport.Kind.choices,
+        widget=forms.RadioSelect,
+    )
+    file = forms.FileField(
+        label=_("File (XLSX or CSV, at most 5 MB)"),
+        help_text=_(
+            "The first row holds the column headings, as in the exported tables. "
+            "The file is checked first; nothing is imported before you confirm."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if extension not in ("xlsx", "csv"):
+            raise forms.ValidationError(_("Please upload an XLSX or CSV file."))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        upload.file_format = extension
+        return upload

@@ -919,3 +919,75 @@ class ActionNeed(models.Model):
             raise ValidationError(
                 {"carried_into": _("A need carried over names the concept it went into.")}
             )
+
+
+class SpreadsheetImport(models.Model):
+    """An uploaded spreadsheet, kept with its checked preview until it is imported.
+
+    The file stays stored after the import, so every import can be traced back to
+    the exact file, who uploaded it and what it wrote.
+    """
+
+    class Kind(models.TextChoices):
+        STATUS_ENTRIES = "status_entries", _("status entries")
+        MEASURES = "measures", _("measures")
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", _("checked, not imported")
+        IMPORTED = "imported", _("imported")
+
+    kind = models.CharField(_("content"), max_length=20, choices=Kind.choices)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=10)
+    content = models.BinaryField(_("file"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="spreadsheet_imports",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.PREVIEWED
+    )
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    summary = models.JSONField(_("result"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="spreadsheet_import_state_valid",
+                condition=Q(state__in=["previewed", "imported"]),
+                violation_error_message=_("Unknown state."),
+            ),
+            models.CheckConstraint(
+                name="spreadsheet_import_imported_has_time",
+                condition=Q(state="previewed") | Q(imported_at__isnull=False),
+                violation_error_message=_("An import records when it happened."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_kind_display()}, {self.uploaded_at:%d.%m.%Y %H:%M})"
+
+
+class DataChange(models.Model):
+    """One row per change to the records the progress pages show; the highest id is
+    the data's generation, part of every cached page's key (measures/page_cache.py).
+
+    Appending (rather than counting up one row) takes no lock that writers could
+    wait for, and a row becomes visible with the change that wrote it."""
+
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    model = models.CharField(_("model"), max_length=100)
+
+    class Meta:
+        verbose_name = _("data change")
+        verbose_name_plural = _("data changes")
+
+    def __str__(self):
+        return f"{self.pk} {self.model}"

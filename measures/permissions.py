@@ -6,7 +6,6 @@ server; hiding a button is only a courtesy.
 """
 
 from django.conf import settings
-from django.db.models import Q
 
 from integration_tracker.roles import is_bureau, is_council, is_office_staff
 
@@ -47,12 +46,17 @@ def workspace_measures(user, queryset=None):
         return queryset
     if is_office_staff(user):
         offices = user.offices.values("pk")
-        # A subquery on the measure's own columns and the partner table keeps one
-        # row per measure without DISTINCT, which would defeat the index on ordering.
-        partner_of = Measure.partner_offices.through.objects.filter(office__in=offices)
-        return queryset.filter(
-            Q(lead_office__in=offices) | Q(pk__in=partner_of.values("measure_id"))
+        # One subquery of measure ids keeps one row per measure without DISTINCT,
+        # which would defeat the index on ordering. It is a UNION of the led and the
+        # partnered measures, each found by its index: an OR of the two would make
+        # the database test every measure of a state-wide instance.
+        led = Measure.objects.filter(lead_office__in=offices).order_by().values("pk")
+        partner_of = (
+            Measure.partner_offices.through.objects.filter(office__in=offices)
+            .order_by()
+            .values("measure_id")
         )
+        return queryset.filter(pk__in=led.union(partner_of))
     return queryset.none()
 
 

@@ -6,18 +6,29 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
-from django.http import Http404
+from django.db import transaction
+from django.db.models import Count, F, Prefetch, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import date as date_format
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
 from .audit import TRACKED, change_log
 from .filters import MeasureFilter, annotate_timeliness
-from .forms import ReportingRoundForm, ReturnForm, StatusEntryForm
-from .models import IndicatorValue, Measure, ReportingRound, StatusEntry, Topic
+from .forms import ReportingRoundForm, ReturnForm, SpreadsheetUploadForm, StatusEntryForm
+from .models import (
+    IndicatorValue,
+    Measure,
+    ReportingRound,
+    SpreadsheetImport,
+    StatusEntry,
+)
+from .page_cache import cached_page
 from .permissions import (
     can_enter_status,
     can_read_progress,
@@ -38,23 +49,25 @@ from .services import (
     save_entry,
     submit_entry,
 )
+from .tables import EXPORTS, export_table
+from .tables import FORMATS as TABLE_FORMATS
+from .tables import checksum as table_checksum
+from .tables import run as run_table_import
+
+MEASURES_PER_PAGE = 50
 
 
 def _concept_context(request, concept):
-    """Everything the concept page shows, in a fixed number of queries."""
+    """Everything the concept page shows, in a fixed number of queries; the measures
+    one page at a time, in the order of the report's headings."""
     measures = readable_measures(
         request.user,
         Measure.objects.filter(concept=concept)
-        .select_related("lead_office", "responsible_department", "current_entry", "topic")
-        .prefetch_related("partner_offices", "partner_organisations"),
+        .select_related("lead_office", "responsible_department", "current_entry", "topic__parent")
+        .prefetch_related("partner_offices", "partner_organisations")
+        .order_by(F("topic__position").asc(nulls_last=True), "topic_id", "position", "number"),
     )
-    by_topic = {}
-    for measure in measures:
-        by_topic.setdefault(measure.topic_id, []).append(measure)
-    topics = [
-        (topic, by_topic.get(topic.pk, []))
-        for topic in Topic.objects.filter(concept=concept).select_related("parent")
-    ]
+    page = Paginator(measures, MEASURES_PER_PAGE).get_page(request.GET.get("page"))
     groups = WorkingGroup.objects.filter(concept=concept).prefetch_related(
         "fields_of_action",
         Prefetch(
@@ -67,9 +80,8 @@ def _concept_context(request, concept):
         "action_plan": getattr(concept, "action_plan", None),
         "fields_of_action": concept.fields_of_action.all(),
         "groups": groups,
-        "topics": topics,
-        "untopical_measures": by_topic.get(None, []),
-        "measure_count": sum(len(items) for items in by_topic.values()),
+        "page": page,
+        "measure_count": page.paginator.count,
     }
 
 
@@ -146,6 +158,15 @@ def _get_measure_for_user(request, pk):
 @_workspace_user
 @require_safe
 def measure_list(request):
+    return cached_page(
+        request,
+        "measures/_measure_list_body.html",
+        lambda: _measure_list_context(request),
+        per_user=True,
+    )
+
+
+def _measure_list_context(request):
     measures = annotate_timeliness(
         workspace_measures(
             request.user,
@@ -161,26 +182,32 @@ def measure_list(request):
     page = Paginator(queryset, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "measures/measure_list.html",
-        {
-            "filter": measure_filter,
-            "page": page,
-            "query": query.urlencode(),
-            "open_rounds": ReportingRound.objects.filter(
-                opened_at__isnull=False, closed_at__isnull=True
-            ).order_by("deadline")[:5],
-            "returned_entries": editable_entries(request.user)
-            .filter(state=StatusEntry.State.RETURNED)
-            .select_related("measure")[:10],
-        },
-    )
+    return {
+        "page_title": _("All measures") if can_review(request.user) else _("My measures"),
+        "filter": measure_filter,
+        "page": page,
+        "query": query.urlencode(),
+        "open_rounds": ReportingRound.objects.filter(
+            opened_at__isnull=False, closed_at__isnull=True
+        ).order_by("deadline")[:5],
+        "returned_entries": editable_entries(request.user)
+        .filter(state=StatusEntry.State.RETURNED)
+        .select_related("measure")[:10],
+    }
 
 
 @_workspace_user
 @require_safe
 def measure_detail(request, pk):
+    return cached_page(
+        request,
+        "measures/_measure_detail_body.html",
+        lambda: _measure_detail_context(request, pk),
+        per_user=True,
+    )
+
+
+def _measure_detail_context(request, pk):
     measure = _get_measure_for_user(request, pk)
     entries = measure.status_entries.select_related("author", "reviewer", "reporting_round")
     indicators = measure.indicators.prefetch_related(
@@ -191,8 +218,9 @@ def measure_detail(request, pk):
             ),
         )
     )
-    context = {
+    return {
         "measure": measure,
+        "page_title": f"{measure.number} {measure.title}",
         "partner_offices": measure.partner_offices.all(),
         "partner_organisations": measure.partner_organisations.all(),
         "languages": measure.languages.all(),
@@ -211,7 +239,6 @@ def measure_detail(request, pk):
         ),
         "user_can_review": can_review(request.user),
     }
-    return render(request, "measures/measure_detail.html", context)
 
 
 def _entry_form_response(request, measure, form, entry=None, conflict=None, status=200):
@@ -480,3 +507,118 @@ def round_close(request, pk):
     close_round(reporting_round)
     messages.success(request, _("The round is closed."))
     return redirect(reporting_round)
+
+
+@_bureau_only
+@require_safe
+def data_exchange(request):
+    """Spreadsheets: the exports, the import form and the recent imports."""
+    imports = SpreadsheetImport.objects.select_related("uploaded_by").defer("content")[:20]
+    return render(
+        request,
+        "measures/data_exchange.html",
+        {"exports": EXPORTS.values(), "form": SpreadsheetUploadForm(), "imports": imports},
+    )
+
+
+@_bureau_only
+@require_safe
+def table_export(request, slug, format):
+    table = EXPORTS.get(slug)
+    if table is None or format not in TABLE_FORMATS:
+        raise Http404
+    content = export_table(table, format)
+    response = HttpResponse(content, content_type=TABLE_FORMATS[format])
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{table.filename}-{stamp}.{format}"'
+    return response
+
+
+@_bureau_only
+@require_POST
+def import_upload(request):
+    """Stores the file and checks it (dry run); the preview page shows the result."""
+    form = SpreadsheetUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        imports = SpreadsheetImport.objects.select_related("uploaded_by").defer("content")[:20]
+        return render(
+            request,
+            "measures/data_exchange.html",
+            {"exports": EXPORTS.values(), "form": form, "imports": imports},
+            status=400,
+        )
+    upload = form.cleaned_data["file"]
+    content = upload.read()
+    batch = SpreadsheetImport(
+        kind=form.cleaned_data["kind"],
+        file_name=upload.name[:255],
+        file_format=upload.file_format,
+        content=content,
+        sha256=table_checksum(content),
+        uploaded_by=request.user,
+    )
+    batch.summary = run_table_import(
+        batch.kind, content, batch.file_format, request.user, dry_run=True
+    )
+    batch.save()
+    return redirect("measures:import_detail", pk=batch.pk)
+
+
+@_bureau_only
+@require_http_methods(["GET", "POST"])
+def import_detail(request, pk):
+    """The check's result; POST imports the file, all rows or none."""
+    batch = get_object_or_404(SpreadsheetImport.objects.select_related("uploaded_by"), pk=pk)
+    status = 200
+    if request.method == "POST":
+        with transaction.atomic():
+            claimed = SpreadsheetImport.objects.filter(
+                pk=batch.pk, state=SpreadsheetImport.State.PREVIEWED
+            ).update(state=SpreadsheetImport.State.IMPORTED, imported_at=timezone.now())
+            if not claimed:
+                messages.error(request, _("This file has already been imported."))
+                return redirect("measures:import_detail", pk=batch.pk)
+            summary = run_table_import(
+                batch.kind,
+                bytes(batch.content),
+                batch.file_format,
+                request.user,
+                dry_run=False,
+                source=_("Spreadsheet import “%(name)s” of %(date)s")
+                % {"name": batch.file_name, "date": date_format(timezone.localdate())},
+            )
+            if summary["errors"]:
+                # The records changed since the check: nothing is written, the
+                # batch stays unimported and shows the new errors.
+                transaction.set_rollback(True)
+            else:
+                SpreadsheetImport.objects.filter(pk=batch.pk).update(summary=summary)
+        if summary["errors"]:
+            batch.summary = summary
+            messages.error(request, _("The import found errors; nothing has been imported."))
+            status = 400
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s row imported from “%(name)s”.",
+                    "%(count)s rows imported from “%(name)s”.",
+                    summary["total_rows"],
+                )
+                % {"count": summary["total_rows"], "name": batch.file_name},
+            )
+            return redirect("measures:import_detail", pk=batch.pk)
+    earlier = (
+        SpreadsheetImport.objects.filter(
+            sha256=batch.sha256, state=SpreadsheetImport.State.IMPORTED
+        )
+        .exclude(pk=batch.pk)
+        .defer("content")
+        .first()
+    )
+    return render(
+        request,
+        "measures/import_detail.html",
+        {"batch": batch, "summary": batch.summary, "earlier": earlier},
+        status=status,
+    )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Report, ReportSection
+from .models import PublishedVersion, Report, ReportSection
 
 
 class ReportSectionInline(admin.TabularInline):
@@ -28,3 +28,35 @@ class ReportSectionAdmin(admin.ModelAdmin):
     list_select_related = ["report"]
     search_fields = ["title"]
     autocomplete_fields = ["report", "topics"]
+
+
+@admin.register(PublishedVersion)
+class PublishedVersionAdmin(admin.ModelAdmin):
+    """Published versions are read here, never added, changed or deleted: they are
+    made by publishing on the report page and stay as they are."""
+
+    list_display = ["report", "number", "published_at", "published_by", "pdf_sha256"]
+    list_filter = ["report"]
+    list_select_related = ["report", "published_by"]
+    fields = [
+        "report",
+        "number",
+        "published_at",
+        "published_by",
+        "note",
+        "html_sha256",
+        "pdf_sha256",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("html", "pdf")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

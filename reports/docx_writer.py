@@ -100,12 +100,15 @@ def _write_need(document, need, level):
         _write_need(document, sub, level + 1)
 
 
-def write_report(document, context, draft):
+def write_report(document, context, edition_marks):
+    """The report into ``document``; ``edition_marks`` (short, long) say whether it is a
+    draft or which published version: the short one heads every page."""
     report, concept = context["report"], context["concept"]
-    if draft:
-        document.add_paragraph(
-            _("Draft: rendered from the current records, not a published version.")
-        ).runs[0].bold = True
+    short, long = edition_marks
+    for section in document.sections:
+        section.header.paragraphs[0].text = short
+        section.header.paragraphs[0].runs[0].bold = True
+    document.add_paragraph(long).runs[0].bold = True
     issuer = str(concept.municipality)
     if report.issued_by:
         issuer += f" · {report.issued_by.name}"

@@ -1,6 +1,7 @@
 """The implementation report (Umsetzungsbericht) as data: a report of a concept for
 a period, and its ordered sections, each saying what it renders."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -99,3 +100,81 @@ class ReportSection(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+
+class ImmutableVersionError(Exception):
+    """A published version was about to be changed or deleted."""
+
+
+class PublishedVersionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableVersionError(_("A published version cannot be changed."))
+
+    def delete(self):
+        raise ImmutableVersionError(_("A published version cannot be deleted."))
+
+
+class PublishedVersion(models.Model):
+    """A frozen edition of a report: the HTML and PDF exactly as they were rendered
+    when the bureau published it, with their SHA-256 checksums. Never changed or
+    deleted afterwards (the model refuses, and the database refuses updates)."""
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("report"), on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        related_name="published_report_versions",
+    )
+    note = models.CharField(
+        _("note"),
+        max_length=300,
+        blank=True,
+        help_text=_("E.g. the occasion: “Vorlage für den Ausländerbeirat am 16.12.2014”."),
+    )
+    html = models.BinaryField(_("HTML"))
+    html_sha256 = models.CharField(_("SHA-256 of the HTML"), max_length=64)
+    pdf = models.BinaryField(_("PDF"))
+    pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64)
+
+    objects = PublishedVersionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("published version")
+        verbose_name_plural = _("published versions")
+        ordering = ["report", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "number"], name="published_version_number_unique"
+            ),
+            models.CheckConstraint(
+                name="published_version_checksums_are_sha256",
+                condition=Q(html_sha256__regex=r"^[0-9a-f]{64}$")
+                & Q(pdf_sha256__regex=r"^[0-9a-f]{64}$"),
+                violation_error_message=_("Checksums are SHA-256 in hexadecimal."),
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(report)s, version %(number)s") % {"report": self.report, "number": self.number}
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableVersionError(_("A published version cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("reports:version_download", args=[self.report.slug, self.number, "pdf"])
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableVersionError(_("A published version cannot be deleted."))
+
+    def content(self, format):
+        return bytes({"html": self.html, "pdf": self.pdf}[format])
+
+    def checksum(self, format):
+        return {"html": self.html_sha256, "pdf": self.pdf_sha256}[format]

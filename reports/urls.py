@@ -13,7 +13,14 @@ urlpatterns = [
     path("offene-daten/", views.open_data, name="open_data"),
     path("offene-daten/massnahmen.csv", views.open_data_csv, name="open_data_csv"),
     path("offene-daten/massnahmen.json", views.open_data_json, name="open_data_json"),
+    path("berichte/", views.report_list, name="report_list"),
     path("berichte/<slug:slug>/", views.report_detail, name="report_detail"),
+    path("berichte/<slug:slug>/veroeffentlichen/", views.report_publish, name="report_publish"),
+    path(
+        "berichte/<slug:slug>/fassungen/<int:number>.<str:format>",
+        views.version_download,
+        name="version_download",
+    ),
     path(
         "berichte/<slug:slug>/download.<str:format>", views.report_download, name="report_download"
     ),

@@ -3,17 +3,19 @@
 Only approved entries are shown, and to the public only public measures; never
 drafts, returned entries, internal notes or names of staff."""
 
+import base64
 import csv
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -28,13 +30,16 @@ from measures.models import (
     Status,
     StatusEntry,
 )
+from measures.page_cache import cached_page
 from measures.permissions import can_read_progress, readable_measures, sees_internal_records
 from working_groups.models import Concept, FieldOfAction, Membership, Office, WorkingGroup
 
 from .exports import CONTENT_TYPES, RENDERERS
-from .models import Report
+from .forms import PublishForm
+from .models import PublishedVersion, Report
 from .open_data import FIELDS, LICENCE, rows_for
 from .progress import overdue_filter, status_counts
+from .publishing import publish
 from .rendering import report_context
 
 
@@ -50,14 +55,17 @@ def progress_access(view):
 
 def _concept(request):
     """The concept chosen in the query string, else the latest with measures."""
-    concepts = list(Concept.objects.select_related("municipality").order_by("-start_year"))
+    concepts = list(
+        Concept.objects.select_related("municipality")
+        .annotate(has_measures=Exists(Measure.objects.filter(concept=OuterRef("pk"))))
+        .order_by("-start_year")
+    )
     chosen = request.GET.get("konzept")
     by_slug = {c.slug: c for c in concepts}
     if chosen in by_slug:
         return by_slug[chosen], concepts
-    with_measures = set(Measure.objects.order_by().values_list("concept", flat=True).distinct())
     for concept in concepts:
-        if concept.pk in with_measures:
+        if concept.has_measures:
             return concept, concepts
     return (concepts[0] if concepts else None), concepts
 
@@ -69,12 +77,29 @@ def _int(value):
         return None
 
 
+def _progress_page(request, template, build_context):
+    """A progress page whose body comes from the cache (measures/page_cache.py) when the
+    records have not changed since it was rendered for the same audience."""
+    return cached_page(request, template, build_context)
+
+
 @progress_access
 def overview(request):
+    return _progress_page(
+        request, "reports/_overview_body.html", lambda: _overview_context(request)
+    )
+
+
+def _overview_context(request):
     concept, concepts = _concept(request)
-    context = {"concepts": concepts, "concept": concept, "statuses": Status.choices}
+    context = {
+        "concepts": concepts,
+        "concept": concept,
+        "statuses": Status.choices,
+        "page_title": _("Progress"),
+    }
     if concept is None:
-        return render(request, "reports/overview.html", context)
+        return context
     fields = list(FieldOfAction.objects.filter(concept=concept))
     groups = list(WorkingGroup.objects.filter(concept=concept))
     offices = list(Office.objects.filter(municipality=concept.municipality))
@@ -158,11 +183,17 @@ def overview(request):
             "query": query.urlencode(),
         }
     )
-    return render(request, "reports/overview.html", context)
+    return context
 
 
 @progress_access
 def measure_progress(request, pk):
+    return _progress_page(
+        request, "reports/_measure_progress_body.html", lambda: _measure_context(request, pk)
+    )
+
+
+def _measure_context(request, pk):
     measure = get_object_or_404(
         readable_measures(request.user, Measure.objects.all()).select_related(
             "concept",
@@ -179,6 +210,7 @@ def measure_progress(request, pk):
     approved = Q(status_entry__isnull=True) | Q(status_entry__state=StatusEntry.State.APPROVED)
     context = {
         "measure": measure,
+        "page_title": f"{measure.number} {measure.title}",
         # Only approved entries, and only the fields that may be published.
         "timeline": measure.status_entries.approved()
         .order_by("-as_of", "-pk")
@@ -196,11 +228,15 @@ def measure_progress(request, pk):
             "current_entry"
         ),
     }
-    return render(request, "reports/measure_progress.html", context)
+    return context
 
 
 @progress_access
 def members(request):
+    return _progress_page(request, "reports/_members_body.html", lambda: _members_context(request))
+
+
+def _members_context(request):
     concept, concepts = _concept(request)
     groups = (
         WorkingGroup.objects.filter(concept=concept)
@@ -215,15 +251,20 @@ def members(request):
         if concept
         else []
     )
-    return render(
-        request,
-        "reports/members.html",
-        {"concept": concept, "concepts": concepts, "groups": groups},
-    )
+    return {
+        "concept": concept,
+        "concepts": concepts,
+        "groups": groups,
+        "page_title": _("Contributors"),
+    }
 
 
 @progress_access
 def funding(request):
+    return _progress_page(request, "reports/_funding_body.html", lambda: _funding_context(request))
+
+
+def _funding_context(request):
     lines = (
         FundingLine.objects.select_related("programme", "responsible_office", "measure")
         .prefetch_related(
@@ -240,11 +281,7 @@ def funding(request):
         line.amount_list = amounts
         line.change = _change(amounts)
         programmes.setdefault(line.programme, []).append(line)
-    return render(
-        request,
-        "reports/funding.html",
-        {"programmes": list(programmes.items())},
-    )
+    return {"programmes": list(programmes.items()), "page_title": _("Funding")}
 
 
 def _change(amounts):
@@ -266,6 +303,10 @@ def _change(amounts):
 
 @progress_access
 def needs(request):
+    return _progress_page(request, "reports/_needs_body.html", lambda: _needs_context(request))
+
+
+def _needs_context(request):
     concept, concepts = _concept(request)
     readable = readable_measures(request.user, Measure.objects.all())
     all_needs = (
@@ -285,11 +326,12 @@ def needs(request):
         children.setdefault(need.parent_id, []).append(need)
     for need in all_needs:
         need.sub_needs = children.get(need.pk, [])
-    return render(
-        request,
-        "reports/needs.html",
-        {"concept": concept, "concepts": concepts, "needs": children.get(None, [])},
-    )
+    return {
+        "concept": concept,
+        "concepts": concepts,
+        "needs": children.get(None, []),
+        "page_title": _("Needs for action"),
+    }
 
 
 @progress_access
@@ -338,12 +380,35 @@ def _report_for(request, slug):
     )
 
 
+def _versions(report):
+    """The report's published versions, newest first, without their documents."""
+    return report.versions.select_related("published_by").defer("html", "pdf")
+
+
+@login_required
+@require_safe
+def report_list(request):
+    """All reports with their published versions (bureau and council)."""
+    if not (is_bureau(request.user) or is_council(request.user)):
+        raise PermissionDenied
+    reports = Report.objects.select_related("concept__municipality").prefetch_related(
+        Prefetch("versions", queryset=PublishedVersion.objects.defer("html", "pdf"))
+    )
+    paginator = Paginator(reports, 25)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "reports/report_list.html", {"page": page, "reports": page})
+
+
 @login_required
 @require_safe
 def report_detail(request, slug):
-    """The report rendered from the records (bureau and council)."""
+    """The report rendered from the records (bureau and council), with its
+    published versions."""
     report = _report_for(request, slug)
-    return render(request, "reports/report_detail.html", report_context(report))
+    context = report_context(report)
+    context["versions"] = _versions(report)
+    context["can_publish"] = is_bureau(request.user)
+    return render(request, "reports/report_detail.html", context)
 
 
 @login_required
@@ -352,6 +417,50 @@ def report_download(request, slug, format):
     report = _report_for(request, slug)
     if format not in RENDERERS:
         raise Http404
-    response = HttpResponse(RENDERERS[format](report, True), content_type=CONTENT_TYPES[format])
+    response = HttpResponse(RENDERERS[format](report), content_type=CONTENT_TYPES[format])
     response["Content-Disposition"] = f'attachment; filename="{report.slug}-entwurf.{format}"'
+    return response
+
+
+@login_required
+def report_publish(request, slug):
+    """The bureau freezes the current draft as the next published version."""
+    if not is_bureau(request.user):
+        raise PermissionDenied
+    report = _report_for(request, slug)
+    form = PublishForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        version = publish(report, request.user, note=form.cleaned_data["note"])
+        messages.success(
+            request,
+            _("Version %(number)s of the report has been published.") % {"number": version.number},
+        )
+        return redirect(report)
+    next_number = (_versions(report).values_list("number", flat=True).first() or 0) + 1
+    return render(
+        request,
+        "reports/report_publish.html",
+        {"report": report, "form": form, "next_number": next_number},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_safe
+def version_download(request, slug, number, format):
+    """A published version's document, byte for byte as it was frozen."""
+    report = _report_for(request, slug)
+    if format not in ("html", "pdf"):
+        raise Http404
+    version = get_object_or_404(report.versions, number=number)
+    content = version.content(format)
+    response = HttpResponse(content, content_type=CONTENT_TYPES[format])
+    response["Content-Disposition"] = (
+        f'attachment; filename="{report.slug}-fassung-{version.number}.{format}"'
+    )
+    checksum = version.checksum(format)
+    response["ETag"] = f'"{checksum}"'
+    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(checksum)).decode()}:"
+    # Immutable: a version's bytes never change.
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
     return response

@@ -49,3 +49,14 @@ def office_staff(db):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Cached pages of one test must not answer another test's request (the test
+    database is rolled back, the cache is not)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

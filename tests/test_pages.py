@@ -160,3 +160,16 @@ def test_concept_page_follows_the_report_order(client, council_member, dresden):
     positions = [content.index(h) for h in headings]
     assert positions == sorted(positions)
     assert "Steuerungsgruppe – Steuerungsgruppe" not in content
+
+
+def test_concept_page_lists_measures_a_page_at_a_time(client, council_member):
+    concept = ConceptFactory()
+    measures = MeasureFactory.create_batch(120, concept=concept)
+    client.force_login(council_member)
+    url = reverse("measures:concept_detail", args=[concept.slug])
+    first = client.get(url).content.decode()
+    assert "120 Maßnahmen" in first and "Seite 1 von 3" in first
+    assert 'href="?page=2"' in first
+    last = client.get(url + "?page=3").content.decode()
+    shown = [m for m in measures if f">{m.title}<" in first or f">{m.title}<" in last]
+    assert len(shown) == 50 + 20

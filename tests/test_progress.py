@@ -224,16 +224,26 @@ def test_progress_pages_queries_do_not_grow(
     FundingAmountFactory(line=line, year_from=2009, year_to=2009)
     FundingAmountFactory(line=line, year_from=2013, year_to=2013)
     client.force_login(council_member)
+    cached = {
+        reverse("reports:overview"),
+        reverse("reports:measure", args=[measures[0].pk]),
+        reverse("reports:members"),
+        reverse("reports:funding"),
+        reverse("reports:needs"),
+    }
     budgets = {
-        # session, user, roles, concepts, measure check, fields, groups, offices,
-        # 4 grouped counts, overdue count, stale count, page count, page, reports
+        # data generation, session, user, roles, concepts (with whether they have
+        # measures), fields, groups, offices, 4 grouped counts, overdue count, stale
+        # count, page count, page, reports
         reverse("reports:overview"): 17,
-        reverse("reports:measure", args=[measures[0].pk]): 12,
+        reverse("reports:measure", args=[measures[0].pk]): 13,
         reverse("reports:members"): 8,
-        # session, user, roles, lines (+ programme, office, measure), amounts, areas
-        reverse("reports:funding"): 6,
-        # session, user, roles, concepts, concept with measures, needs (+ concept,
-        # field), their offices, their measures (+ current entry)
+        # generation, session, user, roles, lines (+ programme, office, measure),
+        # amounts, areas
+        reverse("reports:funding"): 7,
+        # generation, session, user, roles, concepts (with whether they have
+        # measures), needs (+ concept, field), their offices, their measures
+        # (+ current entry)
         reverse("reports:needs"): 8,
         reverse("reports:open_data"): 3,  # session, user, roles
         reverse("reports:open_data_csv"): 4,  # + the measures with their relations
@@ -241,6 +251,10 @@ def test_progress_pages_queries_do_not_grow(
     }
     for url, budget in budgets.items():
         with django_assert_num_queries(budget):
+            assert client.get(url).status_code == 200, url
+    # From the cache: session, user, roles and the data generation, nothing else.
+    for url in cached:
+        with django_assert_num_queries(4):
             assert client.get(url).status_code == 200, url
 
 

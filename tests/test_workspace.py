@@ -283,12 +283,14 @@ def test_measure_list_queries_do_not_grow(client, bureau_user, django_assert_num
     for measure in MeasureFactory.create_batch(count, concept=concept, lead_office=office):
         StatusEntryFactory(measure=measure)
     client.force_login(bureau_user)
-    # session, user, roles, count, page of measures (with offices, current entry and
-    # timeliness in the same query), open rounds, the user's returned entries, and
-    # the two dropdowns of the filter
-    with django_assert_num_queries(9):
+    # data generation (cache key), session, user, roles, count, page of measures
+    # (with offices, current entry and timeliness in the same query), open rounds,
+    # the user's returned entries, and the two dropdowns of the filter
+    with django_assert_num_queries(10):
         response = client.get(reverse("measures:measure_list"))
     assert response.status_code == 200
+    with django_assert_num_queries(4):  # from the cache: generation, session, user, roles
+        assert client.get(reverse("measures:measure_list")).status_code == 200
 
 
 @pytest.mark.parametrize("count", [3, 300])
@@ -304,13 +306,15 @@ def test_measure_page_queries_do_not_grow(client, bureau_user, django_assert_num
         IndicatorValueFactory(indicator=indicator, status_entry=entry)
         IndicatorValueFactory(indicator=IndicatorFactory(measure=parent))
     client.force_login(bureau_user)
-    # session, user, roles, measure, the user's editable entries, partner offices,
-    # partner organisations, languages, entries, their indicator values and those
-    # values' indicators, indicators and their approved values, funding lines and
-    # their amounts, needs, sub-measures
-    with django_assert_num_queries(17):
+    # data generation (cache key), session, user, roles, measure, the user's editable
+    # entries, partner offices, partner organisations, languages, entries, their
+    # indicator values and those values' indicators, indicators and their approved
+    # values, funding lines and their amounts, needs, sub-measures
+    with django_assert_num_queries(18):
         response = client.get(parent.get_absolute_url())
     assert response.status_code == 200
+    with django_assert_num_queries(4):  # from the cache: generation, session, user, roles
+        assert client.get(parent.get_absolute_url()).status_code == 200
 
 
 def test_returned_entries_are_listed_for_their_author(client, staff51, jugendamt_measure):
@@ -355,3 +359,14 @@ def test_round_list_queries_do_not_grow(client, bureau_user, django_assert_num_q
     with django_assert_num_queries(4):  # session, user, roles, rounds with counts
         response = client.get(reverse("measures:round_list"))
     assert response.status_code == 200
+
+
+def test_review_queue_shows_an_entry_without_author(client, bureau_user, jugendamt_measure):
+    # Entries from imports of old reports or scripts may have no author.
+    StatusEntryFactory(
+        measure=jugendamt_measure, author=None, state=StatusEntry.State.SUBMITTED, as_of=TODAY
+    )
+    client.force_login(bureau_user)
+    response = client.get(reverse("measures:review_queue"))
+    assert response.status_code == 200
+    assert "Verfasser unbekannt" in response.content.decode()

@@ -1,6 +1,7 @@
 """Spreadsheet import/export (CSV, XLSX) of the governance records, keyed by names
 and codes rather than database ids."""
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
@@ -23,40 +24,41 @@ def municipality_widget():
         lambda value, row: Municipality.objects.filter(slug=value),
         lambda obj: obj.slug,
         _("municipality"),
+        scope=(),
     )
 
 
-def office_widget(scope):
+def office_widget(scope, columns=("concept",)):
     """Offices looked up by code, short name or name within the row's municipality.
 
-    ``scope(row)`` returns a queryset of the offices the row may refer to."""
+    ``scope(row)`` returns a queryset of the offices the row may refer to; it reads
+    the row's ``columns`` only (so lookups are cached per import by those)."""
     return KeyWidget(
         Office,
         lambda value, row: scope(row).lookup(value),
         lambda obj: obj.key,
         _("office"),
+        scope=columns,
     )
 
 
-def department_widget(scope):
-    from django.db.models import Q
-
+def department_widget(scope, columns=("concept",)):
     return KeyWidget(
         Department,
         lambda value, row: scope(row).filter(Q(code=value) | Q(name=value)),
         lambda obj: obj.code or obj.name,
         _("department"),
+        scope=columns,
     )
 
 
 def organisation_widget():
-    from django.db.models import Q
-
     return KeyWidget(
         Organisation,
         lambda value, row: Organisation.objects.filter(Q(name=value) | Q(short_name=value)),
         lambda obj: obj.name,
         _("organisation"),
+        scope=(),
     )
 
 
@@ -66,6 +68,7 @@ def concept_widget():
         lambda value, row: Concept.objects.filter(slug=value),
         lambda obj: obj.slug,
         _("concept"),
+        scope=(),
     )
 
 
@@ -95,7 +98,8 @@ class OfficeResource(SpreadsheetResource):
         "department",
         "department",
         department_widget(
-            lambda row: Department.objects.filter(municipality__slug=row.get("municipality"))
+            lambda row: Department.objects.filter(municipality__slug=row.get("municipality")),
+            columns=("municipality",),
         ),
     )
 
@@ -139,6 +143,7 @@ class MembershipResource(SpreadsheetResource):
             ),
             lambda obj: obj.short_name,
             _("working group"),
+            scope=("concept",),
         ),
     )
     organisation = fields.Field("organisation", "organisation", organisation_widget())

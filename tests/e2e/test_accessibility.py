@@ -6,11 +6,16 @@ import datetime
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from measures.models import Measure, StatusEntry
+from measures.models import Measure, SpreadsheetImport, StatusEntry
 from measures.services import open_round
+from measures.tables import checksum
+from measures.tables import run as run_import
+from reports.models import Report
+from reports.publishing import publish
 from working_groups.models import Concept
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +47,36 @@ def site(demo_site, settings):
         author=measure.lead_office.staff.first(),
         reporting_round=reporting_round,
     )
-    return {"url": demo_site.url, "measure": measure, "entry": entry, "round": reporting_round}
+    # A published version and two checked spreadsheets (one with errors) for the
+    # bureau's report and import pages.
+    report = Report.objects.get(slug="umsetzungsbericht-2009-2014")
+    bureau = User.objects.get(username="buero")
+    publish(report, bureau, note="Vorlage für den Ausländerbeirat")
+    imports = []
+    for name, rows in (
+        ("gut.csv", "ik-2009;4.2.2;01.04.2026;in Umsetzung;60;weiter"),
+        ("fehler.csv", "ik-2009;9.9.9;31.02.2026;Quatsch;60;x"),
+    ):
+        content = f"Konzept;Maßnahme;Stand vom;Umsetzungsstand;Fortschritt (%);Anmerkung\n{rows}\n"
+        content = content.encode()
+        imports.append(
+            SpreadsheetImport.objects.create(
+                kind="status_entries",
+                file_name=name,
+                file_format="csv",
+                content=content,
+                sha256=checksum(content),
+                uploaded_by=bureau,
+                summary=run_import("status_entries", content, "csv", bureau, dry_run=True),
+            )
+        )
+    return {
+        "url": demo_site.url,
+        "measure": measure,
+        "entry": entry,
+        "round": reporting_round,
+        "imports": imports,
+    }
 
 
 def progress_pages(site):
@@ -79,6 +113,16 @@ def workspace_pages(site, role):
         reverse("measures:round_detail", args=[site["round"].pk]),
         reverse("measures:change_history", args=["massnahme", measure.pk]),
         reverse("measures:change_history", args=["sachstand", entry.pk]),
+        reverse("measures:data_exchange"),
+        *(reverse("measures:import_detail", args=[batch.pk]) for batch in site["imports"]),
+        reverse("reports:report_publish", args=["umsetzungsbericht-2009-2014"]),
+    ]
+
+
+def report_pages():
+    return [
+        reverse("reports:report_list"),
+        reverse("reports:report_detail", args=["umsetzungsbericht-2009-2014"]),
     ]
 
 
@@ -113,8 +157,8 @@ def test_no_wcag_violations(browser, site, role, locale):
     if role in ("anonymous", "beirat"):
         pages += progress_pages(site)
     if role in ("beirat", "buero"):
-        pages.append(reverse("reports:report_detail", args=["umsetzungsbericht-2009-2014"]))
-    else:
+        pages += report_pages()
+    if role in ("amt51", "buero"):
         pages += workspace_pages(site, role)
     for path in pages:
         check(page, base + path)
@@ -170,6 +214,9 @@ def test_pages_reflow_without_horizontal_scrolling(browser, site, width):
         reverse("measures:measure_list"),
         reverse("measures:entry_create", args=[site["measure"].pk]),
         reverse("measures:round_detail", args=[site["round"].pk]),
+        reverse("measures:data_exchange"),
+        *(reverse("measures:import_detail", args=[batch.pk]) for batch in site["imports"]),
+        *report_pages(),
     ]:
         page.goto(site["url"] + path)
         overflow = page.evaluate(

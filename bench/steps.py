@@ -1,0 +1,258 @@
+# ruff: noqa: E402 (Django is set up before the imports that need it)
+"""The parts of the benchmark that run inside Django, against the database that
+DATABASE_URL names: `python bench/steps.py STEP OUTPUT.json`.
+
+- ``pages``: the pages that are measured, with the user and a fresh session for each;
+- ``queries``: queries and in-process time per page (django.test.Client);
+- ``import``: 10,000 measure rows through MeasureResource vs. a plain bulk_create.
+
+Each step writes its result as JSON to OUTPUT; bench/run.py drives them.
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_tracker.settings")
+
+import django
+
+django.setup()
+
+import tablib
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from integration_tracker.roles import Role
+from integration_tracker.sessions import LAST_ACTIVITY
+from measures.models import Measure
+from measures.resources import MeasureResource
+from reports.models import Report
+from working_groups.models import Office
+
+User = get_user_model()
+IMPORT_ROWS = 10_000
+HOST = "127.0.0.1"
+
+
+def page_specs():
+    """The measured pages, chosen by the same rule at every scale: the first report
+    and its concept, the office leading most of its measures, that office's measure
+    with most status entries."""
+    report = Report.objects.select_related("concept").order_by("pk").first()
+    concept = report.concept
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    council = (
+        User.objects.filter(groups__name=Role.COUNCIL, last_name=concept.municipality.name)
+        .order_by("pk")
+        .first()
+        or User.objects.filter(groups__name=Role.COUNCIL).order_by("pk").first()
+    )
+    office = (
+        Office.objects.filter(municipality=concept.municipality, staff__isnull=False)
+        .annotate(led=Count("led_measures", filter=Q(led_measures__concept=concept)))
+        .order_by("-led", "pk")
+        .first()
+    )
+    staff = office.staff.order_by("pk").first()
+    measure = (
+        Measure.objects.filter(lead_office=office, concept=concept)
+        .annotate(entries=Count("status_entries"))
+        .order_by("-entries", "pk")
+        .first()
+    )
+    return [
+        ("hello", None, reverse("healthz")),
+        ("admin_changelist", admin, reverse("admin:measures_measure_changelist")),
+        ("progress_overview", council, reverse("reports:overview")),
+        ("staff_measure_list", staff, reverse("measures:measure_list")),
+        ("measure_page", staff, reverse("measures:measure_detail", args=[measure.pk])),
+        ("report_html", council, reverse("reports:report_detail", args=[report.slug])),
+        (
+            "report_pdf",
+            council,
+            reverse("reports:report_download", args=[report.slug, "pdf"]),
+        ),
+    ]
+
+
+def _session_for(user):
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[LAST_ACTIVITY] = int(time.time())
+    session.create()
+    return session.session_key
+
+
+def pages():
+    sessions = {}
+    result = []
+    for name, user, url in page_specs():
+        if user is not None and user.pk not in sessions:
+            sessions[user.pk] = _session_for(user)
+        result.append(
+            {
+                "name": name,
+                "url": url,
+                "user": user.username if user else None,
+                "session": sessions.get(user.pk) if user else None,
+            }
+        )
+    return {"cookie_name": settings.SESSION_COOKIE_NAME, "pages": result}
+
+
+def _clear_caches():
+    for cache in caches.all():
+        cache.clear()
+
+
+def queries(repeat=3):
+    """Queries of one request per page (after one warm-up request), and the median
+    time of ``repeat`` requests in this process; each page also with the caches
+    emptied before each request (``…_uncached``), as after a change to the records."""
+    result = {}
+    for name, user, url in page_specs():
+        client = Client(HTTP_HOST=HOST)
+        if user is not None:
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        variants = [(name, None)]
+        if name not in {"hello", "report_pdf"}:
+            variants.append((f"{name}_uncached", _clear_caches))
+        for label, before in variants:
+            response = client.get(url)
+            assert response.status_code == 200, (label, response.status_code)
+            if before:
+                before()
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+            assert response.status_code == 200, (label, response.status_code)
+            # Read now: the captured list is a view on the connection's log, which
+            # the next request clears.
+            count = len(captured)
+            times = []
+            for _ in range(1 if name == "report_pdf" else repeat):
+                if before:
+                    before()
+                started = time.perf_counter()
+                client.get(url)
+                times.append(time.perf_counter() - started)
+            result[label] = {
+                "queries": count,
+                "seconds": statistics.median(times),
+                "bytes": len(response.content),
+            }
+    return result
+
+
+def import_rows():
+    """10,000 measure rows as the bureau would upload them: the measures of the first
+    report's concept exported (natural keys, as CSV) and repeated under new numbers."""
+    concept = Report.objects.order_by("pk").first().concept
+    resource = MeasureResource()
+    source = Measure.objects.filter(concept=concept).order_by("position", "pk")
+    exported = tablib.Dataset().load(resource.export(source).export("csv"), format="csv")
+    headers = exported.headers
+    number, title = headers.index("number"), headers.index("title")
+    originals = list(source)
+    rows, instances = [], []
+    for i in range(IMPORT_ROWS):
+        row = list(exported[i % len(exported)])
+        row[number] = f"99.{i + 1}"
+        row[title] = f"{row[title]} (Import {i + 1})"
+        rows.append(row)
+        original = originals[i % len(originals)]
+        instances.append(
+            Measure(
+                concept_id=original.concept_id,
+                number=row[number],
+                title=row[title],
+                description=original.description,
+                goal=original.goal,
+                field_of_action_id=original.field_of_action_id,
+                topic_id=original.topic_id,
+                working_group_id=original.working_group_id,
+                lead_office_id=original.lead_office_id,
+                responsible_department_id=original.responsible_department_id,
+                parent_id=original.parent_id,
+                planned_start=original.planned_start,
+                planned_end=original.planned_end,
+                is_public=original.is_public,
+                position=original.position,
+                source_note=original.source_note,
+            )
+        )
+    dataset = tablib.Dataset(*rows, headers=headers)
+    # Through a file, as an upload arrives: every cell a string.
+    return tablib.Dataset().load(dataset.export("csv"), format="csv"), instances
+
+
+def _timed_import(dataset, before):
+    # In a transaction that is rolled back: every run starts from the same state.
+    with transaction.atomic():
+        started = time.perf_counter()
+        result = MeasureResource().import_data(
+            dataset, dry_run=False, raise_errors=False, use_transactions=True
+        )
+        seconds = time.perf_counter() - started
+        problems = [(row.number, row.error_dict) for row in result.invalid_rows[:3]] + [
+            (number, [str(e.error) for e in errors]) for number, errors in result.row_errors()[:3]
+        ]
+        created = Measure.objects.count() - before
+        history = Measure.history.filter(number__startswith="99.").count()
+        transaction.set_rollback(True)
+    assert not problems, problems
+    assert created == IMPORT_ROWS, created
+    assert history == IMPORT_ROWS, history
+    return seconds
+
+
+def _timed_bulk_create(instances, before):
+    with transaction.atomic():
+        for instance in instances:
+            instance.pk = None
+            instance._state.adding = True
+        started = time.perf_counter()
+        Measure.objects.bulk_create(instances, batch_size=1000)
+        seconds = time.perf_counter() - started
+        assert Measure.objects.count() - before == IMPORT_ROWS
+        transaction.set_rollback(True)
+    return seconds
+
+
+def import_vs_bulk_create(repeat=3):
+    """Median of three runs each, alternating, so that a busy moment of the machine
+    does not decide the ratio."""
+    dataset, instances = import_rows()
+    before = Measure.objects.count()
+    imports, bulk = [], []
+    for _ in range(repeat):
+        imports.append(_timed_import(dataset, before))
+        bulk.append(_timed_bulk_create(instances, before))
+    assert Measure.objects.count() == before
+    return {
+        "rows": IMPORT_ROWS,
+        "import_seconds": statistics.median(imports),
+        "bulk_create_seconds": statistics.median(bulk),
+        "import_runs": imports,
+        "bulk_create_runs": bulk,
+    }
+
+
+STEPS = {"pages": pages, "queries": queries, "import": import_vs_bulk_create}
+
+if __name__ == "__main__":
+    step, output = sys.argv[1], sys.argv[2]
+    Path(output).write_text(json.dumps(STEPS[step](), indent=1))

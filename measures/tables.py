@@ -1,0 +1,422 @@
+"""Spreadsheets for the bureau: exports with German column headings and neutralised
+formulas, and imports of status entries or measures that are checked first (dry run,
+every error with its row and column) and then written all or nothing.
+
+The resources (measures/resources.py) do the reading and writing of records; this
+module turns their datasets into files people open in Excel and back.
+"""
+
+import csv
+import datetime
+import hashlib
+import io
+
+import tablib
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export import fields, widgets
+
+from integration_tracker.spreadsheets import KeyWidget, SpreadsheetResource
+
+from .models import Measure, SpreadsheetImport, Status, StatusEntry
+from .resources import ActionNeedResource, FundingAmountResource, MeasureResource
+
+# Column headings as the bureau sees them. An import accepts these or the internal
+# keys (the admin's spreadsheets use the keys), in any letter case.
+HEADINGS = {
+    "concept": "Konzept",
+    "number": "Nummer",
+    "title": "Titel",
+    "description": "Beschreibung",
+    "goal": "Ziel",
+    "field_of_action": "Handlungsfeld",
+    "topic": "Thema",
+    "working_group": "Facharbeitsgruppe",
+    "lead_office": "Federführendes Amt",
+    "responsible_department": "Geschäftsbereich",
+    "partner_offices": "Beteiligte Ämter",
+    "partner_organisations": "Beteiligte Organisationen",
+    "parent": "Übergeordnet",
+    "planned_start": "Geplanter Beginn",
+    "planned_end": "Geplantes Ende",
+    "languages": "Sprachen",
+    "is_public": "Öffentlich",
+    "position": "Reihenfolge",
+    "source_note": "Quelle",
+    "current_status": "Aktueller Umsetzungsstand",
+    "current_progress": "Fortschritt (%)",
+    "current_as_of": "Stand vom",
+    "measure": "Maßnahme",
+    "as_of": "Stand vom",
+    "status": "Umsetzungsstand",
+    "progress": "Fortschritt (%)",
+    "note": "Anmerkung",
+    "internal_note": "Interne Anmerkung",
+    "reason": "Begründung",
+    "line": "Förderlinie",
+    "year_from": "Jahr von",
+    "year_to": "Jahr bis",
+    "kind": "Art",
+    "amount": "Betrag (€)",
+    "is_approximate": "Circa-Angabe",
+    "children_are_examples": "Unterpunkte sind Beispiele",
+    "responsible_offices": "Zuständige Ämter",
+    "measures": "Maßnahmen",
+    "carried_into": "Übernommen in",
+    "carried_into_field": "Handlungsfeld dort",
+}
+
+# A cell starting with one of these is read as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+PREVIEW_ROWS = 50
+
+
+def neutralise(value):
+    """A text cell that a spreadsheet program would run as a formula gets a leading
+    apostrophe, so it is shown as text (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def restore(value):
+    """The inverse of neutralise, for a file that comes back."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+class GermanDateWidget(widgets.Widget):
+    """Dates as TT.MM.JJJJ (also ISO and real spreadsheet dates)."""
+
+    FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y")
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        text = str(value).strip()
+        for format in self.FORMATS:
+            try:
+                return datetime.datetime.strptime(text, format).date()
+            except ValueError:
+                continue
+        raise ValueError(_("“%(value)s” is not a date (DD.MM.YYYY).") % {"value": text})
+
+    def render(self, value, obj=None, **kwargs):
+        return value.strftime("%d.%m.%Y") if value else ""
+
+
+class StatusWidget(widgets.Widget):
+    """A status by its key or by its German or English name."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value or "").strip()
+        if not text:
+            raise ValueError(_("A status is required."))
+        for key, label in Status.choices:
+            names = {key, str(label)}
+            for language in ("de", "en"):
+                with translation.override(language):
+                    names.add(str(label))
+            if text.casefold() in {name.casefold() for name in names}:
+                return key
+        with translation.override("de"):
+            known = ", ".join(str(label) for _key, label in Status.choices)
+        raise ValueError(
+            _("Unknown status “%(value)s”. Known: %(known)s.") % {"value": text, "known": known}
+        )
+
+    def render(self, value, obj=None, **kwargs):
+        return str(Status(value).label) if value else ""
+
+
+class StatusEntryImportResource(SpreadsheetResource):
+    """New status entries, one per row, for measures named by concept and number.
+    They arrive as submitted entries by the importing person and go through review
+    like entries typed in the browser."""
+
+    concept = fields.Field(column_name="concept", attribute=None, readonly=True)
+    measure = fields.Field(
+        "measure",
+        "measure",
+        KeyWidget(
+            Measure,
+            lambda value, row: Measure.objects.filter(
+                concept__slug=str(row.get("concept") or "").strip(), number=value
+            ),
+            lambda obj: obj.number,
+            gettext_lazy("measure"),
+        ),
+    )
+    as_of = fields.Field("as_of", "as_of", GermanDateWidget())
+    status = fields.Field("status", "status", StatusWidget())
+
+    class Meta:
+        model = StatusEntry
+        fields = (
+            "concept",
+            "measure",
+            "as_of",
+            "status",
+            "progress",
+            "note",
+            "internal_note",
+            "reason",
+        )
+        clean_model_instances = True
+
+    def __init__(self, user=None, source=""):
+        super().__init__()
+        self.user = user
+        self.source = source
+
+    def get_instance(self, instance_loader, row):
+        return None  # every row is a new entry
+
+    def before_save_instance(self, instance, row, **kwargs):
+        instance.author = self.user
+        instance.state = StatusEntry.State.SUBMITTED
+        instance.submitted_at = timezone.now()
+        instance.source_note = self.source
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        if instance.measure_id is None and not str(row.get("measure") or "").strip():
+            raise ValidationError({"measure": _("A measure number is required.")})
+
+
+class MeasureExportResource(MeasureResource):
+    """Measures with their current status as people read it."""
+
+    current_status = fields.Field(
+        "current_entry__status", "current_status", StatusWidget(), readonly=True
+    )
+    current_as_of = fields.Field(
+        "current_entry__as_of", "current_as_of", GermanDateWidget(), readonly=True
+    )
+    planned_start = fields.Field("planned_start", "planned_start", GermanDateWidget())
+    planned_end = fields.Field("planned_end", "planned_end", GermanDateWidget())
+
+    class Meta(MeasureResource.Meta):
+        fields = (*MeasureResource.Meta.fields, "current_as_of")
+
+
+class ExportTable:
+    def __init__(self, slug, title, resource_class, filename):
+        self.slug, self.title, self.resource_class, self.filename = (
+            slug,
+            title,
+            resource_class,
+            filename,
+        )
+
+
+EXPORTS = {
+    table.slug: table
+    for table in (
+        ExportTable(
+            "massnahmen",
+            gettext_lazy("Measures with their current status"),
+            MeasureExportResource,
+            "massnahmen",
+        ),
+        ExportTable(
+            "foerderbetraege", gettext_lazy("Funding amounts"), FundingAmountResource, "foerderung"
+        ),
+        ExportTable(
+            "handlungsbedarfe",
+            gettext_lazy("Needs for action"),
+            ActionNeedResource,
+            "handlungsbedarfe",
+        ),
+    )
+}
+
+IMPORTS = {
+    SpreadsheetImport.Kind.STATUS_ENTRIES: StatusEntryImportResource,
+    # The measures table as exported (German dates, status names) reads back in.
+    SpreadsheetImport.Kind.MEASURES: MeasureExportResource,
+}
+
+FORMATS = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def export_table(table, format, queryset=None):
+    """The table as file content (bytes): German headings, formulas neutralised.
+    CSV is written for German Excel: UTF-8 with byte order mark, semicolons."""
+    with translation.override("de"):
+        resource = table.resource_class()
+        dataset = resource.export(queryset)
+        rows = [[neutralise(cell) for cell in row] for row in dataset]
+    headers = [HEADINGS.get(key, key) for key in dataset.headers]
+    out = tablib.Dataset(*rows, headers=headers, title=str(table.title)[:31])
+    if format == "xlsx":
+        return out.export("xlsx")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read or lacks columns; nothing is imported."""
+
+
+def read_dataset(content, file_format):
+    """A tablib Dataset from the uploaded bytes, empty rows dropped."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise FileProblem(_("The file is larger than 5 MB."))
+    try:
+        if file_format == "xlsx":
+            if not content.startswith(b"PK"):
+                raise FileProblem(_("The file is not an Excel workbook (.xlsx)."))
+            dataset = tablib.Dataset().load(io.BytesIO(content), format="xlsx")
+        else:
+            try:
+                text = content.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = content.decode("cp1252")  # “CSV (Trennzeichen-getrennt)” from Excel
+            first_line = text.split("\n", 1)[0]
+            delimiter = max((";", ",", "\t"), key=first_line.count)
+            rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+            if not rows:
+                raise FileProblem(_("The file is empty."))
+            dataset = tablib.Dataset(headers=rows[0])
+            for row in rows[1:]:
+                dataset.append((row + [""] * len(rows[0]))[: len(rows[0])])
+    except FileProblem:
+        raise
+    except Exception as error:  # openpyxl, csv and tablib raise many kinds
+        raise FileProblem(
+            _("The file could not be read (%(error)s).") % {"error": error}
+        ) from error
+    kept = tablib.Dataset(headers=dataset.headers)
+    for row in dataset:
+        if any(cell not in (None, "") and str(cell).strip() for cell in row):
+            kept.append([restore(cell) for cell in row])
+    return kept
+
+
+def _normalise_headers(dataset, resource):
+    """Maps German headings (or keys) to the resource's keys; returns
+    (dataset, ignored columns) or raises FileProblem for missing/duplicate ones."""
+    keys = [field.column_name for field in resource.fields.values()]
+    lookup = {}
+    for key in keys:
+        lookup[key.casefold()] = key
+        lookup[HEADINGS.get(key, key).casefold()] = key
+    headers, ignored = [], []
+    for header in dataset.headers or []:
+        text = str(header or "").strip()
+        key = lookup.get(text.casefold())
+        if key is None:
+            ignored.append(text)
+            key = f"ignored:{text}"
+        elif key in headers:
+            raise FileProblem(_("The column “%(column)s” appears twice.") % {"column": text})
+        headers.append(key)
+    required = _required_columns(resource)
+    missing = [HEADINGS.get(key, key) for key in required if key not in headers]
+    if missing:
+        raise FileProblem(_("Columns missing: %(columns)s.") % {"columns": ", ".join(missing)})
+    dataset.headers = headers
+    return dataset, [column for column in ignored if column]
+
+
+def _required_columns(resource):
+    if isinstance(resource, StatusEntryImportResource):
+        return ["concept", "measure", "as_of", "status"]
+    return list(resource._meta.import_id_fields)
+
+
+def _column_heading(resource, attribute):
+    if attribute == NON_FIELD_ERRORS:
+        return ""
+    for field in resource.fields.values():
+        if attribute in (field.attribute, field.column_name):
+            return HEADINGS.get(field.column_name, field.column_name)
+    return HEADINGS.get(attribute, attribute)
+
+
+def run(kind, content, file_format, user, dry_run, source=""):
+    """Check (dry run) or import a spreadsheet. Returns a summary dict; an import
+    with any error writes nothing. Spreadsheet row numbers count the heading row as
+    row 1, as Excel shows them."""
+    resource = (
+        StatusEntryImportResource(user=user, source=source)
+        if kind == SpreadsheetImport.Kind.STATUS_ENTRIES
+        else IMPORTS[kind]()
+    )
+    summary = {"errors": [], "ignored_columns": [], "totals": {}, "rows": []}
+    try:
+        dataset, summary["ignored_columns"] = _normalise_headers(
+            read_dataset(content, file_format), resource
+        )
+    except FileProblem as problem:
+        summary["errors"].append({"row": None, "column": "", "message": str(problem)})
+        return summary
+    if not len(dataset):
+        summary["errors"].append({"row": None, "column": "", "message": _("The file has no rows.")})
+        return summary
+
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset,
+            dry_run=dry_run,
+            raise_errors=False,
+            use_transactions=True,
+            rollback_on_validation_errors=True,
+        )
+        for error in result.base_errors:
+            summary["errors"].append({"row": None, "column": "", "message": str(error.error)})
+        for number, errors in result.row_errors():
+            for error in errors:
+                summary["errors"].append(
+                    {"row": number + 1, "column": "", "message": str(error.error)}
+                )
+        for invalid in result.invalid_rows:
+            for attribute, messages in invalid.error_dict.items():
+                for message in messages:
+                    summary["errors"].append(
+                        {
+                            "row": invalid.number + 1,
+                            "column": _column_heading(resource, attribute),
+                            "message": str(message),
+                        }
+                    )
+        if summary["errors"] or dry_run:
+            transaction.set_rollback(True)
+    summary["errors"].sort(key=lambda error: (error["row"] or 0, error["column"]))
+    summary["totals"] = {
+        kind: count for kind, count in result.totals.items() if count and kind != "error"
+    }
+    summary["total_rows"] = len(dataset)
+    headings = [HEADINGS.get(key, key) for key in dataset.headers if not key.startswith("ignored:")]
+    summary["headings"] = headings
+    kept = [i for i, key in enumerate(dataset.headers) if not key.startswith("ignored:")]
+    types = [row_result.import_type for row_result in result.rows]
+    for index, row in enumerate(dataset[:PREVIEW_ROWS]):
+        summary["rows"].append(
+            {
+                "number": index + 2,
+                "type": types[index] if index < len(types) else "",
+                "values": ["" if row[i] is None else str(row[i]) for i in kept],
+            }
+        )
+    return summary
+
+
+def checksum(content):
+    return hashlib.sha256(content).hexdigest()

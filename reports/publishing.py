@@ -1,0 +1,45 @@
+"""Publishing a report: its HTML and PDF are rendered once, checksummed and frozen
+as a numbered PublishedVersion. Later edits to the records change drafts only."""
+
+import hashlib
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .exports import render_html, render_pdf
+from .models import PublishedVersion, Report
+
+
+def sha256(content):
+    return hashlib.sha256(content).hexdigest()
+
+
+def publish(report, user, note=""):
+    """Freeze the report as its next version and return it.
+
+    The number is taken under a lock on the report, so two people publishing at the
+    same moment get versions n and n+1, never the same number twice.
+    """
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                Report.objects.select_for_update().filter(pk=report.pk).get()
+                last = report.versions.order_by("-number").values_list("number", flat=True)
+                version = PublishedVersion(
+                    report=report,
+                    number=(last.first() or 0) + 1,
+                    published_at=timezone.now(),
+                    published_by=user,
+                    note=note,
+                )
+                html = render_html(report, edition=version).encode("utf-8")
+                pdf = render_pdf(report, html=html.decode("utf-8"))
+                version.html, version.html_sha256 = html, sha256(html)
+                version.pdf, version.pdf_sha256 = pdf, sha256(pdf)
+                version.full_clean(exclude=["html", "pdf"])
+                version.save()
+                return version
+        except IntegrityError:
+            # SQLite has no row locks: a concurrent publisher took the number; retry.
+            continue
+    raise IntegrityError("Could not assign a version number.")

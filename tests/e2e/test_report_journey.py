@@ -1,0 +1,82 @@
+"""The bureau's report and spreadsheet journeys in a real browser: export a table,
+import status entries after checking the file, publish the report; the advisory
+council downloads the published version."""
+
+import hashlib
+
+import pytest
+from playwright.sync_api import expect
+
+from measures.models import StatusEntry
+from reports.models import PublishedVersion
+
+pytestmark = pytest.mark.e2e
+
+
+def test_bureau_checks_and_imports_a_spreadsheet(page, login, demo_site, tmp_path):
+    login("buero")
+    page.get_by_role("link", name="Tabellen").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Förderbeträge als Excel (XLSX)").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    bad = tmp_path / "sachstaende.csv"
+    bad.write_text(
+        "Konzept;Maßnahme;Stand vom;Umsetzungsstand;Fortschritt (%);Anmerkung\n"
+        "ik-2009;4.2.2;01.04.2026;in Umsetzung;60;weiter\n"
+        "ik-2009;4.2.99;01.04.2026;in Umsetzung;60;unbekannt\n",
+        encoding="utf-8",
+    )
+    before = StatusEntry.objects.count()
+    page.get_by_label("Sachstände").check()
+    page.get_by_label("Datei (XLSX oder CSV, höchstens 5 MB)").set_input_files(bad)
+    page.get_by_role("button", name="Datei prüfen").click()
+    expect(page.get_by_role("alert")).to_contain_text("1 Fehler; es wurde nichts importiert")
+    errors = page.get_by_role("table", name="Fehler nach Zeile und Spalte")
+    expect(errors).to_contain_text("3")
+    expect(errors).to_contain_text("Maßnahme")
+    expect(page.get_by_role("button", name="Jetzt importieren")).to_have_count(0)
+
+    bad.write_text(
+        "Konzept;Maßnahme;Stand vom;Umsetzungsstand;Fortschritt (%);Anmerkung\n"
+        "ik-2009;4.2.2;01.04.2026;in Umsetzung;60;weiter\n",
+        encoding="utf-8",
+    )
+    page.get_by_role("link", name="Tabellen").first.click()
+    page.get_by_label("Sachstände").check()
+    page.get_by_label("Datei (XLSX oder CSV, höchstens 5 MB)").set_input_files(bad)
+    page.get_by_role("button", name="Datei prüfen").click()
+    expect(page.get_by_text("1 neuer Datensatz.")).to_be_visible()
+    assert StatusEntry.objects.count() == before
+    page.get_by_role("button", name="Jetzt importieren").click()
+    expect(page.get_by_text("1 Zeile aus „sachstaende.csv“ importiert.")).to_be_visible()
+    assert StatusEntry.objects.count() == before + 1
+
+
+def test_bureau_publishes_and_the_council_downloads(page, login, demo_site):
+    login("buero")
+    page.get_by_role("link", name="Berichte").click()
+    page.get_by_role("link", name="Umsetzung des Konzeptes zur Integration").click()
+    expect(
+        page.get_by_text("Von diesem Bericht ist noch keine Fassung veröffentlicht.")
+    ).to_be_visible()
+    page.get_by_role("link", name="Diesen Entwurf als neue Fassung veröffentlichen").click()
+    page.get_by_role("button", name="Veröffentlichen").click()
+    expect(page.get_by_role("alert")).to_contain_text("Bitte bestätigen Sie")
+    page.get_by_label("Anmerkung (freiwillig)").fill("Vorlage für den Ausländerbeirat")
+    page.get_by_label("Ich habe den Entwurf geprüft").check()
+    page.get_by_role("button", name="Veröffentlichen").click()
+    expect(page.get_by_text("Fassung 1 des Berichts wurde veröffentlicht.")).to_be_visible()
+    version = PublishedVersion.objects.get()
+
+    login("beirat")
+    page.get_by_role("link", name="Berichte").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Fassung 1 vom").click()
+    content = download.value.path().read_bytes()
+    assert hashlib.sha256(content).hexdigest() == version.pdf_sha256
+    page.get_by_role("link", name="Umsetzung des Konzeptes zur Integration").click()
+    expect(page.get_by_role("table", name="Veröffentlichte Fassungen")).to_contain_text(
+        version.pdf_sha256
+    )
+    expect(page.get_by_role("link", name="veröffentlichen")).to_have_count(0)

@@ -1,0 +1,141 @@
+"""The bulk import of measures (integration_tracker/spreadsheets.py BulkImportMixin):
+every row validated, errors named by row and column, all or nothing, history written,
+and a number of queries that does not grow with the rows."""
+
+import datetime
+
+import pytest
+import tablib
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from measures.models import Measure
+from measures.resources import MeasureResource
+
+pytestmark = pytest.mark.usefixtures("dresden")
+
+HEADERS = [
+    "concept",
+    "number",
+    "title",
+    "lead_office",
+    "partner_offices",
+    "parent",
+    "planned_start",
+    "planned_end",
+    "is_public",
+    "position",
+]
+
+
+def row(number, **values):
+    cells = {
+        "concept": "ik-2009",
+        "number": number,
+        "title": f"Maßnahme {number}",
+        "lead_office": "51",
+        "partner_offices": "",
+        "parent": "",
+        "planned_start": "",
+        "planned_end": "",
+        "is_public": "1",
+        "position": "90",
+        **values,
+    }
+    return [cells[header] for header in HEADERS]
+
+
+def run_import(*rows, **kwargs):
+    dataset = tablib.Dataset(*rows, headers=HEADERS)
+    return MeasureResource().import_data(dataset, dry_run=False, use_transactions=True, **kwargs)
+
+
+def errors_by_row(result):
+    return {invalid.number: invalid.error_dict for invalid in result.invalid_rows}
+
+
+def test_a_row_may_name_as_parent_a_measure_an_earlier_row_creates():
+    result = run_import(row("9.1"), row("9.1.1", parent="9.1"), row("9.1.1.1", parent="9.1.1"))
+    assert not result.has_validation_errors(), errors_by_row(result)
+    child = Measure.objects.get(number="9.1.1.1")
+    assert child.parent.number == "9.1.1"
+    assert child.parent.parent.number == "9.1"
+
+
+def test_a_bad_row_is_named_with_its_column_and_nothing_is_written():
+    before = Measure.objects.count()
+    result = run_import(
+        row("9.1"),
+        row("9.2", planned_start="2014-01-01", planned_end="2013-01-01"),
+        row("9.3", partner_offices="41; 99"),
+    )
+    errors = errors_by_row(result)
+    assert set(errors) == {2, 3}
+    assert "Das geplante Ende" in str(errors[2])
+    assert "partner_offices" in errors[3]
+    assert "„99“" in str(errors[3]["partner_offices"])
+    assert Measure.objects.count() == before
+
+
+def test_a_key_twice_in_one_file_is_an_error():
+    before = Measure.objects.count()
+    result = run_import(row("9.1"), row("9.1", title="Noch einmal"))
+    assert list(errors_by_row(result)) == [2]
+    assert Measure.objects.count() == before
+
+
+def test_a_number_that_exists_is_updated_with_history_and_a_new_version():
+    measure = Measure.objects.get(concept__slug="ik-2009", number="4.2.1")
+    versions = measure.history.count()
+    result = run_import(
+        row("4.2.1", title="Neuer Titel", lead_office="41", partner_offices="51; Ordnungsamt")
+    )
+    assert [r.import_type for r in result.rows] == ["update"]
+    measure.refresh_from_db()
+    assert measure.title == "Neuer Titel"
+    assert measure.version == 2
+    assert sorted(o.key for o in measure.partner_offices.all()) == ["51", "Ordnungsamt"]
+    latest = measure.history.first()
+    assert measure.history.count() == versions + 1
+    assert latest.history_type == "~"
+    assert latest.title == "Neuer Titel"
+    assert sorted(o.office.key for o in latest.partner_offices.all()) == ["51", "Ordnungsamt"]
+
+
+def test_new_measures_get_a_first_version_with_their_partners():
+    run_import(row("9.1", partner_offices="41; Ordnungsamt"))
+    measure = Measure.objects.get(number="9.1")
+    [record] = measure.history.all()
+    assert record.history_type == "+"
+    assert sorted(o.office.key for o in record.partner_offices.all()) == ["41", "Ordnungsamt"]
+    assert measure.created_at.date() == datetime.date.today()
+
+
+def test_unchanged_rows_are_skipped():
+    result = run_import(row("9.1"))
+    assert [r.import_type for r in result.rows] == ["new"]
+    result = run_import(row("9.1"))
+    assert [r.import_type for r in result.rows] == ["skip"]
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_queries_do_not_grow_with_the_rows(count):
+    rows = [
+        row(f"9.{i}", partner_offices="41", parent="9.1" if i > 1 else "")
+        for i in range(1, count + 1)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        result = run_import(*rows)
+    assert not result.has_validation_errors(), errors_by_row(result)
+    # Lookups once per distinct key, existing records, uniqueness, the inserts of
+    # the measures, their partner rows, their history and its partner rows:
+    # about thirty, whatever the number of rows (row by row it was ~20 per row).
+    assert len(captured) <= 35, [q["sql"][:80] for q in captured.captured_queries]
+
+
+def test_an_import_counts_as_a_change_for_the_page_cache():
+    from measures.page_cache import generation
+
+    before = generation()
+    run_import(row("9.1"))
+    assert generation() > before

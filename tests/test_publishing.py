@@ -1,0 +1,227 @@
+"""Publishing the report: the bureau freezes HTML and PDF with their SHA-256
+checksums; a published version never changes, the council reads every version,
+and drafts say that they are drafts in every format."""
+
+import datetime
+import hashlib
+import io
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from measures.models import Status
+from reports.exports import render_docx, render_html, render_pdf
+from reports.models import ImmutableVersionError, PublishedVersion, Report
+from reports.publishing import publish
+
+from .factories import MeasureFactory, StatusEntryFactory, UserFactory
+
+pytestmark = pytest.mark.usefixtures("dresden")
+
+SLUG = "umsetzungsbericht-2009-2014"
+PUBLISH_URL = reverse("reports:report_publish", args=[SLUG])
+DETAIL_URL = reverse("reports:report_detail", args=[SLUG])
+
+
+def version_url(number, format):
+    return reverse("reports:version_download", args=[SLUG, number, format])
+
+
+def report():
+    return Report.objects.get(slug=SLUG)
+
+
+def pages_text(pdf):
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_bureau_publishes_a_version_with_checksums_who_and_when(client, bureau_user):
+    client.force_login(bureau_user)
+    assert client.get(PUBLISH_URL).status_code == 200
+    response = client.post(PUBLISH_URL, {"note": "Vorlage Ausländerbeirat", "confirm": "on"})
+    assert response.status_code == 302 and response["Location"] == DETAIL_URL
+
+    version = PublishedVersion.objects.get()
+    assert (version.number, version.published_by, version.note) == (
+        1,
+        bureau_user,
+        "Vorlage Ausländerbeirat",
+    )
+    assert version.html_sha256 == hashlib.sha256(bytes(version.html)).hexdigest()
+    assert version.pdf_sha256 == hashlib.sha256(bytes(version.pdf)).hexdigest()
+    assert bytes(version.pdf).startswith(b"%PDF")
+
+    # The frozen documents say which version they are, not that they are drafts.
+    html = bytes(version.html).decode()
+    assert "Veröffentlichte Fassung 1 vom" in html and 'class="edition-mark draft-mark"' not in html
+    pages = pages_text(bytes(version.pdf))
+    assert all("Fassung 1 vom" in page for page in pages)
+    assert not any("Entwurf" in page for page in pages)
+
+    page = client.get(DETAIL_URL).content.decode()
+    assert version.pdf_sha256 in page and version.html_sha256 in page
+    assert "Version 1 vom" in page or "Fassung 1" in page
+
+
+def test_published_bytes_and_checksum_stay_after_later_edits(client, bureau_user, council_member):
+    version = publish(report(), bureau_user)
+    client.force_login(council_member)
+    before = {f: client.get(version_url(1, f)).content for f in ("html", "pdf")}
+    draft_before = render_html(report())
+
+    # Later edits that change the draft: a new title, a new measure with a status
+    # approved as of the period, an entry approved after the period.
+    Report.objects.filter(pk=version.report_id).update(title="Geänderter Titel des Berichts")
+    topic = report().sections.get(number="3").topics.first().children.first()
+    measure = MeasureFactory(concept=report().concept, topic=topic, title="Nachgetragene Maßnahme")
+    StatusEntryFactory(measure=measure, as_of=datetime.date(2014, 1, 31), status=Status.ONGOING)
+    StatusEntryFactory(
+        measure=report().concept.measures.get(number="3.1.3"),
+        as_of=datetime.date(2015, 6, 1),
+        status=Status.IN_PROGRESS,
+        progress=10,
+    )
+    draft_after = render_html(report())
+    assert "Geänderter Titel" in draft_after and "Nachgetragene Maßnahme" in draft_after
+    assert draft_after != draft_before
+
+    for format in ("html", "pdf"):
+        response = client.get(version_url(1, format))
+        assert response.status_code == 200
+        assert response.content == before[format]
+        stored = PublishedVersion.objects.get(pk=version.pk)
+        assert hashlib.sha256(response.content).hexdigest() == stored.checksum(format)
+        assert stored.checksum(format) == version.checksum(format)
+        assert response["ETag"] == f'"{stored.checksum(format)}"'
+    assert "Geänderter Titel" not in before["html"].decode()
+
+    # The next version holds the edits; the first stays listed as it was.
+    second = publish(report(), bureau_user)
+    assert second.number == 2
+    assert "Nachgetragene Maßnahme" in bytes(second.html).decode()
+    assert client.get(version_url(1, "pdf")).content == before["pdf"]
+
+
+def test_a_published_version_cannot_be_changed_or_deleted(bureau_user):
+    version = publish(report(), bureau_user)
+    version.note = "geändert"
+    with pytest.raises(ImmutableVersionError):
+        version.save()
+    with pytest.raises(ImmutableVersionError):
+        PublishedVersion.objects.filter(pk=version.pk).update(note="geändert")
+    with pytest.raises(ImmutableVersionError):
+        version.delete()
+    with pytest.raises(ImmutableVersionError):
+        PublishedVersion.objects.all().delete()
+    # Not even SQL past the application changes it: the database refuses.
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE reports_publishedversion SET html_sha256 = %s WHERE id = %s",
+            ["0" * 64, version.pk],
+        )
+    assert PublishedVersion.objects.get(pk=version.pk).html_sha256 == version.html_sha256
+
+
+def test_publishing_needs_confirmation_and_writes_nothing_without(client, bureau_user):
+    client.force_login(bureau_user)
+    response = client.post(PUBLISH_URL, {"note": "x"})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "Bitte bestätigen Sie" in content
+    assert 'aria-describedby="id_confirm_error' in content
+    assert not PublishedVersion.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["council_member", "office_staff"])
+def test_only_the_bureau_publishes(request, client, role):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(PUBLISH_URL).status_code == 403
+    assert client.post(PUBLISH_URL, {"confirm": "on"}).status_code == 403
+    assert not PublishedVersion.objects.exists()
+
+
+def test_council_sees_and_downloads_published_versions(client, bureau_user, council_member):
+    version = publish(report(), bureau_user, note="Vorlage")
+    client.force_login(council_member)
+    listing = client.get(reverse("reports:report_list")).content.decode()
+    assert version_url(1, "pdf") in listing
+    detail = client.get(DETAIL_URL).content.decode()
+    assert version.pdf_sha256 in detail and "Vorlage" in detail
+    assert PUBLISH_URL not in detail  # no publish button for the council
+    response = client.get(version_url(1, "pdf"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert f"{SLUG}-fassung-1.pdf" in response["Content-Disposition"]
+    assert client.get(version_url(2, "pdf")).status_code == 404
+    assert client.get(version_url(1, "docx")).status_code == 404
+
+
+def test_staff_and_anonymous_cannot_read_versions(client, bureau_user, office_staff):
+    publish(report(), bureau_user)
+    for url in (reverse("reports:report_list"), version_url(1, "pdf")):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response["Location"]
+    client.force_login(office_staff)
+    assert client.get(reverse("reports:report_list")).status_code == 403
+    assert client.get(version_url(1, "pdf")).status_code == 403
+
+
+def test_drafts_are_marked_as_drafts_in_every_format():
+    html = render_html(report())
+    assert 'class="draft"' in html and "Entwurf: aus dem aktuellen Datenstand" in html
+    pages = pages_text(render_pdf(report()))
+    assert all("Entwurf – nicht veröffentlicht" in page for page in pages), "on every page"
+
+    from docx import Document
+
+    document = Document(io.BytesIO(render_docx(report())))
+    assert document.sections[0].header.paragraphs[0].text == "Entwurf – nicht veröffentlicht"
+    assert document.paragraphs[0].text.startswith("Entwurf: aus dem aktuellen Datenstand")
+
+
+def test_pdf_uses_the_bundled_fonts():
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(render_pdf(report())))
+    fonts = {
+        font.get_object()["/BaseFont"].split("+")[-1]
+        for page in reader.pages
+        for font in (page["/Resources"].get("/Font") or {}).values()
+    }
+    assert "Atkinson-Hyperlegible" in fonts
+    assert fonts <= {"Atkinson-Hyperlegible", "Atkinson-Hyperlegible-Bold", "DejaVu-Sans-Bundled"}
+
+
+def test_export_report_writes_a_published_version(tmp_path, bureau_user):
+    from django.core.management import CommandError, call_command
+
+    version = publish(report(), bureau_user)
+    target = tmp_path / "fassung.pdf"
+    call_command("export_report", SLUG, "--format", "pdf", "--published", "1", "--output", target)
+    assert target.read_bytes() == bytes(version.pdf)
+    with pytest.raises(CommandError, match="no published version 7"):
+        call_command("export_report", SLUG, "--published", "7", "--output", target)
+
+
+@pytest.mark.parametrize("versions", [1, 12])
+def test_report_list_queries_do_not_grow_with_versions(
+    client, council_member, django_assert_num_queries, versions
+):
+    author = UserFactory()
+    for number in range(1, versions + 1):
+        PublishedVersion.objects.create(
+            report=report(),
+            number=number,
+            published_at=datetime.datetime(2026, 1, number, tzinfo=datetime.UTC),
+            published_by=author,
+            html=b"<p>x</p>",
+            html_sha256=hashlib.sha256(b"<p>x</p>").hexdigest(),
+            pdf=b"%PDF",
+            pdf_sha256=hashlib.sha256(b"%PDF").hexdigest(),
+        )
+    client.force_login(council_member)
+    # session, user, roles, count, reports, versions: the same for 1 and 12 versions
+    with django_assert_num_queries(6):
+        assert client.get(reverse("reports:report_list")).status_code == 200
