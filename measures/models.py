@@ -220,9 +220,20 @@ class Measure(models.Model):
 
     objects = MeasureQuerySet.as_manager()
     # Audit trail: every saved change with who and when (technical fields left out).
+    # History is only ever read per record (by id), so the copied foreign keys get no
+    # index of their own: each would cost every imported row an index insert.
     history = HistoricalRecords(
         excluded_fields=["version", "updated_at", "current_entry"],
         m2m_fields=[partner_offices, partner_organisations],
+        no_db_index=[
+            "concept",
+            "field_of_action",
+            "topic",
+            "working_group",
+            "lead_office",
+            "responsible_department",
+            "parent",
+        ],
     )
 
     class Meta:
@@ -486,7 +497,10 @@ class StatusEntry(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = StatusEntryQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["version", "updated_at"],
+        no_db_index=["measure", "author", "reviewer", "reporting_round"],  # see Measure
+    )
 
     class Meta:
         verbose_name = _("status entry")
@@ -772,7 +786,7 @@ class FundingAmount(models.Model):
     is_approximate = models.BooleanField(_("approximate (“ca.”)"), default=False)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["line"])  # see Measure
 
     class Meta:
         verbose_name = _("funding amount")

@@ -21,7 +21,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from integration_tracker.roles import is_bureau, is_council
+from integration_tracker.roles import Role, has_role, is_bureau, is_council
 
 from .permissions import sees_internal_records
 
@@ -89,6 +89,15 @@ def _key(request, data_generation, kind, template, who):
     return f"page:{kind}:{template}:{hashlib.sha256(source.encode()).hexdigest()}"
 
 
+def _user_and_roles(user):
+    if not user.is_authenticated:
+        return "anonymous"
+    roles = ",".join(
+        role for role in Role if has_role(user, role) or (role == Role.BUREAU and is_bureau(user))
+    )
+    return f"user-{user.pk}-{roles}"
+
+
 def _with_token(request, html):
     return html.replace(CSRF_PLACEHOLDER, get_token(request)) if CSRF_PLACEHOLDER in html else html
 
@@ -103,7 +112,9 @@ def cached_page(request, template, build_context, per_user=False):
     page with a pending message is rendered, not cached. The CSRF token is filled in
     per response."""
     data_generation = generation()
-    page_key = _key(request, data_generation, "whole", template, f"user-{request.user.pk}")
+    # The frame shows the user's name and the menu of their roles; a role given or
+    # taken away changes no record, so the roles are part of the key.
+    page_key = _key(request, data_generation, "whole", template, _user_and_roles(request.user))
     pending = len(messages.get_messages(request)) > 0
     if not pending:
         html = cache.get(page_key)

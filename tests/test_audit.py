@@ -104,3 +104,20 @@ def test_history_page_queries_do_not_grow(client, bureau_user, django_assert_num
     with django_assert_num_queries(11):
         response = client.get(reverse("measures:change_history", args=["massnahme", measure.pk]))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", [Measure, StatusEntry, Membership, FundingAmount])
+def test_history_is_indexed_for_reading_per_record_only(model):
+    # History is read per record (id), by date and by user; an index on each copied
+    # foreign key would only slow down every write, an import most of all.
+    from django.db import connection
+
+    table = model.history.model._meta.db_table
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    indexed = {
+        tuple(c["columns"])
+        for c in constraints.values()
+        if (c["index"] or c["unique"] or c["primary_key"]) and len(c["columns"]) == 1
+    }
+    assert indexed == {("history_id",), ("id",), ("history_date",), ("history_user_id",)}

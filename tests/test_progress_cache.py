@@ -159,3 +159,17 @@ def test_a_page_with_a_message_is_not_cached_with_it(client, office_staff):
     assert "Der Sachstand wurde zur Prüfung eingereicht." in response.content.decode()
     again = client.get(page).content.decode()
     assert "Der Sachstand wurde zur Prüfung eingereicht." not in again
+
+
+def test_a_role_given_shows_at_once_without_a_change_to_the_records(client, council_member):
+    from django.contrib.auth.models import Group
+
+    from integration_tracker.roles import Role
+
+    client.force_login(council_member)
+    review = reverse("measures:review_queue")
+    assert review not in client.get(OVERVIEW).content.decode()
+    council_member.groups.add(Group.objects.get(name=Role.BUREAU))
+    assert review in client.get(OVERVIEW).content.decode()
+    council_member.groups.clear()
+    assert client.get(OVERVIEW).status_code == 302  # to the login: no role, no page

@@ -506,7 +506,8 @@ class Membership(models.Model):
     active_from = models.DateField(_("member from"), null=True, blank=True)
     active_until = models.DateField(_("member until"), null=True, blank=True)
 
-    history = HistoricalRecords()
+    # History is only read per record (by id): no index on the copied foreign keys.
+    history = HistoricalRecords(no_db_index=["group", "organisation", "office", "department"])
 
     class Meta:
         verbose_name = _("membership")
