@@ -9,8 +9,9 @@ an import of 10,000 measure rows against a plain bulk_create, and counts the que
 per page at every scale. It prints one line per figure and writes bench-results.json
 in the checkout. All traffic stays on 127.0.0.1.
 
-Environment: BENCH_SCALE (M or L), BENCH_DURATION (seconds per page, 10),
-BENCH_CONNECTIONS (wrk connections, 4), DATABASE_URL (postgres://… to run on PostgreSQL).
+Environment: BENCH_SCALE (M or L), BENCH_DURATION (seconds per page, 10, split into
+BENCH_ROUNDS rounds, 3, of which the best counts), BENCH_CONNECTIONS (wrk connections,
+4), DATABASE_URL (postgres://… to run on PostgreSQL).
 """
 
 import contextlib
@@ -254,6 +255,8 @@ def main():
         sys.exit("BENCH_SCALE is M or L.")
     duration = int(os.environ.get("BENCH_DURATION", "10"))
     connections = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+    rounds = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
+    per_round = max(2, round(duration / rounds))
     server_url = os.environ.get("DATABASE_URL", "")
     started = time.monotonic()
     wrk = ensure_wrk()
@@ -300,11 +303,27 @@ def main():
             served = {}
             log(f"serving scale {scale} with gunicorn on {HOST}:{port}")
             with gunicorn(served_env, port, Path(directory) / "gunicorn.log"):
-                for page in pages["pages"]:
-                    cookie = f"{pages['cookie_name']}={page['session']}" if page["session"] else ""
-                    url = f"http://{HOST}:{port}{page['url']}"
-                    log(f"  {page['name']}: {page['url']} as {page['user'] or 'anonymous'}")
-                    served[page["name"]] = measure_page(wrk, url, cookie, duration, connections)
+                # In rounds, page after page, and the best round of each page counts:
+                # wrk opens its connections at once and one gunicorn worker may accept
+                # them all, so a round runs on one core or on all of them by chance
+                # (the ceiling was seen at 1,600 and at 4,000 requests per second on
+                # two cores). The best round is each page on the whole machine.
+                for number in range(rounds):
+                    log(f"round {number + 1} of {rounds}")
+                    for page in pages["pages"]:
+                        name = page["name"]
+                        if served.get(name, {}).get("tool") == "sequential":
+                            continue  # a slow page is timed once
+                        cookie = (
+                            f"{pages['cookie_name']}={page['session']}" if page["session"] else ""
+                        )
+                        url = f"http://{HOST}:{port}{page['url']}"
+                        log(f"  {name}: {page['url']} as {page['user'] or 'anonymous'}")
+                        result = measure_page(wrk, url, cookie, per_round, connections)
+                        rounds_rps = served.get(name, {}).get("rounds_rps", []) + [result["rps"]]
+                        if name not in served or result["rps"] > served[name]["rps"]:
+                            served[name] = result
+                        served[name]["rounds_rps"] = rounds_rps
 
             log("import of 10,000 measure rows vs. bulk_create")
             imported = step("import", served_env, directory)
@@ -326,6 +345,8 @@ def summarise(scale, postgres, served, queries, imported, generated):
     for name, page in served.items():
         unit = "req/s" if page["tool"].startswith("wrk") else "req/s (sequential)"
         figure(f"{name}_rps", page["rps"], unit)
+        if len(page["rounds_rps"]) > 1:
+            figure(f"{name}_rps_worst_round", min(page["rounds_rps"]), unit)
         figure(f"{name}_p50", page["p50_ms"], "ms")
         figure(f"{name}_p99", page["p99_ms"], "ms")
         if page["errors"]:

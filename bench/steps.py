@@ -90,7 +90,7 @@ def page_specs():
 def _session_for(user):
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "integration_tracker.auth.RoleBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[LAST_ACTIVITY] = int(time.time())
     session.create()
@@ -127,7 +127,7 @@ def queries(repeat=3):
     for name, user, url in page_specs():
         client = Client(HTTP_HOST=HOST)
         if user is not None:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="integration_tracker.auth.RoleBackend")
         variants = [(name, None)]
         if name not in {"hello", "report_pdf"}:
             variants.append((f"{name}_uncached", _clear_caches))

@@ -92,7 +92,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed logins and refuses locked-out username/IP pairs first.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the roles with the user (one query, not two).
+    "integration_tracker.auth.RoleBackend",
 ]
 
 # Brute-force protection: lock a username from one IP address after 5 failures for
@@ -225,6 +226,7 @@ ACCESSIBILITY = {
 
 # A session ends after SESSION_IDLE_TIMEOUT seconds without a request, and after
 # SESSION_COOKIE_AGE seconds in any case.
+SESSION_ENGINE = "integration_tracker.sessions"  # database sessions, read in plain SQL
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(60 * 60)))
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 10)))
 

@@ -39,7 +39,7 @@ def test_approval_shows_at_once_on_cached_pages(
     before = client.get(OVERVIEW).content.decode()
     assert "Ersatzlos entfallen" not in client.get(page).content.decode()
     # Unchanged records: the page comes from the cache.
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):
         assert client.get(page).content.decode().count("Ersatzlos entfallen") == 0
 
     bureau = Client()

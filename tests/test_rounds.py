@@ -192,7 +192,7 @@ def test_round_page_queries_do_not_grow(client, bureau_user, django_assert_num_q
     for measure in measures[::2]:
         StatusEntryFactory(measure=measure, reporting_round=reporting_round)
     client.force_login(bureau_user)
-    # session, user, roles, round, due measures, entries of the round, offices
-    with django_assert_num_queries(7):
+    # session, user with roles, round, due measures, entries of the round, offices
+    with django_assert_num_queries(6):
         response = client.get(reporting_round.get_absolute_url())
     assert response.status_code == 200

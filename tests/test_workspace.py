@@ -283,13 +283,13 @@ def test_measure_list_queries_do_not_grow(client, bureau_user, django_assert_num
     for measure in MeasureFactory.create_batch(count, concept=concept, lead_office=office):
         StatusEntryFactory(measure=measure)
     client.force_login(bureau_user)
-    # data generation (cache key), session, user, roles, count, page of measures
+    # data generation (cache key), session, user with roles, count, page of measures
     # (with offices, current entry and timeliness in the same query), open rounds,
     # the user's returned entries, and the two dropdowns of the filter
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get(reverse("measures:measure_list"))
     assert response.status_code == 200
-    with django_assert_num_queries(4):  # from the cache: generation, session, user, roles
+    with django_assert_num_queries(3):  # from the cache: generation, session, user with roles
         assert client.get(reverse("measures:measure_list")).status_code == 200
 
 
@@ -306,14 +306,14 @@ def test_measure_page_queries_do_not_grow(client, bureau_user, django_assert_num
         IndicatorValueFactory(indicator=indicator, status_entry=entry)
         IndicatorValueFactory(indicator=IndicatorFactory(measure=parent))
     client.force_login(bureau_user)
-    # data generation (cache key), session, user, roles, measure, the user's editable
+    # data generation (cache key), session, user with roles, measure, the user's editable
     # entries, partner offices, partner organisations, languages, entries, their
     # indicator values and those values' indicators, indicators and their approved
     # values, funding lines and their amounts, needs, sub-measures
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         response = client.get(parent.get_absolute_url())
     assert response.status_code == 200
-    with django_assert_num_queries(4):  # from the cache: generation, session, user, roles
+    with django_assert_num_queries(3):  # from the cache: generation, session, user with roles
         assert client.get(parent.get_absolute_url()).status_code == 200
 
 
@@ -341,9 +341,9 @@ def test_review_queue_queries_do_not_grow(
         )
         IndicatorValueFactory(indicator=IndicatorFactory(measure=measure), status_entry=entry)
     client.force_login(bureau_user)
-    # session, user, roles, count, page of entries (with measure, office, current
+    # session, user with roles, count, page of entries (with measure, office, current
     # entry, author), their indicator values, and those values' indicators
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("measures:review_queue"))
     assert response.status_code == 200
 
@@ -356,7 +356,7 @@ def test_round_list_queries_do_not_grow(client, bureau_user, django_assert_num_q
     for _ in range(count):
         ReportingRoundFactory(concept=concept)
     client.force_login(bureau_user)
-    with django_assert_num_queries(4):  # session, user, roles, rounds with counts
+    with django_assert_num_queries(3):  # session, user with roles, rounds with counts
         response = client.get(reverse("measures:round_list"))
     assert response.status_code == 200
 
