@@ -17,7 +17,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from integration_tracker.roles import is_bureau, is_council
 from measures.filters import annotate_timeliness
@@ -423,6 +423,7 @@ def report_download(request, slug, format):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def report_publish(request, slug):
     """The bureau freezes the current draft as the next published version."""
     if not is_bureau(request.user):

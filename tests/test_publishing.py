@@ -143,6 +143,13 @@ def test_only_the_bureau_publishes(request, client, role):
     assert not PublishedVersion.objects.exists()
 
 
+def test_publish_page_answers_get_and_post_only(client, bureau_user):
+    client.force_login(bureau_user)
+    for method in (client.put, client.patch, client.delete):
+        assert method(PUBLISH_URL).status_code == 405
+    assert not PublishedVersion.objects.exists()
+
+
 def test_council_sees_and_downloads_published_versions(client, bureau_user, council_member):
     version = publish(report(), bureau_user, note="Vorlage")
     client.force_login(council_member)
