@@ -517,44 +517,34 @@ class Generator:
             date_joined=_at(datetime.date(FIRST_YEAR, 1, 2)),
         )
 
+    def account(self, username, first_name, last_name, role, is_staff=False):
+        """A user without a usable password, in the group of ``role``."""
+        user = self.add(
+            User,
+            username=username,
+            password=NO_PASSWORD,
+            first_name=first_name,
+            last_name=last_name,
+            is_staff=is_staff,
+            date_joined=_at(datetime.date(FIRST_YEAR, 1, 2)),
+        )
+        self.link(User.groups.through, user_id=user.pk, group_id=self.groups[role].pk)
+        return user
+
     def accounts(self, municipality, offices):
         """One member of staff per office, the bureau and the council."""
-        joined = _at(datetime.date(FIRST_YEAR, 1, 2))
         self.staff = {}
         for office in offices:
             key = "".join(ch for ch in office.key.lower() if ch.isalnum()) or str(office.pk)
-            user = self.add(
-                User,
-                username=f"sb-{municipality.slug}-{key}",
-                password=NO_PASSWORD,
-                first_name="Sachbearbeitung",
-                last_name=office.label,
-                date_joined=joined,
-            )
-            self.link(
-                User.groups.through, user_id=user.pk, group_id=self.groups[Role.OFFICE_STAFF].pk
+            user = self.account(
+                f"sb-{municipality.slug}-{key}", "Sachbearbeitung", office.label, Role.OFFICE_STAFF
             )
             self.link(Office.staff.through, office_id=office.pk, user_id=user.pk)
             self.staff[office.pk] = user
-        self.bureau = self.add(
-            User,
-            username=f"buero-{municipality.slug}",
-            password=NO_PASSWORD,
-            first_name="Büro",
-            last_name=municipality.name,
-            is_staff=True,
-            date_joined=joined,
+        self.bureau = self.account(
+            f"buero-{municipality.slug}", "Büro", municipality.name, Role.BUREAU, is_staff=True
         )
-        self.link(User.groups.through, user_id=self.bureau.pk, group_id=self.groups[Role.BUREAU].pk)
-        council = self.add(
-            User,
-            username=f"beirat-{municipality.slug}",
-            password=NO_PASSWORD,
-            first_name="Beirat",
-            last_name=municipality.name,
-            date_joined=joined,
-        )
-        self.link(User.groups.through, user_id=council.pk, group_id=self.groups[Role.COUNCIL].pk)
+        self.account(f"beirat-{municipality.slug}", "Beirat", municipality.name, Role.COUNCIL)
 
     def municipality(self, index, office_count, organisation_count, entry_counts):
         number = index + 1
