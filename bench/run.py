@@ -268,6 +268,7 @@ def main():
         base_env = {
             **os.environ,
             "DEBUG": "0",
+            "BENCH_TOOLS": "1",
             "SECRET_KEY": secrets.token_urlsafe(64),
             "ALLOWED_HOSTS": HOST,
             "SECURE_SSL_REDIRECT": "0",

@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "measures",
     "reports",
 ]
+# The benchmark tooling (scale data sets, `manage.py generate_scale_data`): in
+# development and for `make bench`/`make loadtest`, not on a production server.
+if env_bool("BENCH_TOOLS", DEBUG):
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

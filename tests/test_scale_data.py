@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
+from bench.scale_data import SCALES, generate
 from integration_tracker.roles import Role
 from measures.models import Measure, StatusEntry
-from measures.scale_data import SCALES, generate
 from reports.models import Report, ReportSection
 from working_groups.models import Concept, Office
 

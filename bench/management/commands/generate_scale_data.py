@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from measures.scale_data import PUBLIC_SCALES, SCALES, DatabaseNotEmpty, generate
+from bench.scale_data import PUBLIC_SCALES, SCALES, DatabaseNotEmpty, generate
 
 
 class Command(BaseCommand):

@@ -28,22 +28,8 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from integration_tracker.roles import Role, ensure_role_groups
-from reports.models import Report, ReportSection
-from working_groups.models import (
-    ActionPlan,
-    ActionPlanProvision,
-    Concept,
-    Department,
-    FieldOfAction,
-    Membership,
-    Municipality,
-    Office,
-    Organisation,
-    WorkingGroup,
-)
-
-from .audit import record_missing_history
-from .models import (
+from measures.audit import record_missing_history
+from measures.models import (
     ActionNeed,
     DataChange,
     FundingAmount,
@@ -59,6 +45,19 @@ from .models import (
     Status,
     StatusEntry,
     Topic,
+)
+from reports.models import Report, ReportSection
+from working_groups.models import (
+    ActionPlan,
+    ActionPlanProvision,
+    Concept,
+    Department,
+    FieldOfAction,
+    Membership,
+    Municipality,
+    Office,
+    Organisation,
+    WorkingGroup,
 )
 
 User = get_user_model()

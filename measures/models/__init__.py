@@ -1,0 +1,45 @@
+"""The work: measures, their status entries and review, reporting rounds and
+reminders, indicators, funding, needs for action. One module per area; the tables
+are those of the single models.py this package replaced."""
+
+from .data_change import DataChange
+from .funding import FundingAmount, FundingArea, FundingLine, FundingLineArea, FundingProgramme
+from .imports import SpreadsheetImport
+from .indicators import Indicator, IndicatorValue
+from .measures import (
+    FINISHED_STATUSES,
+    STATUSES_NEEDING_REASON,
+    Language,
+    Measure,
+    MeasureQuerySet,
+    Status,
+    StatusEntry,
+    StatusEntryQuerySet,
+    Topic,
+)
+from .needs import ActionNeed
+from .rounds import Reminder, ReportingRound
+
+__all__ = [
+    "FINISHED_STATUSES",
+    "STATUSES_NEEDING_REASON",
+    "ActionNeed",
+    "DataChange",
+    "FundingAmount",
+    "FundingArea",
+    "FundingLine",
+    "FundingLineArea",
+    "FundingProgramme",
+    "Indicator",
+    "IndicatorValue",
+    "Language",
+    "Measure",
+    "MeasureQuerySet",
+    "Reminder",
+    "ReportingRound",
+    "SpreadsheetImport",
+    "Status",
+    "StatusEntry",
+    "StatusEntryQuerySet",
+    "Topic",
+]

@@ -1,0 +1,60 @@
+"""Uploaded spreadsheets, kept to trace an import back to its file."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class SpreadsheetImport(models.Model):
+    """An uploaded spreadsheet, kept with its checked preview until it is imported.
+
+    The file stays stored after the import, so every import can be traced back to
+    the exact file, who uploaded it and what it wrote.
+    """
+
+    class Kind(models.TextChoices):
+        STATUS_ENTRIES = "status_entries", _("status entries")
+        MEASURES = "measures", _("measures")
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", _("checked, not imported")
+        IMPORTED = "imported", _("imported")
+
+    kind = models.CharField(_("content"), max_length=20, choices=Kind.choices)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=10)
+    content = models.BinaryField(_("file"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="spreadsheet_imports",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.PREVIEWED
+    )
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    summary = models.JSONField(_("result"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="spreadsheet_import_state_valid",
+                condition=Q(state__in=["previewed", "imported"]),
+                violation_error_message=_("Unknown state."),
+            ),
+            models.CheckConstraint(
+                name="spreadsheet_import_imported_has_time",
+                condition=Q(state="previewed") | Q(imported_at__isnull=False),
+                violation_error_message=_("An import records when it happened."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_kind_display()}, {self.uploaded_at:%d.%m.%Y %H:%M})"

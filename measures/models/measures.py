@@ -1,0 +1,476 @@
+"""Measures, their status vocabulary and their status entries (Sachstände) with the
+review."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from working_groups.models import (
+    Concept,
+    Department,
+    FieldOfAction,
+    Office,
+    Organisation,
+    WorkingGroup,
+)
+
+
+class Status(models.TextChoices):
+    """Umsetzungsstand, the status vocabulary of DESIGN.md."""
+
+    NOT_STARTED = "not_started", _("not started")
+    IN_PREPARATION = "in_preparation", _("in preparation")
+    IN_PROGRESS = "in_progress", _("in progress")
+    COMPLETED = "completed", _("completed")
+    ONGOING = "ongoing", _("ongoing task")
+    DEFERRED = "deferred", _("deferred")
+    DROPPED = "dropped", _("dropped")
+
+
+# Statuses that need a reason, and those after which a measure is no longer overdue.
+STATUSES_NEEDING_REASON = (Status.DEFERRED, Status.DROPPED)
+FINISHED_STATUSES = (Status.COMPLETED, Status.ONGOING, Status.DROPPED)
+
+
+class Language(models.Model):
+    """A language in which material of a measure is available."""
+
+    code = models.CharField(_("language code (ISO 639-1)"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Topic(models.Model):
+    """A heading of the implementation report under which measures are listed
+    (e.g. “Mehrsprachigkeit, Infomaterialien, Öffentlichkeitsarbeit”)."""
+
+    concept = models.ForeignKey(
+        Concept,
+        verbose_name=_("concept"),
+        on_delete=models.CASCADE,
+        related_name="topics",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent topic"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
+    slug = models.SlugField(_("key"), max_length=80)
+    title = models.CharField(_("title"), max_length=300)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        ordering = ["concept", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concept", "slug"], name="topic_slug_unique_per_concept"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class MeasureQuerySet(models.QuerySet):
+    def with_current_status(self):
+        """Pre-load each measure's current (latest approved) entry."""
+        return self.select_related("current_entry")
+
+    def overdue(self, today=None):
+        today = today or datetime.date.today()
+        return self.filter(planned_end__lt=today).exclude(
+            current_entry__status__in=FINISHED_STATUSES
+        )
+
+    def refresh_current_status(self):
+        """Recompute ``current_entry`` for these measures from their entries.
+
+        The one place where the denormalised pointer is written; see
+        ``StatusEntryQuerySet.latest_approved``.
+        """
+        latest = StatusEntry.objects.latest_approved().filter(measure=OuterRef("pk"))
+        return self.update(current_entry=Subquery(latest.values("pk")[:1]))
+
+
+class Measure(models.Model):
+    """A measure (Maßnahme) of a concept.
+
+    Its current status and progress are those of its latest approved status entry.
+    ``current_entry`` points at that entry so lists can filter and sort by status
+    without a subquery per row; it is written only by ``refresh_current_status``.
+    """
+
+    concept = models.ForeignKey(
+        Concept,
+        verbose_name=_("concept"),
+        on_delete=models.PROTECT,
+        related_name="measures",
+    )
+    number = models.CharField(
+        _("number"),
+        max_length=30,
+        help_text=_("Stable identifier within the concept, e.g. “3.1.2”."),
+    )
+    title = models.CharField(_("title"), max_length=500)
+    description = models.TextField(_("description"), blank=True)
+    goal = models.TextField(_("goal"), blank=True)
+    field_of_action = models.ForeignKey(
+        FieldOfAction,
+        verbose_name=_("field of action"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measures",
+    )
+    topic = models.ForeignKey(
+        Topic,
+        verbose_name=_("topic"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measures",
+    )
+    working_group = models.ForeignKey(
+        WorkingGroup,
+        verbose_name=_("working group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="measures",
+    )
+    lead_office = models.ForeignKey(
+        Office,
+        verbose_name=_("lead office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_measures",
+    )
+    responsible_department = models.ForeignKey(
+        Department,
+        verbose_name=_("responsible department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measures",
+        help_text=_("Where a source names a department rather than an office."),
+    )
+    partner_offices = models.ManyToManyField(
+        Office,
+        verbose_name=_("partner offices"),
+        blank=True,
+        related_name="partner_measures",
+    )
+    partner_organisations = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("partner organisations"),
+        blank=True,
+        related_name="partner_measures",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent measure"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    planned_end = models.DateField(_("planned end"), null=True, blank=True)
+    languages = models.ManyToManyField(
+        Language,
+        verbose_name=_("languages"),
+        blank=True,
+        related_name="measures",
+        help_text=_("Languages of multilingual material."),
+    )
+    is_public = models.BooleanField(_("public"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    source_note = models.TextField(_("source and assumptions"), blank=True)
+    current_entry = models.ForeignKey(
+        "StatusEntry",
+        verbose_name=_("current status entry"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MeasureQuerySet.as_manager()
+    # Audit trail: every saved change with who and when (technical fields left out).
+    # History is only ever read per record (by id), so the copied foreign keys get no
+    # index of their own: each would cost every imported row an index insert.
+    history = HistoricalRecords(
+        excluded_fields=["version", "updated_at", "current_entry"],
+        m2m_fields=[partner_offices, partner_organisations],
+        no_db_index=[
+            "concept",
+            "field_of_action",
+            "topic",
+            "working_group",
+            "lead_office",
+            "responsible_department",
+            "parent",
+        ],
+    )
+
+    class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        ordering = ["concept", "position", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concept", "number"],
+                name="measure_number_unique_per_concept",
+            ),
+            models.CheckConstraint(
+                name="measure_period_in_order",
+                condition=Q(planned_start__isnull=True)
+                | Q(planned_end__isnull=True)
+                | Q(planned_end__gte=F("planned_start")),
+                violation_error_message=_("The planned end cannot lie before the planned start."),
+            ),
+            models.CheckConstraint(
+                name="measure_not_own_parent",
+                condition=~Q(parent=F("pk")),
+                violation_error_message=_("A measure cannot be its own parent."),
+            ),
+        ]
+        indexes = [
+            # Staff lists are filtered by lead office, then ordered by position.
+            models.Index(fields=["lead_office", "position"], name="measure_lead_office_idx"),
+            # Overdue measures: planned end in the past.
+            models.Index(fields=["planned_end"], name="measure_planned_end_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def save(self, *args, **kwargs):
+        # Any change bumps the version, so a status form opened before it is
+        # detected as stale (see services.py).
+        if self.pk and not kwargs.get("update_fields"):
+            self.version += 1
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("measures:measure_detail", args=[self.pk])
+
+    def clean(self):
+        if self.parent_id and self.parent.concept_id != self.concept_id:
+            raise ValidationError({"parent": _("The parent measure belongs to another concept.")})
+        if self.field_of_action_id and self.field_of_action.concept_id != self.concept_id:
+            raise ValidationError(
+                {"field_of_action": _("The field of action belongs to another concept.")}
+            )
+        if self.topic_id and self.topic.concept_id != self.concept_id:
+            raise ValidationError({"topic": _("The topic belongs to another concept.")})
+
+    @property
+    def current_status(self):
+        return self.current_entry.status if self.current_entry else Status.NOT_STARTED
+
+    @property
+    def current_progress(self):
+        return self.current_entry.progress if self.current_entry else None
+
+    def is_overdue(self, today=None):
+        today = today or datetime.date.today()
+        return bool(
+            self.planned_end
+            and self.planned_end < today
+            and self.current_status not in FINISHED_STATUSES
+        )
+
+    def refresh_current_status(self):
+        Measure.objects.filter(pk=self.pk).refresh_current_status()
+        self.refresh_from_db(fields=["current_entry"])
+
+
+class StatusEntryQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(state=StatusEntry.State.APPROVED)
+
+    def latest_approved(self):
+        """Approved entries, latest first: the order that decides a measure's status."""
+        return self.approved().order_by("-as_of", "-reviewed_at", "-pk")
+
+
+class StatusEntry(models.Model):
+    """A status report (Sachstand) on a measure. Entries are never overwritten once
+    submitted; a new report is a new entry."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+        APPROVED = "approved", _("approved")
+        RETURNED = "returned", _("returned")
+
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name=_("measure"),
+        on_delete=models.CASCADE,
+        related_name="status_entries",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"),
+        null=True,
+        blank=True,
+        help_text=_("0 to 100; empty where no percentage applies, e.g. for an ongoing task."),
+    )
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        help_text=_("Published with the status on the progress pages once approved."),
+    )
+    internal_note = models.TextField(
+        _("internal note"),
+        blank=True,
+        help_text=_("For the bureau and the offices only; never published."),
+    )
+    reason = models.TextField(
+        _("reason"),
+        blank=True,
+        help_text=_("Required when the measure is deferred or dropped."),
+    )
+    as_of = models.DateField(_("as of"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="status_entries",
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviewed_status_entries",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+    reporting_round = models.ForeignKey(
+        "measures.ReportingRound",
+        verbose_name=_("reporting round"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="status_entries",
+    )
+    source_note = models.TextField(_("source"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = StatusEntryQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=["version", "updated_at"],
+        no_db_index=["measure", "author", "reviewer", "reporting_round"],  # see Measure
+    )
+
+    class Meta:
+        verbose_name = _("status entry")
+        verbose_name_plural = _("status entries")
+        ordering = ["measure", "-as_of", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="status_entry_progress_0_to_100",
+                condition=Q(progress__isnull=True) | Q(progress__lte=100),
+                violation_error_message=_("Progress must lie between 0 and 100 %."),
+            ),
+            models.CheckConstraint(
+                name="status_entry_completed_is_100",
+                condition=~Q(status=Status.COMPLETED) | Q(progress=100),
+                violation_error_message=_("A completed measure has a progress of 100 %."),
+            ),
+            models.CheckConstraint(
+                name="status_entry_deferred_or_dropped_needs_reason",
+                condition=~Q(status__in=STATUSES_NEEDING_REASON) | ~Q(reason=""),
+                violation_error_message=_("A deferred or dropped measure needs a reason."),
+            ),
+            models.CheckConstraint(
+                name="status_entry_no_self_review",
+                condition=Q(reviewer__isnull=True)
+                | Q(author__isnull=True)
+                | ~Q(reviewer=F("author")),
+                violation_error_message=_("Nobody can review their own entry."),
+            ),
+            models.CheckConstraint(
+                name="status_entry_status_valid",
+                condition=Q(status__in=Status.values),
+                violation_error_message=_("Unknown status."),
+            ),
+            models.CheckConstraint(
+                name="status_entry_state_valid",
+                condition=Q(state__in=["draft", "submitted", "approved", "returned"]),
+                violation_error_message=_("Unknown state."),
+            ),
+        ]
+        indexes = [
+            # Finding a measure's latest approved entry (current status).
+            models.Index(
+                fields=["measure", "state", "-as_of"],
+                name="status_entry_latest_idx",
+            ),
+            # The bureau's review queue: submitted entries, oldest first.
+            models.Index(fields=["state", "submitted_at"], name="status_entry_queue_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.measure.number}: {self.get_status_display()} ({self.as_of:%d.%m.%Y})"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            # Approval (or withdrawing it) changes which entry is current: keep the
+            # measure's pointer in step within the same transaction.
+            self.measure.refresh_current_status()
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            self.measure.refresh_current_status()
+        return result
+
+    def clean(self):
+        errors = {}
+        if self.progress is not None and self.progress > 100:
+            errors["progress"] = _("Progress must lie between 0 and 100 %.")
+        if self.status == Status.COMPLETED and self.progress != 100:
+            errors["progress"] = _("A completed measure has a progress of 100 %.")
+        if self.status in STATUSES_NEEDING_REASON and not self.reason.strip():
+            errors["reason"] = _("A deferred or dropped measure needs a reason.")
+        if self.as_of and self.as_of > datetime.date.today():
+            errors["as_of"] = _("The as-of date cannot lie in the future.")
+        if self.reviewer_id and self.reviewer_id == self.author_id:
+            errors["reviewer"] = _("Nobody can review their own entry.")
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,123 @@
+"""Reporting rounds (Berichtsrunden) and the reminders sent to late offices."""
+
+import datetime
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from working_groups.models import (
+    Concept,
+    Office,
+)
+
+from .measures import (
+    Measure,
+)
+
+
+class ReportingRound(models.Model):
+    """A reporting round (Berichtsrunde): offices report on the due measures by the deadline."""
+
+    concept = models.ForeignKey(
+        Concept,
+        verbose_name=_("concept"),
+        on_delete=models.CASCADE,
+        related_name="reporting_rounds",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period until"))
+    deadline = models.DateField(_("deadline"))
+    due_measures = models.ManyToManyField(
+        Measure,
+        verbose_name=_("due measures"),
+        blank=True,
+        related_name="reporting_rounds",
+    )
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reporting round")
+        verbose_name_plural = _("reporting rounds")
+        ordering = ["concept", "-period_end"]
+        constraints = [
+            models.CheckConstraint(
+                name="reporting_round_period_in_order",
+                condition=Q(period_end__gte=F("period_start")),
+                violation_error_message=_("The period cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("measures:round_detail", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.opened_at is not None and self.closed_at is None
+
+    def is_past_deadline(self, today=None):
+        return (today or datetime.date.today()) > self.deadline
+
+    def office_progress(self):
+        """Per lead office: how many due measures, and how many of them have an
+        approved, submitted, returned or draft entry in this round, or none yet.
+
+        Two queries whatever the size of the round."""
+        due = list(self.due_measures.values_list("pk", "lead_office"))
+        best = {}
+        rank = {"approved": 4, "submitted": 3, "returned": 2, "draft": 1}
+        for measure_id, state in self.status_entries.values_list("measure_id", "state"):
+            if rank[state] > rank.get(best.get(measure_id), 0):
+                best[measure_id] = state
+        rows = {}
+        for measure_id, office_id in due:
+            row = rows.setdefault(
+                office_id,
+                {"due": 0, "approved": 0, "submitted": 0, "returned": 0, "draft": 0, "missing": 0},
+            )
+            row["due"] += 1
+            row[best.get(measure_id, "missing")] += 1
+        for row in rows.values():
+            row["outstanding"] = row["due"] - row["approved"] - row["submitted"]
+        return rows
+
+
+class Reminder(models.Model):
+    """A reminder e-mail sent to an office for a round; at most one per day."""
+
+    reporting_round = models.ForeignKey(
+        ReportingRound,
+        verbose_name=_("reporting round"),
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    office = models.ForeignKey(
+        Office,
+        verbose_name=_("office"),
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    sent_on = models.DateField(_("sent on"))
+    recipients = models.TextField(_("recipients"))
+    outstanding = models.PositiveIntegerField(_("outstanding measures"))
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["-sent_on"]
+        constraints = [
+            # Guarantees "once per day at most", also when two cron runs overlap.
+            models.UniqueConstraint(
+                fields=["reporting_round", "office", "sent_on"],
+                name="reminder_once_per_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.office} – {self.sent_on:%d.%m.%Y}"
