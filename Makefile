@@ -32,14 +32,16 @@ run: compilemessages
 test: compilemessages
 	$(VENV)/bin/pytest
 
-## make bench: serve with gunicorn (production settings) at scale M, measure with wrk and
-## write bench-results.json; BENCH_SCALE=L adds scale L, DATABASE_URL=postgres://… uses PostgreSQL.
+## make bench: the README's figures on SQLite and on PostgreSQL with Redis (both when they
+## answer; BENCH_SETUPS=sqlite or postgres+redis picks one), at scale M (BENCH_SCALE=L adds
+## L): throwaway databases, gunicorn with production settings, wrk; one line per figure
+## and bench-results.json. DATABASE_URL=postgres://… names the PostgreSQL server.
 bench: compilemessages
 	$(PY) bench/run.py
 
 ## make loadtest: 30 s of mixed traffic at 32 connections (gunicorn, production settings,
-## PostgreSQL, scale M): office accounts write status entries while others read every
-## page type; fails on any error or lost entry.
+## PostgreSQL and Redis when it answers, scale M): office accounts write status entries
+## while others read every page type; fails on any error or lost entry.
 loadtest: compilemessages
 	$(PY) bench/loadtest.py
 

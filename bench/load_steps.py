@@ -1,11 +1,11 @@
 # ruff: noqa: E402 (Django is set up before the imports that need it)
-"""The parts of the load test that run inside Django, against the database that
-DATABASE_URL names: `python bench/load_steps.py STEP OUTPUT.json`.
+"""The parts of the traffic (bench/traffic.py) that run inside Django, against the
+database that DATABASE_URL names: `python bench/load_steps.py STEP OUTPUT.json [ARGS]`.
 
-- ``prepare``: sessions for office staff of several offices (each writer gets measures
-  of its own, so two writers never edit the same measure), the bureau and the council,
-  and the URLs of every page type;
-- ``count``: the number of status entries (before and after the run).
+- ``prepare WRITERS``: sessions for office staff of the offices of the first report's
+  concept that lead most measures (each writer gets measures of its own, so two writers
+  never edit the same measure), and for each kind of reader its session and pages;
+- ``count``: the number of status entries (before and after the load test).
 """
 
 import json
@@ -22,13 +22,11 @@ django.setup()
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count
 from django.urls import reverse
 
+from bench.steps import first_report, offices_by_led_measures, session_for
 from integration_tracker.roles import Role
 from measures.models import Measure, ReportingRound, StatusEntry
-from measures.permissions import workspace_measures
-from reports.models import Report
 from working_groups.models import Concept
 
 User = get_user_model()
@@ -36,54 +34,57 @@ WRITER_OFFICES = 8
 MEASURES_PER_WRITER = 20
 
 
-def _session_for(user):
-    from steps import _session_for as make_session
-
-    return make_session(user)
-
-
-def prepare(writers):
-    report = Report.objects.select_related("concept").order_by("pk").first()
-    concept = report.concept
-    bureau = User.objects.filter(groups__name=Role.BUREAU).order_by("pk").first()
-    council = User.objects.filter(groups__name=Role.COUNCIL).order_by("pk").first()
-    staff = list(
-        User.objects.filter(groups__name=Role.OFFICE_STAFF, offices__isnull=False)
-        .annotate(led=Count("offices__led_measures"))
-        .filter(led__gt=0)
-        .order_by("-led", "pk")
-        .distinct()[:WRITER_OFFICES]
-    )
+def _writers(concept, count):
+    """Office staff of up to WRITER_OFFICES offices, in turn; writers of one office
+    split its measures."""
+    offices = offices_by_led_measures(concept)[:WRITER_OFFICES]
+    staff = [office.staff.order_by("pk").first() for office in offices]
     if not staff:
         sys.exit("no office staff with measures in this data set")
-    # Each writer thread gets its own measures: writers of one office split them.
-    writer_specs = []
-    taken = set()
-    for index in range(writers):
+    writers, taken = [], set()
+    for index in range(count):
         user = staff[index % len(staff)]
         measures = [
             pk
-            for pk in workspace_measures(user, Measure.objects.all())
-            .filter(lead_office__staff=user)
+            for pk in Measure.objects.filter(concept=concept, lead_office__staff=user)
             .order_by("pk")
             .values_list("pk", flat=True)
             if pk not in taken
         ][:MEASURES_PER_WRITER]
         taken.update(measures)
         if measures:
-            writer_specs.append(
-                {"user": user.username, "session": _session_for(user), "measures": measures}
+            writers.append(
+                {
+                    "user": user.username,
+                    "session": session_for(user),
+                    "forms": [reverse("measures:entry_create", args=[pk]) for pk in measures],
+                    "measures": measures,
+                }
             )
+    return writers
+
+
+def prepare(writers):
+    report = first_report()
+    concept = report.concept
+    bureau = User.objects.filter(groups__name=Role.BUREAU).order_by("pk").first()
+    council = User.objects.filter(groups__name=Role.COUNCIL).order_by("pk").first()
+    writer_specs = _writers(concept, writers)
+    council_session = session_for(council)
     some_measure = Measure.objects.filter(concept=concept).order_by("pk").first()
+    written_measure = writer_specs[0]["measures"][0]
     entry = StatusEntry.objects.filter(measure__concept=concept).order_by("pk").first()
     reporting_round = ReportingRound.objects.order_by("pk").first()
-    reader_pages = {
+    overview = reverse("reports:overview")
+    staff_list = reverse("measures:measure_list")
+    readers = {
+        # make loadtest: every page type.
         "council": [
             reverse("measures:home"),
             reverse("measures:concept_detail", args=[concept.slug]),
-            reverse("reports:overview"),
-            reverse("reports:overview") + "?status=completed",
-            reverse("reports:overview") + "?ueberfaellig=1&seite=2",
+            overview,
+            overview + "?status=completed",
+            overview + "?ueberfaellig=1&seite=2",
             reverse("reports:measure", args=[some_measure.pk]),
             reverse("reports:members"),
             reverse("reports:funding"),
@@ -96,8 +97,8 @@ def prepare(writers):
             reverse("reports:accessibility"),
         ],
         "bureau": [
-            reverse("measures:measure_list"),
-            reverse("measures:measure_list") + "?ordering=-status&page=2",
+            staff_list,
+            staff_list + "?ordering=-status&page=2",
             reverse("measures:measure_detail", args=[some_measure.pk]),
             reverse("measures:review_queue"),
             reverse("measures:round_list"),
@@ -113,13 +114,27 @@ def prepare(writers):
         "anonymous": [reverse("login"), reverse("healthz"), "/static/css/site.css"],
         # Seconds per request: a few, so the test still reads it.
         "slow": [reverse("reports:report_download", args=[report.slug, "pdf"])],
+        # make bench, reads during writes: the progress pages of the concept being
+        # written to, and the list of the first writer's office.
+        "progress": [
+            f"{overview}?konzept={concept.slug}",
+            f"{overview}?konzept={concept.slug}&status=in_progress",
+            reverse("reports:measure", args=[written_measure]),
+        ],
+        "staff_list": [staff_list, staff_list + "?page=2"],
+    }
+    sessions = {
+        "council": council_session,
+        "bureau": session_for(bureau),
+        "anonymous": None,
+        "slow": council_session,
+        "progress": council_session,
+        "staff_list": session_for(User.objects.get(username=writer_specs[0]["user"])),
     }
     return {
         "cookie_name": settings.SESSION_COOKIE_NAME,
-        "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
         "writers": writer_specs,
-        "sessions": {"council": _session_for(council), "bureau": _session_for(bureau)},
-        "pages": reader_pages,
+        "readers": {kind: {"session": sessions[kind], "pages": readers[kind]} for kind in readers},
         "concepts": Concept.objects.count(),
     }
 
@@ -129,10 +144,9 @@ def count():
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     step, output = sys.argv[1], Path(sys.argv[2])
     if step == "prepare":
-        result = prepare(int(os.environ.get("LOADTEST_WRITERS", "8")))
+        result = prepare(int(sys.argv[3]))
     elif step == "count":
         result = count()
     else:

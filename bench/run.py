@@ -1,52 +1,124 @@
-"""`make bench`: the application under load, against Django's own ceiling.
+"""`make bench`: the application under load against Django's own ceiling, on the
+embedded default and on the production setup, in one run.
 
-On a fresh machine: installs wrk (apt) if missing, builds throwaway databases (SQLite
-files in a temporary directory, or PostgreSQL databases on the server DATABASE_URL
-names, created and dropped here), migrates, generates the scales S and M (and L with
-BENCH_SCALE=L), collects the static files, serves the application with gunicorn and
-production settings on a loopback port and drives each page with wrk. Then it times
-an import of 10,000 measure rows against a plain bulk_create, and counts the queries
-per page at every scale. It prints one line per figure and writes bench-results.json
-in the checkout. All traffic stays on 127.0.0.1.
+Setups (BENCH_SETUPS, a comma-separated list; by default both when PostgreSQL and Redis
+answer, else SQLite alone):
+- ``sqlite``: SQLite and the local-memory cache of each server process (`make run`);
+- ``postgres+redis``: PostgreSQL (the server of DATABASE_URL, else 127.0.0.1:5432) with
+  REDIS_URL set, so that Django's RedisCache and cached_db sessions are used.
 
-Environment: BENCH_SCALE (M or L), BENCH_DURATION (seconds per page, 10, split into
-BENCH_ROUNDS rounds, 3, of which the best counts), BENCH_CONNECTIONS (wrk connections,
-4), DATABASE_URL (postgres://… to run on PostgreSQL).
+For each setup, on throwaway databases (SQLite files in a temporary directory, or
+it_bench_* databases on the PostgreSQL server, dropped afterwards) and a throwaway Redis
+database (BENCH_REDIS_URL, emptied at the start, before each database and at the end):
+migrate, generate the scales S and M (and L with BENCH_SCALE=L), count the queries per
+page at every scale, then serve M (and L) with gunicorn and production settings on a
+loopback port and
+- drive each page with wrk in rounds (the best round counts): `/healthz/`, the ceiling,
+  against the progress overview, the staff's measure list and the measure page;
+- at M, read the progress pages and the staff list without writers and while office
+  accounts submit status entries (bench/traffic.py, as `make loadtest` does);
+- at M, in process: the report rendered as HTML and as PDF, and the import of 10,000
+  measure rows against its references (bench/steps.py).
+It prints one line per figure and writes bench-results.json in the checkout. All
+traffic stays on 127.0.0.1.
+
+Environment: BENCH_SETUPS; BENCH_SCALE (M, or L for M and L); BENCH_DURATION (seconds
+per page, 10, split into BENCH_ROUNDS rounds, 3); BENCH_CONNECTIONS (4: wrk's
+connections, and the reading threads); BENCH_WRITERS (4 office accounts) each submitting
+at most one status entry per BENCH_WRITE_INTERVAL seconds (1); DATABASE_URL (a
+postgres:// URL names the PostgreSQL server); BENCH_REDIS_URL
+(redis://127.0.0.1:6379/15; emptied).
 """
 
 import contextlib
+import dataclasses
+import datetime
 import json
 import os
+import platform
 import re
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-HOST = "127.0.0.1"
-# Pages whose first request takes longer than this are timed one request after the
-# other instead of with wrk (a PDF takes seconds; wrk would see none finish).
-SLOW_SECONDS = 1.5
-SLOW_BUDGET_SECONDS = 30
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness, traffic  # noqa: E402
 
 
-def log(message):
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    label: str
+    postgres: bool
+    redis: bool
 
 
-def run(args, env, **kwargs):
-    subprocess.run(args, env=env, cwd=ROOT, check=True, **kwargs)
+SETUPS = {
+    "sqlite": Setup("SQLite, local-memory cache", postgres=False, redis=False),
+    "postgres+redis": Setup(
+        "PostgreSQL, Redis cache, cached_db sessions", postgres=True, redis=True
+    ),
+}
+# Minimum of each ratio (issue 10); a ratio without one is reported all the same.
+TARGETS = {
+    "progress_overview_vs_hello": 0.5,
+    "staff_measure_list_vs_hello": 0.5,
+    "measure_page_vs_hello": 0.5,
+    "reads_during_writes_vs_reads_alone": 0.5,
+    "import_vs_library_default": 10,
+    "import_vs_bulk_create": 0.15,
+}
+# The pages compared with /healthz/, which runs no query and renders nothing.
+COMPARED_PAGES = ("progress_overview", "staff_measure_list", "measure_page")
+# What the readers read in the reads-during-writes figure (kinds of bench/load_steps.py).
+READS = [("progress", 1), ("staff_list", 1)]
 
 
-# --- what the machine needs ------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Options:
+    setups: tuple  # empty: every setup that can run here
+    scales: tuple  # the served scales
+    duration: int
+    rounds: int
+    connections: int
+    writers: int
+    write_interval: float
+    redis_url: str
+
+    @property
+    def round_seconds(self):
+        return max(2, round(self.duration / self.rounds))
+
+
+def parse_setups(text):
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in SETUPS]
+    if unknown:
+        raise ValueError(f"BENCH_SETUPS: unknown {', '.join(unknown)}; known: {', '.join(SETUPS)}")
+    return names
+
+
+def read_options(environ):
+    scale = environ.get("BENCH_SCALE", "M").upper()
+    if scale not in {"M", "L"}:
+        raise ValueError("BENCH_SCALE is M or L.")
+    return Options(
+        setups=parse_setups(environ.get("BENCH_SETUPS", "")),
+        scales=("M", "L") if scale == "L" else ("M",),
+        duration=int(environ.get("BENCH_DURATION", "10")),
+        rounds=max(1, int(environ.get("BENCH_ROUNDS", "3"))),
+        connections=int(environ.get("BENCH_CONNECTIONS", "4")),
+        writers=max(1, int(environ.get("BENCH_WRITERS", "4"))),
+        write_interval=float(environ.get("BENCH_WRITE_INTERVAL", "1")),
+        redis_url=environ.get("BENCH_REDIS_URL", harness.DEFAULT_REDIS),
+    )
+
+
+# --- what the machine has -----------------------------------------------------------
 
 
 def ensure_wrk():
@@ -54,7 +126,7 @@ def ensure_wrk():
         return shutil.which("wrk")
     if os.geteuid() != 0:
         sys.exit("wrk is missing and this is not root: install it with `apt-get install wrk`.")
-    log("installing wrk (apt-get)")
+    harness.log("installing wrk (apt-get)")
     apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     quiet = {"check": True, "env": apt_env, "stdout": subprocess.DEVNULL}
     subprocess.run(["apt-get", "update", "-qq"], **quiet)
@@ -62,133 +134,29 @@ def ensure_wrk():
     return shutil.which("wrk")
 
 
-# --- throwaway databases ----------------------------------------------------------
+def _first_match(path, pattern):
+    with contextlib.suppress(OSError):
+        match = re.search(pattern, Path(path).read_text(), re.MULTILINE)
+        return match.group(1).strip() if match else None
 
 
-class SQLiteDatabases:
-    def __init__(self, directory):
-        self.directory = Path(directory)
-
-    def url(self, name):
-        return f"sqlite:///{self.directory / f'{name}.sqlite3'}"
-
-    def create_empty(self, name):
-        return self.url(name)
-
-    def copy(self, source, name):
-        shutil.copyfile(self.directory / f"{source}.sqlite3", self.directory / f"{name}.sqlite3")
-        return self.url(name)
-
-    def drop_all(self):
-        pass  # the temporary directory goes
-
-
-class PostgresDatabases:
-    """Databases named it_bench_<pid>_<name> on the server of DATABASE_URL."""
-
-    def __init__(self, server_url):
-        import psycopg2  # installed with the project
-
-        self.parts = urlsplit(server_url)
-        self.prefix = f"it_bench_{os.getpid()}"
-        self.created = []
-        self.admin = psycopg2.connect(
-            host=self.parts.hostname,
-            port=self.parts.port or 5432,
-            user=self.parts.username,
-            password=self.parts.password,
-            dbname=self.parts.path.lstrip("/") or "postgres",
-        )
-        self.admin.autocommit = True
-
-    def url(self, name):
-        return urlunsplit(self.parts._replace(path=f"/{self.prefix}_{name}"))
-
-    def _execute(self, sql):
-        with self.admin.cursor() as cursor:
-            cursor.execute(sql)
-
-    def create_empty(self, name):
-        self._execute(f'CREATE DATABASE "{self.prefix}_{name}"')
-        self.created.append(name)
-        return self.url(name)
-
-    def copy(self, source, name):
-        self._execute(f'CREATE DATABASE "{self.prefix}_{name}" TEMPLATE "{self.prefix}_{source}"')
-        self.created.append(name)
-        return self.url(name)
-
-    def drop_all(self):
-        for name in reversed(self.created):
-            self._execute(f'DROP DATABASE IF EXISTS "{self.prefix}_{name}" WITH (FORCE)')
-        self.admin.close()
-
-
-# --- the application under gunicorn -----------------------------------------------
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn(env, port, log_path):
-    env = {
-        **env,
-        "GUNICORN_BIND": f"{HOST}:{port}",
-        # No worker restarts in the middle of a measurement.
-        "GUNICORN_MAX_REQUESTS": "0",
-        "GUNICORN_LOG_LEVEL": "warning",
+def machine(wrk, postgres, redis):
+    """What the README's table names next to the date."""
+    memory_kib = _first_match("/proc/meminfo", r"^MemTotal:\s+(\d+)")
+    wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split()
+    return {
+        "cores": os.cpu_count(),
+        "cpu": _first_match("/proc/cpuinfo", r"^model name\s*:(.*)$"),
+        "memory_gib": round(int(memory_kib) / 2**20) if memory_kib else None,
+        "system": _first_match("/etc/os-release", r'^PRETTY_NAME="?([^"\n]*)'),
+        "python": platform.python_version(),
+        "postgresql": postgres,
+        "redis": redis,
+        "wrk": wrk_version[1] if len(wrk_version) > 1 else None,
     }
-    gunicorn_bin = str(Path(PYTHON).with_name("gunicorn"))
-    if (ROOT / "gunicorn.conf.py").exists():
-        args = [gunicorn_bin, "-c", "gunicorn.conf.py"]
-    else:
-        args = [
-            gunicorn_bin,
-            "integration_tracker.wsgi",
-            "--bind",
-            f"{HOST}:{port}",
-            "--workers",
-            "3",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--timeout",
-            "120",
-        ]
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log_file, stderr=log_file)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://{HOST}:{port}/healthz/", timeout=2):
-                        break
-                except OSError:  # refused, reset or timed out while it starts
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"gunicorn did not start; see {log_path}") from None
-                    time.sleep(0.2)
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
-def fetch(url, cookie):
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=120) as response:
-        body = response.read()
-        status, final_url = response.status, response.geturl()
-    return time.perf_counter() - started, status, final_url, len(body)
+# --- wrk ----------------------------------------------------------------------------
 
 
 def _ms(text):
@@ -196,234 +164,284 @@ def _ms(text):
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def measure_page(wrk, url, cookie, duration, connections):
-    """Requests per second and latency of one page: wrk for fast pages, one request
-    after the other for slow ones."""
-    seconds, status, final_url, size = fetch(url, cookie)
-    if status != 200 or final_url != url:
-        raise RuntimeError(f"{url} answered {status} at {final_url}")
-    if seconds > SLOW_SECONDS:
-        times = [fetch(url, cookie)[0]]
-        while len(times) < 3 and sum(times) < SLOW_BUDGET_SECONDS:
-            times.append(fetch(url, cookie)[0])
-        times.sort()
-        return {
-            "tool": "sequential",
-            "rps": len(times) / sum(times),
-            "p50_ms": 1000 * times[len(times) // 2],
-            "p99_ms": 1000 * times[-1],
-            "requests": len(times),
-            "errors": 0,
-            "bytes": size,
-        }
-    args = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "--latency"]
-    if cookie:
-        args += ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p50 = re.search(r"50%\s+([\d.]+\w+)", output).group(1)
-    p99 = re.search(r"99%\s+([\d.]+\w+)", output).group(1)
-    requests = int(re.search(r"(\d+) requests in", output).group(1))
+def parse_wrk(output):
+    """Requests per second, median and 99th percentile latency, requests and errors
+    (non-2xx/3xx answers and socket errors) from the output of `wrk --latency`."""
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     errors = int(non_2xx.group(1)) if non_2xx else 0
     if socket_errors:
         errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
     return {
-        "tool": f"wrk -c{connections} -d{duration}s",
-        "rps": rps,
-        "p50_ms": _ms(p50),
-        "p99_ms": _ms(p99),
-        "requests": requests,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
         "errors": errors,
-        "bytes": size,
+    }
+
+
+def wrk_page(wrk, url, cookie, seconds, connections):
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {}), timeout=120
+    ) as response:
+        if response.status != 200 or response.geturl() != url:
+            raise RuntimeError(f"{url} answered {response.status} at {response.geturl()}")
+    args = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
+    if cookie:
+        args += ["-H", f"Cookie: {cookie}"]
+    result = parse_wrk(
+        subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
+    )
+    if result["errors"]:
+        raise RuntimeError(f"{url}: {result['errors']} errors under wrk")
+    return result
+
+
+def measure_pages(wrk, port, pages, options):
+    """Each page with wrk, in rounds, page after page; the best round of each page
+    counts. wrk opens its connections at once and one gunicorn worker may accept them
+    all, so a round runs on one core or on all of them by chance (the ceiling was seen
+    at 1,600 and at 4,000 requests per second on two cores); the best round is each
+    page on the whole machine."""
+    served = {}
+    for number in range(options.rounds):
+        harness.log(f"  pages, round {number + 1} of {options.rounds}")
+        for page in pages["pages"]:
+            cookie = f"{pages['cookie_name']}={page['session']}" if page["session"] else ""
+            url = f"http://{harness.HOST}:{port}{page['url']}"
+            result = wrk_page(wrk, url, cookie, options.round_seconds, options.connections)
+            best = served.setdefault(page["name"], {**result, "rounds_rps": []})
+            best["rounds_rps"].append(result["rps"])
+            if result["rps"] > best["rps"]:
+                best.update(result)
+    return served
+
+
+def reads_during_writes(port, setup, options):
+    """Reads per second of the progress pages and the staff list, by
+    BENCH_CONNECTIONS readers, alone and while the office accounts submit status
+    entries, alternating in rounds; the best round of each counts. A first pass of
+    reads, not counted, fills the caches of every server process."""
+    read = {"readers": options.connections, "mix": READS, "seconds": options.round_seconds}
+    traffic.drive(port, setup, writers=(), seed=-1, **read)
+    alone, during, entries = [], [], 0
+    for number in range(options.rounds):
+        harness.log(f"  reads alone and during writes, round {number + 1} of {options.rounds}")
+        for writers, rates in ((), alone), (setup["writers"], during):
+            tally, seconds = traffic.drive(
+                port,
+                setup,
+                writers=writers,
+                seed=number,
+                write_interval=options.write_interval,
+                **read,
+            )
+            if tally.errors:
+                raise RuntimeError(
+                    "errors while reading and writing: " + "; ".join(tally.errors[:5])
+                )
+            rates.append(tally.reads / seconds)
+            entries += tally.confirmed_entries
+    if not entries:
+        raise RuntimeError("no status entry was written while reading")
+    return {
+        "reads_alone_rps": max(alone),
+        "reads_during_writes_rps": max(during),
+        "reads_alone_rounds_rps": alone,
+        "reads_during_writes_rounds_rps": during,
+        "writers": len(setup["writers"]),
+        "status_entries_written": entries,
     }
 
 
 # --- the run ------------------------------------------------------------------------
 
 
-def step(name, env, directory):
-    output = Path(directory) / f"{name}-{secrets.token_hex(4)}.json"
-    run([PYTHON, "bench/steps.py", name, str(output)], env)
-    return json.loads(output.read_text())
+def default_setups(postgres, redis):
+    if postgres and redis:
+        return tuple(SETUPS)
+    harness.log(
+        "PostgreSQL or Redis does not answer, so only SQLite is measured "
+        f"(PostgreSQL {postgres or 'unreachable'}, Redis {redis or 'unreachable'})."
+    )
+    return ("sqlite",)
+
+
+def bench_setup(setup, options, wrk, directory):
+    directory.mkdir()
+    scales = ("S", *options.scales)
+    result = {"label": setup.label, "queries": {}, "scales": {}}
+    with contextlib.ExitStack() as cleanup:
+        if setup.postgres:
+            databases = harness.PostgresDatabases(harness.postgres_server_url())
+            cleanup.callback(databases.drop_all)
+        else:
+            databases = harness.SQLiteDatabases(directory)
+        cache = None
+        if setup.redis:
+            cache = harness.ThrowawayRedis(options.redis_url)
+            cleanup.callback(cache.close)
+        env = harness.server_env(directory, options.redis_url if setup.redis else None)
+
+        def on(url):
+            if cache:
+                cache.empty()
+            return {**env, "DATABASE_URL": url}
+
+        urls, result["generate_seconds"] = harness.scale_databases(databases, scales, env)
+        harness.manage(env, "collectstatic", "--noinput", "-v0")
+        for scale in scales:
+            harness.log(f"queries and in-process times per page at scale {scale}")
+            scale_env = on(urls[scale])
+            result["queries"][scale] = harness.step("steps.py", "queries", scale_env, directory)
+            if scale not in options.scales:
+                continue
+            pages = harness.step("steps.py", "pages", scale_env, directory)
+            readers_and_writers = harness.step(
+                "load_steps.py", "prepare", scale_env, directory, options.writers
+            )
+            port = harness.free_port()
+            harness.log(f"serving scale {scale} with gunicorn on {harness.HOST}:{port}")
+            with harness.gunicorn(scale_env, port, directory / "gunicorn.log"):
+                served = {"pages": measure_pages(wrk, port, pages, options)}
+                if scale == "M":
+                    served["reads"] = reads_during_writes(port, readers_and_writers, options)
+            result["scales"][scale] = served
+        harness.log("the report as HTML and as PDF, in process, at M")
+        result["report"] = harness.step(
+            "steps.py", "report", on(urls["M"]), directory, options.rounds
+        )
+        harness.log("the import of 10,000 measure rows, in process, at M")
+        result["import"] = harness.step("steps.py", "import", on(urls["M"]), directory)
+    return result
 
 
 def main():
-    scale = os.environ.get("BENCH_SCALE", "M").upper()
-    if scale not in {"M", "L"}:
-        sys.exit("BENCH_SCALE is M or L.")
-    duration = int(os.environ.get("BENCH_DURATION", "10"))
-    connections = int(os.environ.get("BENCH_CONNECTIONS", "4"))
-    rounds = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
-    per_round = max(2, round(duration / rounds))
-    server_url = os.environ.get("DATABASE_URL", "")
+    try:
+        options = read_options(os.environ)
+    except ValueError as error:
+        sys.exit(str(error))
     started = time.monotonic()
     wrk = ensure_wrk()
-    scales = ["S", "M"] + (["L"] if scale == "L" else [])
-
+    postgres = harness.postgres_version(harness.postgres_server_url())
+    redis = harness.redis_version(options.redis_url)
+    results = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(wrk, postgres, redis),
+        "options": dataclasses.asdict(options),
+        "setups": {},
+    }
+    names = options.setups or default_setups(postgres, redis)
     with tempfile.TemporaryDirectory(prefix="it-bench-") as directory:
-        postgres = server_url.startswith(("postgres://", "postgresql://"))
-        databases = PostgresDatabases(server_url) if postgres else SQLiteDatabases(directory)
-        base_env = {
-            **os.environ,
-            "DEBUG": "0",
-            "BENCH_TOOLS": "1",
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "0",
-            "LOG_LEVEL": "ERROR",
-            # Collected into the temporary directory, not the checkout's staticfiles/.
-            "STATIC_ROOT": str(Path(directory) / "static"),
-        }
-        try:
-            env = {**base_env, "DATABASE_URL": databases.create_empty("base")}
-            log(f"database: {'PostgreSQL' if postgres else 'SQLite'}; migrating")
-            run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
-            urls = {}
-            generated = {}
-            for name in scales:
-                urls[name] = databases.copy("base", name.lower())
-                log(f"generating scale {name}")
-                begin = time.monotonic()
-                run(
-                    [PYTHON, "manage.py", "generate_scale_data", "--scale", name, "-v0"],
-                    {**base_env, "DATABASE_URL": urls[name]},
-                )
-                generated[name] = time.monotonic() - begin
-            run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-
-            queries = {}
-            for name in scales:
-                log(f"queries and in-process times per page at scale {name}")
-                queries[name] = step("queries", {**base_env, "DATABASE_URL": urls[name]}, directory)
-
-            served_env = {**base_env, "DATABASE_URL": urls[scale]}
-            pages = step("pages", served_env, directory)
-            port = free_port()
-            served = {}
-            log(f"serving scale {scale} with gunicorn on {HOST}:{port}")
-            with gunicorn(served_env, port, Path(directory) / "gunicorn.log"):
-                # In rounds, page after page, and the best round of each page counts:
-                # wrk opens its connections at once and one gunicorn worker may accept
-                # them all, so a round runs on one core or on all of them by chance
-                # (the ceiling was seen at 1,600 and at 4,000 requests per second on
-                # two cores). The best round is each page on the whole machine.
-                for number in range(rounds):
-                    log(f"round {number + 1} of {rounds}")
-                    for page in pages["pages"]:
-                        name = page["name"]
-                        if served.get(name, {}).get("tool") == "sequential":
-                            continue  # a slow page is timed once
-                        cookie = (
-                            f"{pages['cookie_name']}={page['session']}" if page["session"] else ""
-                        )
-                        url = f"http://{HOST}:{port}{page['url']}"
-                        log(f"  {name}: {page['url']} as {page['user'] or 'anonymous'}")
-                        result = measure_page(wrk, url, cookie, per_round, connections)
-                        rounds_rps = served.get(name, {}).get("rounds_rps", []) + [result["rps"]]
-                        if name not in served or result["rps"] > served[name]["rps"]:
-                            served[name] = result
-                        served[name]["rounds_rps"] = rounds_rps
-
-            log("import of 10,000 measure rows vs. bulk_create")
-            imported = step("import", served_env, directory)
-        finally:
-            databases.drop_all()
-
-    results = summarise(scale, postgres, served, queries, imported, generated)
+        for name in names:
+            harness.log(f"setup {name}: {SETUPS[name].label}")
+            results["setups"][name] = bench_setup(
+                SETUPS[name], options, wrk, Path(directory) / name.replace("+", "-")
+            )
+    results["figures"] = figures(results)
     results["seconds"] = round(time.monotonic() - started)
-    (ROOT / "bench-results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
-    print_table(results)
-
-
-def summarise(scale, postgres, served, queries, imported, generated):
-    figures = []
-
-    def figure(name, value, unit):
-        figures.append({"name": name, "value": round(value, 3), "unit": unit})
-
-    for name, page in served.items():
-        unit = "req/s" if page["tool"].startswith("wrk") else "req/s (sequential)"
-        figure(f"{name}_rps", page["rps"], unit)
-        if len(page["rounds_rps"]) > 1:
-            figure(f"{name}_rps_worst_round", min(page["rounds_rps"]), unit)
-        figure(f"{name}_p50", page["p50_ms"], "ms")
-        figure(f"{name}_p99", page["p99_ms"], "ms")
-        if page["errors"]:
-            figure(f"{name}_errors", page["errors"], "responses")
-    figure("import_10000_rows", imported["import_seconds"], "s")
-    figure("bulk_create_10000_rows", imported["bulk_create_seconds"], "s")
-    figure("import_rows_per_second", imported["rows"] / imported["import_seconds"], "rows/s")
-    figure(
-        "bulk_create_rows_per_second", imported["rows"] / imported["bulk_create_seconds"], "rows/s"
+    (harness.ROOT / "bench-results.json").write_text(
+        json.dumps(results, indent=1, ensure_ascii=False)
     )
-    for name, seconds in generated.items():
-        figure(f"generate_scale_{name}", seconds, "s")
-    for name, pages in queries.items():
-        for page, values in pages.items():
-            figure(f"{page}_in_process_{name}", 1000 * values["seconds"], "ms")
+    for line in report_lines(results):
+        print(line)
 
-    def rps(name):
-        return served[name]["rps"]
 
-    ratios = {
-        "progress_overview_vs_hello": rps("progress_overview") / rps("hello"),
-        "staff_measure_list_vs_hello": rps("staff_measure_list") / rps("hello"),
-        "staff_measure_list_vs_admin_changelist": rps("staff_measure_list")
-        / rps("admin_changelist"),
-        "measure_page_vs_hello": rps("measure_page") / rps("hello"),
-        "admin_changelist_vs_hello": rps("admin_changelist") / rps("hello"),
-        # A speed ratio like the others: import rows/s over bulk_create rows/s.
-        "import_vs_bulk_create": imported["bulk_create_seconds"] / imported["import_seconds"],
-    }
-    if "L" in queries:
-        ratios["report_html_L_over_M"] = (
-            queries["L"]["report_html"]["seconds"] / queries["M"]["report_html"]["seconds"]
+# --- figures --------------------------------------------------------------------------
+
+
+def figures(results):
+    """Every figure of the run, one dict each: setup, scale, name, value, unit, and
+    for a ratio with a target the target and whether it is met."""
+    rows = []
+
+    def add(setup, scale, name, value, unit):
+        row = {"setup": setup, "scale": scale, "name": name, "value": round(value, 3)}
+        row["unit"] = "ratio" if "_vs_" in name else unit
+        if name in TARGETS:
+            row["target"] = TARGETS[name]
+            row["met"] = value >= TARGETS[name]
+        rows.append(row)
+
+    for setup, result in results["setups"].items():
+        for scale, served in result["scales"].items():
+            pages = served["pages"]
+            for page, measured in pages.items():
+                add(setup, scale, f"{page}_rps", measured["rps"], "req/s")
+                add(setup, scale, f"{page}_p50", measured["p50_ms"], "ms")
+            for page in COMPARED_PAGES:
+                add(
+                    setup, scale, f"{page}_vs_hello", pages[page]["rps"] / pages["hello"]["rps"], ""
+                )
+            if "reads" in served:
+                reads = served["reads"]
+                add(setup, scale, "reads_alone_rps", reads["reads_alone_rps"], "req/s")
+                add(
+                    setup,
+                    scale,
+                    "reads_during_writes_rps",
+                    reads["reads_during_writes_rps"],
+                    "req/s",
+                )
+                ratio = reads["reads_during_writes_rps"] / reads["reads_alone_rps"]
+                add(setup, scale, "reads_during_writes_vs_reads_alone", ratio, "")
+        # Whatever numbers the in-process steps return (their ratios named *_vs_*).
+        for part in ("report", "import"):
+            for name, value in result[part].items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    add(setup, "M", name, value, "s" if name.endswith("_seconds") else "")
+        for scale, seconds in result["generate_seconds"].items():
+            add(setup, scale, "generate_scale_data", seconds, "s")
+    return rows
+
+
+def queries_by_page(queries):
+    """{page: {scale: queries}} from the queries step's results per scale."""
+    pages = {}
+    for scale, measured in queries.items():
+        for page, values in measured.items():
+            pages.setdefault(page, {})[scale] = values["queries"]
+    return pages
+
+
+def pages_with_different_queries(queries):
+    return [
+        page for page, counts in queries_by_page(queries).items() if len(set(counts.values())) > 1
+    ]
+
+
+def format_figure(row):
+    if isinstance(row["value"], int):
+        value = f"{row['value']:,}"
+    else:
+        value = f"{row['value']:,.3f}" if row["unit"] == "ratio" else f"{row['value']:,.2f}"
+    line = f"{row['setup']:<15} {row['scale']:<2} {row['name']:<40} {value:>12} {row['unit']}"
+    if "target" in row:
+        line += f" (target ≥ {row['target']}: {'met' if row['met'] else 'MISSED'})"
+    return line.rstrip()
+
+
+def report_lines(results):
+    machine = results["machine"]
+    yield (
+        f"Integration Tracker benchmark, {results['date']}: {machine['cores']} cores "
+        f"({machine['cpu']}), {machine['memory_gib']} GiB, {machine['system']}, "
+        f"Python {machine['python']}, PostgreSQL {machine['postgresql']}, "
+        f"Redis {machine['redis']}, wrk {machine['wrk']}"
+    )
+    for row in results["figures"]:
+        yield format_figure(row)
+    for setup, result in results["setups"].items():
+        scales = "/".join(result["queries"])
+        different = pages_with_different_queries(result["queries"])
+        counts = ", ".join(
+            f"{page} {'/'.join(map(str, by_scale.values()))}"
+            for page, by_scale in queries_by_page(result["queries"]).items()
         )
-    pages = list(queries["S"])
-    return {
-        "scale": scale,
-        "database": "postgresql" if postgres else "sqlite",
-        "figures": figures,
-        "ratios": {name: round(value, 3) for name, value in ratios.items()},
-        "queries": {
-            page: {
-                name: queries[name][page]["queries"] if name in queries else None
-                for name in ["S", "M", "L"]
-            }
-            for page in pages
-        },
-    }
-
-
-TARGETS = {
-    "progress_overview_vs_hello": (">=", 0.5),
-    "staff_measure_list_vs_hello": (">=", 0.4),
-    "staff_measure_list_vs_admin_changelist": (">=", 2),
-    "import_vs_bulk_create": (">=", 0.25),
-    "report_html_L_over_M": ("<=", 30),
-}
-
-
-def print_table(results):
-    print(f"Integration Tracker benchmark, scale {results['scale']}, {results['database']}")
-    for figure in results["figures"]:
-        print(f"{figure['name']:<44} {figure['value']:>12,.2f} {figure['unit']}")
-    for name, value in results["ratios"].items():
-        target = TARGETS.get(name)
-        verdict = ""
-        if target:
-            op, limit = target
-            met = value >= limit if op == ">=" else value <= limit
-            verdict = f"(target {op} {limit}: {'met' if met else 'MISSED'})"
-        print(f"{'ratio ' + name:<44} {value:>12,.3f} {verdict}")
-    for page, counts in results["queries"].items():
-        values = [counts[s] for s in ("S", "M", "L") if counts[s] is not None]
-        verdict = "identical" if len(set(values)) == 1 else "DIFFERENT"
-        shown = " / ".join("–" if counts[s] is None else str(counts[s]) for s in ("S", "M", "L"))
-        print(f"{'queries ' + page + ' S/M/L':<44} {shown:>12} ({verdict})")
-    print(f"bench-results.json written ({results['seconds']} s)")
+        verdict = f"DIFFERENT for {', '.join(different)}" if different else "identical"
+        yield f"{setup:<15} queries per page at {scales}: {verdict} ({counts})"
+    yield f"bench-results.json written ({results['seconds']} s)"
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 # ruff: noqa: E402 (Django is set up before the imports that need it)
 """The parts of the benchmark that run inside Django, against the database that
-DATABASE_URL names: `python bench/steps.py STEP OUTPUT.json`.
+DATABASE_URL names: `python bench/steps.py STEP OUTPUT.json [ARGS]`.
 
-- ``pages``: the pages that are measured, with the user and a fresh session for each;
+- ``pages``: the pages that are served to wrk, with the user and a fresh session for each;
 - ``queries``: queries and in-process time per page (django.test.Client);
-- ``import``: 10,000 measure rows through MeasureResource vs. a plain bulk_create.
+- ``report REPEAT``: the first report rendered as HTML and as PDF in this process;
+- ``import``: 10,000 measure rows through MeasureResource against the references.
 
-Each step writes its result as JSON to OUTPUT; bench/run.py drives them.
+Each step writes a JSON object to OUTPUT; bench/run.py drives them, prints every
+number that the ``report`` and ``import`` steps return as a figure and checks those
+whose name holds ``_vs_`` (a ratio) against its targets.
 """
 
 import json
@@ -25,8 +28,7 @@ django.setup()
 
 import tablib
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.db.models import Count, Q
@@ -35,22 +37,38 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from integration_tracker.roles import Role
-from integration_tracker.sessions import LAST_ACTIVITY
 from measures.models import Measure
 from measures.resources import MeasureResource
+from reports.exports import render_html, render_pdf
 from reports.models import Report
 from working_groups.models import Office
 
 User = get_user_model()
 IMPORT_ROWS = 10_000
 HOST = "127.0.0.1"
+# The pages wrk drives; the others are only counted and timed in process.
+SERVED_PAGES = ("hello", "progress_overview", "staff_measure_list", "measure_page")
+
+
+def first_report():
+    return Report.objects.select_related("concept__municipality").order_by("pk").first()
+
+
+def offices_by_led_measures(concept):
+    """The concept's offices with staff, those leading most of its measures first."""
+    return (
+        Office.objects.filter(municipality=concept.municipality, staff__isnull=False)
+        .annotate(led=Count("led_measures", filter=Q(led_measures__concept=concept), distinct=True))
+        .filter(led__gt=0)
+        .order_by("-led", "pk")
+    )
 
 
 def page_specs():
     """The measured pages, chosen by the same rule at every scale: the first report
     and its concept, the office leading most of its measures, that office's measure
     with most status entries."""
-    report = Report.objects.select_related("concept").order_by("pk").first()
+    report = first_report()
     concept = report.concept
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     council = (
@@ -59,12 +77,7 @@ def page_specs():
         .first()
         or User.objects.filter(groups__name=Role.COUNCIL).order_by("pk").first()
     )
-    office = (
-        Office.objects.filter(municipality=concept.municipality, staff__isnull=False)
-        .annotate(led=Count("led_measures", filter=Q(led_measures__concept=concept)))
-        .order_by("-led", "pk")
-        .first()
-    )
+    office = offices_by_led_measures(concept).first()
     staff = office.staff.order_by("pk").first()
     measure = (
         Measure.objects.filter(lead_office=office, concept=concept)
@@ -74,35 +87,36 @@ def page_specs():
     )
     return [
         ("hello", None, reverse("healthz")),
-        ("admin_changelist", admin, reverse("admin:measures_measure_changelist")),
         ("progress_overview", council, reverse("reports:overview")),
         ("staff_measure_list", staff, reverse("measures:measure_list")),
         ("measure_page", staff, reverse("measures:measure_detail", args=[measure.pk])),
+        ("admin_changelist", admin, reverse("admin:measures_measure_changelist")),
         ("report_html", council, reverse("reports:report_detail", args=[report.slug])),
-        (
-            "report_pdf",
-            council,
-            reverse("reports:report_download", args=[report.slug, "pdf"]),
-        ),
     ]
 
 
-def _session_for(user):
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "integration_tracker.auth.RoleBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session[LAST_ACTIVITY] = int(time.time())
-    session.create()
-    return session.session_key
+def logged_in_client(user):
+    """A test client logged in as logging in does it: the session engine in use, the
+    first authentication backend that loads users, the user_logged_in receivers (the
+    idle clock) run."""
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(user)
+    return client
+
+
+def session_for(user):
+    """The key of a fresh session of the user, for a cookie."""
+    return logged_in_client(user).cookies[settings.SESSION_COOKIE_NAME].value
 
 
 def pages():
     sessions = {}
     result = []
     for name, user, url in page_specs():
+        if name not in SERVED_PAGES:
+            continue
         if user is not None and user.pk not in sessions:
-            sessions[user.pk] = _session_for(user)
+            sessions[user.pk] = session_for(user)
         result.append(
             {
                 "name": name,
@@ -121,15 +135,14 @@ def _clear_caches():
 
 def queries(repeat=3):
     """Queries of one request per page (after one warm-up request), and the median
-    time of ``repeat`` requests in this process; each page also with the caches
-    emptied before each request (``…_uncached``), as after a change to the records."""
+    time of ``repeat`` requests in this process; each page but /healthz/ also with the
+    caches emptied before each request (``…_uncached``), as after a change to the
+    records."""
     result = {}
     for name, user, url in page_specs():
-        client = Client(HTTP_HOST=HOST)
-        if user is not None:
-            client.force_login(user, backend="integration_tracker.auth.RoleBackend")
+        client = logged_in_client(user) if user is not None else Client(HTTP_HOST=HOST)
         variants = [(name, None)]
-        if name not in {"hello", "report_pdf"}:
+        if name != "hello":
             variants.append((f"{name}_uncached", _clear_caches))
         for label, before in variants:
             response = client.get(url)
@@ -143,7 +156,7 @@ def queries(repeat=3):
             # the next request clears.
             count = len(captured)
             times = []
-            for _ in range(1 if name == "report_pdf" else repeat):
+            for _ in range(repeat):
                 if before:
                     before()
                 started = time.perf_counter()
@@ -155,6 +168,29 @@ def queries(repeat=3):
                 "bytes": len(response.content),
             }
     return result
+
+
+def _median_seconds(function, repeat):
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def report_documents(repeat=3):
+    """The first report as the bureau downloads it, rendered in this process by the
+    functions the background task calls (reports/exports.py): the standalone HTML and
+    the PDF (which renders that HTML first), the median of ``repeat`` runs each."""
+    report = first_report()
+    html = _median_seconds(lambda: render_html(report), repeat)
+    pdf = _median_seconds(lambda: render_pdf(report), repeat)
+    return {
+        "report_html_seconds": html,
+        "report_pdf_seconds": pdf,
+        "report_pdf_vs_report_html": pdf / html,
+    }
 
 
 def import_rows():
@@ -251,8 +287,13 @@ def import_vs_bulk_create(repeat=3):
     }
 
 
-STEPS = {"pages": pages, "queries": queries, "import": import_vs_bulk_create}
+STEPS = {
+    "pages": pages,
+    "queries": queries,
+    "report": report_documents,
+    "import": import_vs_bulk_create,
+}
 
 if __name__ == "__main__":
-    step, output = sys.argv[1], sys.argv[2]
-    Path(output).write_text(json.dumps(STEPS[step](), indent=1))
+    step, output, args = sys.argv[1], sys.argv[2], map(int, sys.argv[3:])
+    Path(output).write_text(json.dumps(STEPS[step](*args), indent=1))
