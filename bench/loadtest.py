@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import harness, traffic  # noqa: E402
 
 # How often each kind of visitor reads (kinds of bench/load_steps.py).
-READER_MIX = [("council", 10), ("bureau", 6), ("anonymous", 2), ("slow", 0.05)]
+READER_MIX = [("council", 10), ("bureau", 6), ("anonymous", 2), ("report", 0.05)]
 
 
 def ensure_postgres():
