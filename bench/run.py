@@ -190,12 +190,9 @@ def wrk_page(wrk, url, cookie, seconds, connections):
     args = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
     if cookie:
         args += ["-H", f"Cookie: {cookie}"]
-    result = parse_wrk(
+    return parse_wrk(
         subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
     )
-    if result["errors"]:
-        raise RuntimeError(f"{url}: {result['errors']} errors under wrk")
-    return result
 
 
 def measure_pages(wrk, port, pages, options):
@@ -225,7 +222,7 @@ def reads_during_writes(port, setup, options):
     reads, not counted, fills the caches of every server process."""
     read = {"readers": options.connections, "mix": READS, "seconds": options.round_seconds}
     traffic.drive(port, setup, writers=(), seed=-1, **read)
-    alone, during, entries = [], [], 0
+    alone, during, entries, errors = [], [], 0, []
     for number in range(options.rounds):
         harness.log(f"  reads alone and during writes, round {number + 1} of {options.rounds}")
         for writers, rates in ((), alone), (setup["writers"], during):
@@ -237,14 +234,9 @@ def reads_during_writes(port, setup, options):
                 write_interval=options.write_interval,
                 **read,
             )
-            if tally.errors:
-                raise RuntimeError(
-                    "errors while reading and writing: " + "; ".join(tally.errors[:5])
-                )
             rates.append(tally.reads / seconds)
             entries += tally.confirmed_entries
-    if not entries:
-        raise RuntimeError("no status entry was written while reading")
+            errors += tally.errors
     return {
         "reads_alone_rps": max(alone),
         "reads_during_writes_rps": max(during),
@@ -252,6 +244,7 @@ def reads_during_writes(port, setup, options):
         "reads_during_writes_rounds_rps": during,
         "writers": len(setup["writers"]),
         "status_entries_written": entries,
+        "errors": errors,
     }
 
 
@@ -370,6 +363,8 @@ def figures(results):
             for page, measured in pages.items():
                 add(setup, scale, f"{page}_rps", measured["rps"], "req/s")
                 add(setup, scale, f"{page}_p50", measured["p50_ms"], "ms")
+                if measured["errors"]:
+                    add(setup, scale, f"{page}_errors", measured["errors"], "responses")
             for page in COMPARED_PAGES:
                 add(
                     setup, scale, f"{page}_vs_hello", pages[page]["rps"] / pages["hello"]["rps"], ""
@@ -386,6 +381,9 @@ def figures(results):
                 )
                 ratio = reads["reads_during_writes_rps"] / reads["reads_alone_rps"]
                 add(setup, scale, "reads_during_writes_vs_reads_alone", ratio, "")
+                add(setup, scale, "status_entries_written", reads["status_entries_written"], "")
+                if reads["errors"]:
+                    add(setup, scale, "reads_during_writes_errors", len(reads["errors"]), "")
         # Whatever numbers the in-process steps return (their ratios named *_vs_*).
         for part in ("report", "import"):
             for name, value in result[part].items():

@@ -75,8 +75,8 @@ def test_an_unknown_scale_is_refused():
         read_options({"BENCH_SCALE": "XL"})
 
 
-def _page(rps):
-    return {"rps": rps, "p50_ms": 1.0}
+def _page(rps, errors=0):
+    return {"rps": rps, "p50_ms": 1.0, "errors": errors}
 
 
 RESULTS = {
@@ -88,9 +88,14 @@ RESULTS = {
                         "hello": _page(2000),
                         "progress_overview": _page(1200),
                         "staff_measure_list": _page(800),
-                        "measure_page": _page(1000),
+                        "measure_page": _page(1000, errors=2),
                     },
-                    "reads": {"reads_alone_rps": 900, "reads_during_writes_rps": 300},
+                    "reads": {
+                        "reads_alone_rps": 900,
+                        "reads_during_writes_rps": 300,
+                        "status_entries_written": 12,
+                        "errors": ["GET /fortschritt/ as progress: HTTP 500"],
+                    },
                 }
             },
             "report": {"report_pdf_seconds": 6.0, "report_pdf_vs_report_html": 15.0},
@@ -135,6 +140,13 @@ def test_reads_during_writes_are_compared_with_reads_alone():
         0.333,
         False,
     )
+
+
+def test_errors_are_figures_of_their_own_and_only_where_there_were_some():
+    assert _figure("measure_page_errors")["value"] == 2
+    assert _figure("reads_during_writes_errors")["value"] == 1
+    assert _figure("status_entries_written")["value"] == 12
+    assert "hello_errors" not in {row["name"] for row in figures(RESULTS)}
 
 
 def test_every_number_a_step_returns_is_a_figure_and_its_ratios_meet_targets():
