@@ -2,15 +2,16 @@
 action, keyed by concept slug, measure number and office code rather than ids."""
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
-from integration_tracker.spreadsheets import (
+from integration_tracker.bulk_import import (
+    BULK_BATCH_SIZE,
     BulkImportMixin,
-    KeyListWidget,
-    KeyWidget,
-    SpreadsheetResource,
+    NaturalKeyInstanceLoader,
 )
+from integration_tracker.spreadsheets import KeyListWidget, KeyWidget, SpreadsheetResource
 from working_groups.models import FieldOfAction, Office, Organisation, WorkingGroup
 from working_groups.resources import (
     concept_widget,
@@ -61,8 +62,12 @@ def _measures_in_concept():
 
 
 class MeasureResource(BulkImportMixin, SpreadsheetResource):
-    """Measures by concept and number. Imported in bulk (integration_tracker/
-    spreadsheets.py): a file of ten thousand rows takes seconds, not minutes."""
+    """Measures by concept and number. Imported in the library's bulk mode
+    (integration_tracker/bulk_import.py): ten thousand rows take seconds, not
+    minutes. Each row carries the measure's version, so a file exported before
+    someone changed the measure is recognised as stale (a conflict)."""
+
+    version_attribute = "version"
 
     concept = fields.Field("concept", "concept", concept_widget())
     field_of_action = fields.Field(
@@ -116,6 +121,7 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
         "current_progress",
         readonly=True,
     )
+    version = fields.Field("version", "version", readonly=True)
 
     class Meta:
         model = Measure
@@ -141,13 +147,14 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
             "source_note",
             "current_status",
             "current_progress",
+            "version",
         )
         import_id_fields = ("concept", "number")
         skip_unchanged = True
         report_skipped = True
-        # Model validation and constraints run on import as they do in forms, so a
-        # bad row is reported as such instead of failing in the database.
-        clean_model_instances = True
+        use_bulk = True
+        batch_size = BULK_BATCH_SIZE
+        instance_loader_class = NaturalKeyInstanceLoader
 
     def get_queryset(self):
         return Measure.objects.select_related(
@@ -161,12 +168,7 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
             "current_entry",
         ).prefetch_related("partner_offices", "partner_organisations", "languages")
 
-    def get_instance(self, instance_loader, row):
-        return Measure.objects.filter(
-            concept__slug=row.get("concept"), number=str(row.get("number") or "").strip()
-        ).first()
-
-    def after_bulk_write(self, prepared):
+    def after_bulk_write(self):
         # The bulk inserts send no post_save, on which the page cache counts the
         # changes (measures/page_cache.py): record the import as one change.
         DataChange.objects.create(model=Measure._meta.label_lower)
@@ -177,12 +179,13 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
 
     def before_bulk_update(self, instances):
         # As Measure.save() does: a form opened before the import is now stale.
-        super().before_bulk_update(instances)
+        now = timezone.now()
         for instance in instances:
             instance.version += 1
+            instance.updated_at = now
 
-    def bulk_update_fields(self):
-        return [*super().bulk_update_fields(), "version"]
+    def update_fields(self):
+        return [*super().update_fields(), "version"]
 
 
 class FundingAmountResource(SpreadsheetResource):
