@@ -168,3 +168,34 @@ class SpreadsheetUploadForm(AccessibleErrorsMixin, forms.Form):
             raise forms.ValidationError(_("The file is larger than 5 MB."))
         upload.file_format = extension
         return upload
+
+
+class ConflictChoiceForm(AccessibleErrorsMixin, forms.Form):
+    """What an import does with rows whose record changed after the export."""
+
+    on_conflict = forms.ChoiceField(
+        label=_("Rows whose record changed after the export"),
+        choices=[
+            ("skip", _("Leave them out and keep the stored values")),
+            ("overwrite", _("Take the values of the file")),
+        ],
+        initial="skip",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Why the file's values replace the stored ones"),
+        help_text=_("Recorded in the history of each measure concerned."),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput,
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["on_conflict"] = data.get("on_conflict") or "skip"
+        if data["on_conflict"] == "overwrite" and not data.get("reason", "").strip():
+            self.add_error(
+                "reason", _("Please give a reason for replacing values that others changed.")
+            )
+        return data

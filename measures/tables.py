@@ -67,6 +67,7 @@ HEADINGS = {
     "measures": "Maßnahmen",
     "carried_into": "Übernommen in",
     "carried_into_field": "Handlungsfeld dort",
+    "version": "Version",
 }
 
 # A cell starting with one of these is read as a formula by spreadsheet programs.
@@ -350,16 +351,20 @@ def _column_heading(resource, attribute):
     return HEADINGS.get(attribute, attribute)
 
 
-def run(kind, content, file_format, user, dry_run, source=""):
+def run(kind, content, file_format, user, dry_run, source="", on_conflict="skip", reason=""):
     """Check (dry run) or import a spreadsheet. Returns a summary dict; an import
     with any error writes nothing. Spreadsheet row numbers count the heading row as
-    row 1, as Excel shows them."""
+    row 1, as Excel shows them.
+
+    Rows of records changed since the file was exported are conflicts (listed with
+    the stored and the file's values): ``on_conflict`` "skip" leaves them alone,
+    "overwrite" takes the file's values, recorded in the history with ``reason``."""
     resource = (
         StatusEntryImportResource(user=user, source=source)
         if kind == SpreadsheetImport.Kind.STATUS_ENTRIES
-        else IMPORTS[kind]()
+        else IMPORTS[kind](on_conflict=on_conflict, change_reason=reason, user=user)
     )
-    summary = {"errors": [], "ignored_columns": [], "totals": {}, "rows": []}
+    summary = {"errors": [], "ignored_columns": [], "totals": {}, "rows": [], "conflicts": []}
     try:
         dataset, summary["ignored_columns"] = _normalise_headers(
             read_dataset(content, file_format), resource
@@ -402,6 +407,23 @@ def run(kind, content, file_format, user, dry_run, source=""):
     summary["totals"] = {
         kind: count for kind, count in result.totals.items() if count and kind != "error"
     }
+    conflicts = getattr(resource, "conflicts", [])
+    for conflict in conflicts:
+        summary["conflicts"].append(
+            {
+                "row": conflict["number"] + 1,
+                "record": conflict["key"],
+                "changes": [
+                    {"column": HEADINGS.get(column, column), "stored": stored, "file": value}
+                    for column, stored, value in conflict["changes"]
+                ],
+            }
+        )
+    if conflicts:
+        summary["totals"]["conflict"] = len(conflicts)
+        if on_conflict != "overwrite" and summary["totals"].get("skip"):
+            summary["totals"]["skip"] -= len(conflicts)
+    conflict_rows = {conflict["number"] for conflict in conflicts}
     summary["total_rows"] = len(dataset)
     headings = [HEADINGS.get(key, key) for key in dataset.headers if not key.startswith("ignored:")]
     summary["headings"] = headings
@@ -411,7 +433,9 @@ def run(kind, content, file_format, user, dry_run, source=""):
         summary["rows"].append(
             {
                 "number": index + 2,
-                "type": types[index] if index < len(types) else "",
+                "type": "conflict"
+                if index + 1 in conflict_rows
+                else (types[index] if index < len(types) else ""),
                 "values": ["" if row[i] is None else str(row[i]) for i in kept],
             }
         )

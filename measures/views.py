@@ -20,7 +20,13 @@ from working_groups.models import Concept, Membership, Office, WorkingGroup
 
 from .audit import TRACKED, change_log
 from .filters import MeasureFilter, annotate_timeliness
-from .forms import ReportingRoundForm, ReturnForm, SpreadsheetUploadForm, StatusEntryForm
+from .forms import (
+    ConflictChoiceForm,
+    ReportingRoundForm,
+    ReturnForm,
+    SpreadsheetUploadForm,
+    StatusEntryForm,
+)
 from .models import (
     IndicatorValue,
     Measure,
@@ -570,7 +576,10 @@ def import_detail(request, pk):
     """The check's result; POST imports the file, all rows or none."""
     batch = get_object_or_404(SpreadsheetImport.objects.select_related("uploaded_by"), pk=pk)
     status = 200
-    if request.method == "POST":
+    conflict_form = ConflictChoiceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not conflict_form.is_valid():
+        status = 400
+    elif request.method == "POST":
         with transaction.atomic():
             claimed = SpreadsheetImport.objects.filter(
                 pk=batch.pk, state=SpreadsheetImport.State.PREVIEWED
@@ -586,6 +595,8 @@ def import_detail(request, pk):
                 dry_run=False,
                 source=_("Spreadsheet import “%(name)s” of %(date)s")
                 % {"name": batch.file_name, "date": date_format(timezone.localdate())},
+                on_conflict=conflict_form.cleaned_data["on_conflict"],
+                reason=conflict_form.cleaned_data["reason"],
             )
             if summary["errors"]:
                 # The records changed since the check: nothing is written, the
@@ -607,6 +618,17 @@ def import_detail(request, pk):
                 )
                 % {"count": summary["total_rows"], "name": batch.file_name},
             )
+            skipped = summary.get("totals", {}).get("conflict", 0)
+            if skipped and conflict_form.cleaned_data["on_conflict"] == "skip":
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(count)s row was left out: its record changed after the export.",
+                        "%(count)s rows were left out: their records changed after the export.",
+                        skipped,
+                    )
+                    % {"count": skipped},
+                )
             return redirect("measures:import_detail", pk=batch.pk)
     earlier = (
         SpreadsheetImport.objects.filter(
@@ -619,6 +641,11 @@ def import_detail(request, pk):
     return render(
         request,
         "measures/import_detail.html",
-        {"batch": batch, "summary": batch.summary, "earlier": earlier},
+        {
+            "batch": batch,
+            "summary": batch.summary,
+            "earlier": earlier,
+            "conflict_form": conflict_form,
+        },
         status=status,
     )
