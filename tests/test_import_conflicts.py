@@ -109,3 +109,24 @@ def test_a_row_twice_in_the_file_names_the_earlier_row():
     result = MeasureResource().import_data(dataset, dry_run=True, use_transactions=True)
     # Both rows are unchanged, so neither is written and nothing is wrong.
     assert not result.has_validation_errors()
+
+
+def test_admin_import_errors_are_a_list_with_the_spreadsheets_row_numbers(
+    client, admin_user, tmp_path
+):
+    dataset = MeasureResource().export()
+    rows = [list(r) for r in dataset]
+    rows[1][dataset.headers.index("lead_office")] = "99"  # spreadsheet row 3
+    upload = tmp_path / "massnahmen.csv"
+    upload.write_text(tablib.Dataset(*rows, headers=dataset.headers).export("csv"), "utf-8")
+    client.force_login(admin_user)
+    with upload.open("rb") as handle:
+        response = client.post(
+            reverse("admin:measures_measure_import"),
+            {"import_file": handle, "format": "0", "resource": "0"},
+        )
+    content = response.content.decode()
+    listed = content.split('id="import-errors"')[1].split("</table>")[0]
+    assert "<td>3</td><td>lead_office</td><td>99</td>" in listed
+    assert "Amt „99“ ist unbekannt" in listed
+    assert ">None<" not in content
