@@ -98,6 +98,8 @@ class BulkImportMixin:
     # Set in the resource's Meta: use_bulk = True, batch_size = BULK_BATCH_SIZE,
     # skip_unchanged = True, instance_loader_class = NaturalKeyInstanceLoader.
     version_attribute = None  # e.g. "version": rows carry it, conflicts are detected
+    cycle_attribute = None  # e.g. "parent": refused where records would form a cycle
+    cycle_key = None  # the column that names a record in the message, e.g. "number"
 
     def __init__(self, *args, on_conflict="skip", change_reason="", user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,8 +151,41 @@ class BulkImportMixin:
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
+        if self.cycle_attribute and self._pending:
+            self._refuse_cycles(result)
         if self._written and not kwargs.get("dry_run"):
             self.after_bulk_write()
+
+    def _refuse_cycles(self, result):
+        """Rows whose records would lie below themselves (5.6 → 5.6.1 → 5.6), also
+        through other rows of the file, are refused with the rows named."""
+        model = self._meta.model
+        attname = model._meta.get_field(self.cycle_attribute).attname
+        key = self.cycle_key
+        parents, keys = {}, {}
+        for pk, parent_id, value in model._default_manager.values_list("pk", attname, key):
+            parents[pk], keys[pk] = parent_id, value
+        rows = {}
+        for instance, (number, row, _m2m) in self._pending.values():
+            if instance.pk is not None:
+                parents[instance.pk] = getattr(instance, attname)
+                keys[instance.pk] = getattr(instance, key)
+                rows[instance.pk] = (number, row)
+        for pk, (number, row) in sorted(rows.items(), key=lambda item: item[1][0]):
+            chain, parent = [pk], parents.get(pk)
+            while parent is not None and parent not in chain:
+                chain.append(parent)
+                parent = parents.get(parent)
+            if parent != pk:
+                continue
+            numbers = sorted(rows[p][0] + 1 for p in chain if p in rows)
+            message = _("The parents would form a cycle: %(path)s (rows %(rows)s).") % {
+                "path": " → ".join(str(keys[p]) for p in [*chain, pk]),
+                "rows": ", ".join(map(str, numbers)),
+            }
+            self._mark_invalid(
+                result, number, row, ValidationError({self.cycle_attribute: message})
+            )
 
     def before_import_row(self, row, **kwargs):
         super().before_import_row(row, **kwargs)
@@ -228,10 +263,10 @@ class BulkImportMixin:
             raise ValidationError(
                 {
                     NON_FIELD_ERRORS: _("This record appears twice in the file (row %(row)s).")
-                    % {"row": self._pending[id(instance)][0] + 1}
+                    % {"row": self._pending[id(instance)][1][0] + 1}
                 }
             )
-        self._pending[id(instance)] = (kwargs.get("row_number"), row, self._m2m)
+        self._pending[id(instance)] = (instance, (kwargs.get("row_number"), row, self._m2m))
         if is_create:
             self.remember_new(instance, row)
         super().save_instance(instance, is_create, row, **kwargs)
@@ -313,9 +348,9 @@ class BulkImportMixin:
             source = m2m_field.m2m_field_name() + "_id"
             target = m2m_field.m2m_reverse_field_name() + "_id"
             wanted = {
-                obj.pk: [o.pk for o in self._pending[id(obj)][2][field.attribute]]
+                obj.pk: [o.pk for o in self._pending[id(obj)][1][2][field.attribute]]
                 for obj in instances
-                if field.attribute in self._pending[id(obj)][2]
+                if field.attribute in self._pending[id(obj)][1][2]
             }
             current = {} if new else _through_rows(through, source, target, list(wanted))
             remove = [
@@ -370,7 +405,7 @@ class BulkImportMixin:
             if new:
                 instance.pk = None
                 instance._state.adding = True
-            number, row, _m2m = self._pending[id(instance)]
+            number, row, _m2m = self._pending[id(instance)][1]
             errors = {}
             try:
                 _full_clean(instance, {f.attribute for f in self._m2m_fields()})

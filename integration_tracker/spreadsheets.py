@@ -8,21 +8,93 @@ queries per table, not some twenty per row.
 """
 
 import datetime
+import unicodedata
 
 from django.db import models
 from django.utils.translation import gettext as _
 from import_export import resources
-from import_export.widgets import CharWidget, DateWidget, ForeignKeyWidget, ManyToManyWidget
+from import_export.widgets import (
+    BooleanWidget,
+    CharWidget,
+    DateWidget,
+    ForeignKeyWidget,
+    ManyToManyWidget,
+)
+
+# Unicode categories of characters nobody sees: control, format (zero-width
+# spaces, bidirectional overrides), line and paragraph separators.
+INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Co", "Cn"}
+
+
+def clean_key(value):
+    """A natural key as typed: NFC-normalised and trimmed; a key with invisible or
+    control characters is refused (“3.1\u200b” must not become a new measure that
+    looks like 3.1)."""
+    text = unicodedata.normalize("NFC", "" if value is None else str(value)).strip()
+    hidden = [char for char in text if unicodedata.category(char) in INVISIBLE]
+    if hidden:
+        raise ValueError(
+            _("“%(value)s” contains invisible or control characters (%(codes)s).")
+            % {
+                "value": "".join(c for c in text if c not in hidden),
+                "codes": ", ".join(f"U+{ord(char):04X}" for char in dict.fromkeys(hidden)),
+            }
+        )
+    return text
+
+
+class KeyTextWidget(CharWidget):
+    """A key column of text (a measure's number): see ``clean_key``."""
+
+    def clean(self, value, row=None, **kwargs):
+        return clean_key(value)
 
 
 class DayWidget(DateWidget):
-    """A date; a spreadsheet's date cell (read as a datetime) gives its day, so an
-    unchanged round trip compares equal."""
+    """A date (DD.MM.YYYY or YYYY-MM-DD); a spreadsheet's date cell (read as a
+    datetime) gives its day, so an unchanged round trip compares equal."""
+
+    def __init__(self, format=None, **kwargs):
+        super().__init__(format, **kwargs)
+        if format is None:
+            self.formats = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y")
 
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, datetime.datetime):
             return value.date()
-        return super().clean(value, row, **kwargs)
+        if isinstance(value, str):
+            value = value.strip()
+        try:
+            return super().clean(value, row, **kwargs)
+        except ValueError as error:
+            raise ValueError(
+                _("“%(value)s” is not a date (DD.MM.YYYY).") % {"value": value}
+            ) from error
+
+
+class YesNoWidget(BooleanWidget):
+    """Yes or no as people write it: ja/nein, wahr/falsch, x, 1/0 and the English
+    words (any letter case). Anything else is refused rather than read as “no”."""
+
+    WORDS = {
+        **dict.fromkeys(("ja", "wahr", "x", "1", "yes", "true", "y", "j"), True),
+        **dict.fromkeys(("nein", "falsch", "0", "no", "false", "n"), False),
+    }
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        text = str(value).strip().casefold()
+        if not text:
+            return None
+        if text not in self.WORDS:
+            raise ValueError(
+                _("“%(value)s” is not a yes or no: write ja or nein (or x, 1 or 0).")
+                % {"value": value}
+            )
+        return self.WORDS[text]
 
 
 class SpreadsheetResource(resources.ModelResource):
@@ -34,7 +106,17 @@ class SpreadsheetResource(resources.ModelResource):
         **resources.ModelResource.WIDGETS_MAP,
         "TextField": CharWidget,
         "DateField": DayWidget,
+        "BooleanField": YesNoWidget,
     }
+
+    @classmethod
+    def field_from_django_field(cls, field_name, django_field, readonly):
+        field = super().field_from_django_field(field_name, django_field, readonly)
+        if field_name in (cls._meta.import_id_fields or ()) and isinstance(
+            django_field, models.CharField
+        ):
+            field.widget = KeyTextWidget(allow_blank=True)
+        return field
 
     @classmethod
     def widget_kwargs_for_field(cls, field_name, django_field):
@@ -110,7 +192,7 @@ class KeyWidget(KeyLookupMixin, ForeignKeyWidget):
         self.setup_lookup(lookup, render_key, label, scope)
 
     def clean(self, value, row=None, **kwargs):
-        value = "" if value is None else str(value).strip()
+        value = clean_key(value)
         if not value:
             return None
         return self.find(value, row or {})
@@ -129,8 +211,8 @@ class KeyListWidget(KeyLookupMixin, ManyToManyWidget):
 
     def clean_objects(self, value, row=None):
         value = "" if value is None else str(value)
-        keys = [key.strip() for key in value.split(self.separator) if key.strip()]
-        return [self.find(key, row or {}) for key in keys]
+        keys = [clean_key(key) for key in value.split(self.separator)]
+        return [self.find(key, row or {}) for key in keys if key]
 
     def clean(self, value, row=None, **kwargs):
         found = [obj.pk for obj in self.clean_objects(value, row)]

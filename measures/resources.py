@@ -68,6 +68,8 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
     someone changed the measure is recognised as stale (a conflict)."""
 
     version_attribute = "version"
+    cycle_attribute = "parent"
+    cycle_key = "number"
 
     concept = fields.Field("concept", "concept", concept_widget())
     field_of_action = fields.Field(

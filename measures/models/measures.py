@@ -281,6 +281,26 @@ class Measure(models.Model):
     def clean(self):
         if self.parent_id and self.parent.concept_id != self.concept_id:
             raise ValidationError({"parent": _("The parent measure belongs to another concept.")})
+        if self.pk and self.parent_id:
+            # A measure cannot lie below itself (5.6 → 5.6.1 → 5.6): it would vanish
+            # from every tree. Only a stored measure can have descendants.
+            chain, parent_id = [], self.parent_id
+            while parent_id is not None and parent_id not in chain and len(chain) < 100:
+                if parent_id == self.pk:
+                    numbers = dict(
+                        Measure.objects.filter(pk__in=chain).values_list("pk", "number")
+                    )
+                    path = [self.number, *(numbers[pk] for pk in chain), self.number]
+                    raise ValidationError(
+                        {
+                            "parent": _("The parent measures would form a cycle: %(path)s.")
+                            % {"path": " → ".join(path)}
+                        }
+                    )
+                chain.append(parent_id)
+                parent_id = (
+                    Measure.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+                )
         if self.field_of_action_id and self.field_of_action.concept_id != self.concept_id:
             raise ValidationError(
                 {"field_of_action": _("The field of action belongs to another concept.")}
