@@ -287,9 +287,7 @@ class Measure(models.Model):
             chain, parent_id = [], self.parent_id
             while parent_id is not None and parent_id not in chain and len(chain) < 100:
                 if parent_id == self.pk:
-                    numbers = dict(
-                        Measure.objects.filter(pk__in=chain).values_list("pk", "number")
-                    )
+                    numbers = dict(Measure.objects.filter(pk__in=chain).values_list("pk", "number"))
                     path = [self.number, *(numbers[pk] for pk in chain), self.number]
                     raise ValidationError(
                         {
