@@ -182,6 +182,17 @@ class StatusEntryImportResource(SpreadsheetResource):
     def get_instance(self, instance_loader, row):
         return None  # every row is a new entry
 
+    def import_data(self, dataset, *args, dry_run=False, **kwargs):
+        self.is_dry_run = dry_run
+        return super().import_data(dataset, *args, dry_run=dry_run, **kwargs)
+
+    def do_instance_save(self, instance, is_create):
+        # A check writes nothing: saving an entry refreshes its measure, which would
+        # hold the measure's row lock (an office's submission would wait for the
+        # check). Each row is independent and full_clean has validated it.
+        if not self.is_dry_run:
+            super().do_instance_save(instance, is_create)
+
     def before_save_instance(self, instance, row, **kwargs):
         instance.author = self.user
         instance.state = StatusEntry.State.SUBMITTED

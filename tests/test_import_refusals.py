@@ -129,3 +129,21 @@ def test_the_import_locks_the_records_it_updates():
     with CaptureQueriesContext(connection) as captured:
         run_import(["ik-2009", "3.1", "Neu betitelt", office(measure), "", "1"])
     assert [q for q in captured.captured_queries if "FOR UPDATE" in q["sql"].upper()]
+
+
+def test_a_check_of_status_entries_writes_and_locks_nothing(bureau_user):
+    from measures.models import SpreadsheetImport
+    from measures.tables import run
+
+    content = (
+        "Konzept;Maßnahme;Stand vom;Umsetzungsstand;Fortschritt (%)\n"
+        "ik-2009;3.1.3;01.04.2015;in Umsetzung;40\n"
+    ).encode()
+    with CaptureQueriesContext(connection) as captured:
+        summary = run(
+            SpreadsheetImport.Kind.STATUS_ENTRIES, content, "csv", bureau_user, dry_run=True
+        )
+    assert summary["errors"] == []
+    assert summary["totals"] == {"new": 1}
+    statements = [q["sql"].upper() for q in captured.captured_queries]
+    assert not [s for s in statements if s.startswith(("UPDATE", "INSERT")) or "FOR UPDATE" in s]
