@@ -251,7 +251,10 @@ def _timed_import(dataset, before):
         transaction.set_rollback(True)
     assert not problems, problems
     assert created == IMPORT_ROWS, created
-    assert history == IMPORT_ROWS, history
+    # The library's default import writes further versions when it sets the
+    # many-to-many fields (m2m_changed): only ours is held to one version per row.
+    assert resource_class is not MeasureResource or history == IMPORT_ROWS, history
+    print(f"{resource_class.__name__}: {seconds:.1f} s", file=sys.stderr, flush=True)
     return seconds
 
 
