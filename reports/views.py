@@ -34,13 +34,14 @@ from measures.page_cache import cached_page
 from measures.permissions import can_read_progress, readable_measures, sees_internal_records
 from working_groups.models import Concept, FieldOfAction, Membership, Office, WorkingGroup
 
-from .exports import CONTENT_TYPES, RENDERERS
+from .exports import CONTENT_TYPES, render_html
 from .forms import PublishForm
-from .models import PublishedVersion, Report
+from .models import PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
 from .progress import overdue_filter, status_counts
 from .publishing import publish
 from .rendering import report_context
+from .tasks import fingerprint, latest_export, latest_exports, request_export
 
 
 def progress_access(view):
@@ -399,26 +400,88 @@ def report_list(request):
     return render(request, "reports/report_list.html", {"page": page, "reports": page})
 
 
+def _export_states(report, exports, context=None):
+    """What the page says about each draft document: (format, its label, its latest
+    export, whether that export's file is current)."""
+    current = fingerprint(report, context=context)
+    return [
+        (
+            format,
+            label,
+            exports.get(format),
+            bool(exports.get(format)) and exports[format].is_current(current),
+        )
+        for format, label in ReportExport.Format.choices
+    ]
+
+
 @login_required
 @require_safe
 def report_detail(request, slug):
     """The report rendered from the records (bureau and council), with its
-    published versions."""
+    published versions and the state of its draft documents."""
     report = _report_for(request, slug)
     context = report_context(report)
     context["versions"] = _versions(report)
     context["can_publish"] = is_bureau(request.user)
+    context["exports"] = _export_states(report, latest_exports(report), context)
     return render(request, "reports/report_detail.html", context)
+
+
+def _attachment(content, format, filename):
+    response = HttpResponse(content, content_type=CONTENT_TYPES[format])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
 @require_safe
 def report_download(request, slug, format):
+    """The draft as HTML (rendered now, it is quick), or its PDF/DOCX once the
+    background task has rendered it from the records as they are now; until then
+    the export page, which says how far it is."""
     report = _report_for(request, slug)
-    if format not in RENDERERS:
+    filename = f"{report.slug}-entwurf.{format}"
+    if format == "html":
+        return _attachment(render_html(report).encode("utf-8"), format, filename)
+    if format not in ReportExport.Format.values:
         raise Http404
-    response = HttpResponse(RENDERERS[format](report), content_type=CONTENT_TYPES[format])
-    response["Content-Disposition"] = f'attachment; filename="{report.slug}-entwurf.{format}"'
+    export = latest_export(report, format)
+    if export is None or not export.is_current(fingerprint(report)):
+        return redirect("reports:report_export", report.slug, format)
+    content = ReportExport.objects.values_list("content", flat=True).get(pk=export.pk)
+    return _attachment(bytes(content), format, filename)
+
+
+# While an export is under way its page reloads itself this often (the HTTP Refresh
+# header, which browsers follow without JavaScript, as they do a meta refresh).
+EXPORT_REFRESH_SECONDS = 3
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_export(request, slug, format):
+    """GET: how far the draft's PDF or DOCX is. POST: have it rendered (or take the
+    finished file if the records have not changed since)."""
+    report = _report_for(request, slug)
+    if format not in ReportExport.Format.values:
+        raise Http404
+    if request.method == "POST":
+        request_export(report, format, request.user, fingerprint(report))
+        return redirect("reports:report_export", report.slug, format)
+    export = latest_export(report, format)
+    current = export is not None and export.is_current(fingerprint(report))
+    response = render(
+        request,
+        "reports/report_export.html",
+        {
+            "report": report,
+            "exports": [(format, ReportExport.Format(format).label, export, current)],
+            "format_label": ReportExport.Format(format).label,
+        },
+    )
+    if export is not None and export.in_progress:
+        response["Refresh"] = str(EXPORT_REFRESH_SECONDS)
     return response
 
 
