@@ -350,10 +350,11 @@ def _column_heading(resource, attribute):
     return HEADINGS.get(attribute, attribute)
 
 
-def run(kind, content, file_format, user, dry_run, source=""):
+def run(kind, content, file_format, user, dry_run, source="", on_rows=None):
     """Check (dry run) or import a spreadsheet. Returns a summary dict; an import
     with any error writes nothing. Spreadsheet row numbers count the heading row as
-    row 1, as Excel shows them."""
+    row 1, as Excel shows them. ``on_rows(count)`` learns the number of rows once the
+    file is read, before any row is checked (for the progress shown)."""
     resource = (
         StatusEntryImportResource(user=user, source=source)
         if kind == SpreadsheetImport.Kind.STATUS_ENTRIES
@@ -370,6 +371,8 @@ def run(kind, content, file_format, user, dry_run, source=""):
     if not len(dataset):
         summary["errors"].append({"row": None, "column": "", "message": _("The file has no rows.")})
         return summary
+    if on_rows is not None:
+        on_rows(len(dataset))
 
     with transaction.atomic():
         result = resource.import_data(

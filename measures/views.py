@@ -6,11 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import date as date_format
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -52,7 +50,7 @@ from .services import (
 from .tables import EXPORTS, export_table
 from .tables import FORMATS as TABLE_FORMATS
 from .tables import checksum as table_checksum
-from .tables import run as run_table_import
+from .tasks import check_spreadsheet, import_spreadsheet, remind_late_offices
 
 MEASURES_PER_PAGE = 50
 
@@ -502,6 +500,25 @@ def round_detail(request, pk):
 
 @_bureau_only
 @require_POST
+def round_remind(request, pk):
+    """The bureau reminds the late offices of an open round now, in the background."""
+    reporting_round = get_object_or_404(ReportingRound, pk=pk)
+    if not (reporting_round.is_open and reporting_round.is_past_deadline()):
+        messages.error(request, _("Reminders go out only for an open round past its deadline."))
+        return redirect(reporting_round)
+    remind_late_offices.enqueue(reporting_round.pk)
+    messages.success(
+        request,
+        _(
+            "The late offices are being reminded by e-mail in the background. An office "
+            "that has already been reminded today is not reminded again."
+        ),
+    )
+    return redirect(reporting_round)
+
+
+@_bureau_only
+@require_POST
 def round_close(request, pk):
     reporting_round = get_object_or_404(ReportingRound, pk=pk)
     close_round(reporting_round)
@@ -537,7 +554,8 @@ def table_export(request, slug, format):
 @_bureau_only
 @require_POST
 def import_upload(request):
-    """Stores the file and checks it (dry run); the preview page shows the result."""
+    """Stores the file and has a background task check it (dry run); the file's page
+    shows how far the check is, then its result."""
     form = SpreadsheetUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         imports = SpreadsheetImport.objects.select_related("uploaded_by").defer("content")[:20]
@@ -549,65 +567,59 @@ def import_upload(request):
         )
     upload = form.cleaned_data["file"]
     content = upload.read()
-    batch = SpreadsheetImport(
+    batch = SpreadsheetImport.objects.create(
         kind=form.cleaned_data["kind"],
         file_name=upload.name[:255],
         file_format=upload.file_format,
         content=content,
         sha256=table_checksum(content),
         uploaded_by=request.user,
+        state=SpreadsheetImport.State.CHECKING,
     )
-    batch.summary = run_table_import(
-        batch.kind, content, batch.file_format, request.user, dry_run=True
-    )
-    batch.save()
+    check_spreadsheet.enqueue(batch.pk)
     return redirect("measures:import_detail", pk=batch.pk)
+
+
+# While a file is being checked or imported its page reloads itself this often (the
+# HTTP Refresh header: browsers follow it without JavaScript, like a meta refresh).
+IMPORT_REFRESH_SECONDS = 2
 
 
 @_bureau_only
 @require_http_methods(["GET", "POST"])
 def import_detail(request, pk):
-    """The check's result; POST imports the file, all rows or none."""
+    """The check's result, or how far the check or the import is; POST has the file
+    imported by a background task, all rows or none."""
     batch = get_object_or_404(SpreadsheetImport.objects.select_related("uploaded_by"), pk=pk)
     status = 200
     if request.method == "POST":
-        with transaction.atomic():
-            claimed = SpreadsheetImport.objects.filter(
-                pk=batch.pk, state=SpreadsheetImport.State.PREVIEWED
-            ).update(state=SpreadsheetImport.State.IMPORTED, imported_at=timezone.now())
-            if not claimed:
-                messages.error(request, _("This file has already been imported."))
-                return redirect("measures:import_detail", pk=batch.pk)
-            summary = run_table_import(
-                batch.kind,
-                bytes(batch.content),
-                batch.file_format,
-                request.user,
-                dry_run=False,
-                source=_("Spreadsheet import “%(name)s” of %(date)s")
-                % {"name": batch.file_name, "date": date_format(timezone.localdate())},
-            )
-            if summary["errors"]:
-                # The records changed since the check: nothing is written, the
-                # batch stays unimported and shows the new errors.
-                transaction.set_rollback(True)
-            else:
-                SpreadsheetImport.objects.filter(pk=batch.pk).update(summary=summary)
-        if summary["errors"]:
-            batch.summary = summary
-            messages.error(request, _("The import found errors; nothing has been imported."))
-            status = 400
-        else:
+        claimed = not batch.summary.get("errors") and SpreadsheetImport.objects.filter(
+            pk=batch.pk, state=SpreadsheetImport.State.PREVIEWED
+        ).update(state=SpreadsheetImport.State.IMPORTING)
+        if not claimed and batch.state == SpreadsheetImport.State.IMPORTED:
+            messages.error(request, _("This file has already been imported."))
+            return redirect("measures:import_detail", pk=batch.pk)
+        if claimed:
+            import_spreadsheet.enqueue(batch.pk, request.user.pk)
+            batch.refresh_from_db()
+        if batch.state == SpreadsheetImport.State.IMPORTED:
             messages.success(
                 request,
                 ngettext(
                     "%(count)s row imported from “%(name)s”.",
                     "%(count)s rows imported from “%(name)s”.",
-                    summary["total_rows"],
+                    batch.summary["total_rows"],
                 )
-                % {"count": summary["total_rows"], "name": batch.file_name},
+                % {"count": batch.summary["total_rows"], "name": batch.file_name},
             )
             return redirect("measures:import_detail", pk=batch.pk)
+        if batch.state != SpreadsheetImport.State.PREVIEWED:
+            # Queued for the worker (or failed): the page says how far it is.
+            return redirect("measures:import_detail", pk=batch.pk)
+        # The records changed since the check: nothing is written, the batch stays
+        # unimported and shows the new errors.
+        messages.error(request, _("The import found errors; nothing has been imported."))
+        status = 400
     earlier = (
         SpreadsheetImport.objects.filter(
             sha256=batch.sha256, state=SpreadsheetImport.State.IMPORTED
@@ -616,9 +628,12 @@ def import_detail(request, pk):
         .defer("content")
         .first()
     )
-    return render(
+    response = render(
         request,
         "measures/import_detail.html",
         {"batch": batch, "summary": batch.summary, "earlier": earlier},
         status=status,
     )
+    if batch.in_progress:
+        response["Refresh"] = str(IMPORT_REFRESH_SECONDS)
+    return response
