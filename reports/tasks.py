@@ -3,6 +3,7 @@
 never runs inside a web request. `manage.py export_report` and publishing still
 render synchronously (reports/exports.py, reports/publishing.py)."""
 
+import datetime
 import hashlib
 import logging
 
@@ -44,7 +45,13 @@ def request_export(report, format, user, current):
         # One request at a time per report, so two clicks queue one rendering.
         Report.objects.select_for_update().filter(pk=report.pk).first()
         export = latest_export(report, format)
-        if export is not None and (export.in_progress or export.is_current(current)):
+        if export is not None and export.in_progress and export.requested_at < lost_before():
+            # Its worker was killed mid-task (a normal failure marks it failed).
+            logger.error("Report export %s was lost by its worker; queued again.", export.pk)
+            ReportExport.objects.filter(pk=export.pk).update(
+                state=ReportExport.State.FAILED, finished_at=timezone.now()
+            )
+        elif export is not None and (export.in_progress or export.is_current(current)):
             return export
         export = ReportExport.objects.create(
             report=report, format=format, fingerprint=current, requested_by=user
@@ -55,6 +62,15 @@ def request_export(report, format, user, current):
         ReportExport.objects.filter(pk=export.pk).update(task_id=result.id)
     export.refresh_from_db()
     return export
+
+
+# An export still unfinished this long after it was asked for has been lost (its
+# worker was killed); asking again queues a new one. Typesetting takes up to a minute.
+LOST_AFTER = datetime.timedelta(minutes=30)
+
+
+def lost_before():
+    return timezone.now() - LOST_AFTER
 
 
 def _update(export_id, **fields):

@@ -93,6 +93,20 @@ def test_a_queued_export_shows_progress_and_refreshes_itself(client, bureau_user
     assert '<progress id="progress-pdf" max="3" value="2">' in client.get(REPORT).content.decode()
 
 
+def test_an_export_lost_by_its_worker_can_be_asked_for_again(client, bureau_user, queued_only):
+    import datetime
+
+    client.force_login(bureau_user)
+    client.post(export_url())
+    lost = ReportExport.objects.get()
+    ReportExport.objects.filter(pk=lost.pk).update(
+        state="running", requested_at=lost.requested_at - datetime.timedelta(hours=1)
+    )
+    client.post(export_url())
+    assert ReportExport.objects.get(pk=lost.pk).state == ReportExport.State.FAILED
+    assert ReportExport.objects.latest("requested_at").state == ReportExport.State.QUEUED
+
+
 def test_a_finished_export_page_does_not_refresh(client, bureau_user):
     client.force_login(bureau_user)
     client.post(export_url("docx"))
