@@ -422,9 +422,11 @@ def report_detail(request, slug):
     published versions and the state of its draft documents."""
     report = _report_for(request, slug)
     context = report_context(report)
+    # The fingerprint is taken from the report's own context, before the page adds to it.
+    exports = _export_states(report, latest_exports(report), context)
     context["versions"] = _versions(report)
     context["can_publish"] = is_bureau(request.user)
-    context["exports"] = _export_states(report, latest_exports(report), context)
+    context["exports"] = exports
     return render(request, "reports/report_detail.html", context)
 
 
@@ -478,6 +480,7 @@ def report_export(request, slug, format):
             "report": report,
             "exports": [(format, ReportExport.Format(format).label, export, current)],
             "format_label": ReportExport.Format(format).label,
+            "standalone": True,
         },
     )
     if export is not None and export.in_progress:
