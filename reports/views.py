@@ -141,7 +141,11 @@ def _overview_context(request):
             "groups": groups,
             "offices": offices,
             "selected": selected,
-            "filter_errors": progress_filter.errors,
+            # Invalid values are ignored; the page says which and why.
+            "filter_errors": [
+                (progress_filter.form[name].label, errors)
+                for name, errors in progress_filter.errors.items()
+            ],
             "overall": overall,
             "by_field": rows(by_field, fields, _("without field of action")),
             "by_group": rows(by_group, groups, _("without working group")),
