@@ -6,7 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
 from .audit import TRACKED, change_log
-from .filters import MeasureFilter, annotate_timeliness
+from .filters import MeasureFilter
 from .forms import ReportingRoundForm, ReturnForm, SpreadsheetUploadForm, StatusEntryForm
 from .models import (
     IndicatorValue,
@@ -32,8 +33,7 @@ from .permissions import (
     can_read_progress,
     can_review,
     editable_entries,
-    readable_measures,
-    sees_internal_records,
+    readable_entries,
     uses_workspace,
     workspace_measures,
 )
@@ -58,12 +58,12 @@ MEASURES_PER_PAGE = 50
 def _concept_context(request, concept):
     """Everything the concept page shows, in a fixed number of queries; the measures
     one page at a time, in the order of the report's headings."""
-    measures = readable_measures(
-        request.user,
-        Measure.objects.filter(concept=concept)
+    measures = (
+        Measure.objects.visible_to(request.user)
+        .filter(concept=concept)
         .select_related("lead_office", "responsible_department", "current_entry", "topic__parent")
         .prefetch_related("partner_offices", "partner_organisations")
-        .order_by(F("topic__position").asc(nulls_last=True), "topic_id", "position", "number"),
+        .order_by(F("topic__position").asc(nulls_last=True), "topic_id", "position", "number")
     )
     page = Paginator(measures, MEASURES_PER_PAGE).get_page(request.GET.get("page"))
     groups = WorkingGroup.objects.filter(concept=concept).prefetch_related(
@@ -87,16 +87,18 @@ def _concept_context(request, concept):
 def home(request):
     if not can_read_progress(request.user):
         return redirect_to_login(request.get_full_path())
-    concepts = Concept.objects.select_related("municipality", "predecessor").annotate(
-        measure_count=Count("measures", distinct=True),
-        group_count=Count("working_groups", distinct=True),
-        public_measure_count=Count("measures", filter=Q(measures__is_public=True), distinct=True),
+    visible = (
+        Measure.objects.visible_to(request.user)
+        .filter(concept=OuterRef("pk"))
+        .order_by()
+        .values("concept")
+        .annotate(count=Count("pk"))
+        .values("count")
     )
-    internal = sees_internal_records(request.user)
-    for concept in concepts:
-        concept.visible_measure_count = (
-            concept.measure_count if internal else concept.public_measure_count
-        )
+    concepts = Concept.objects.select_related("municipality", "predecessor").annotate(
+        group_count=Count("working_groups", distinct=True),
+        visible_measure_count=Coalesce(Subquery(visible), 0),
+    )
     featured = max(
         (c for c in concepts if c.visible_measure_count),
         key=lambda c: c.start_year,
@@ -148,7 +150,7 @@ def _get_measure_for_user(request, pk):
             "working_group",
             "parent",
             "current_entry",
-        ),
+        ).with_timeliness(),
     )
     return get_object_or_404(queryset, pk=pk)
 
@@ -165,13 +167,11 @@ def measure_list(request):
 
 
 def _measure_list_context(request):
-    measures = annotate_timeliness(
-        workspace_measures(
-            request.user,
-            Measure.objects.select_related(
-                "lead_office", "responsible_department", "current_entry"
-            ),
-        )
+    measures = workspace_measures(
+        request.user,
+        Measure.objects.select_related(
+            "lead_office", "responsible_department", "current_entry"
+        ).with_timeliness(),
     )
     measure_filter = MeasureFilter(request.GET, queryset=measures, request=request)
     queryset = measure_filter.qs
@@ -185,9 +185,7 @@ def _measure_list_context(request):
         "filter": measure_filter,
         "page": page,
         "query": query.urlencode(),
-        "open_rounds": ReportingRound.objects.filter(
-            opened_at__isnull=False, closed_at__isnull=True
-        ).order_by("deadline")[:5],
+        "open_rounds": ReportingRound.objects.open().order_by("deadline")[:5],
         "returned_entries": editable_entries(request.user)
         .filter(state=StatusEntry.State.RETURNED)
         .select_related("measure")[:10],
@@ -207,7 +205,9 @@ def measure_detail(request, pk):
 
 def _measure_detail_context(request, pk):
     measure = _get_measure_for_user(request, pk)
-    entries = measure.status_entries.select_related("author", "reviewer", "reporting_round")
+    entries = readable_entries(request.user, measure.status_entries.all()).select_related(
+        "author", "reviewer", "reporting_round"
+    )
     indicators = measure.indicators.prefetch_related(
         Prefetch(
             "values",
@@ -275,7 +275,11 @@ def _save_entry_from_form(request, measure, form, entry=None):
             indicators=form.indicators,
         )
         retry.is_valid()
-        latest = fresh.status_entries.select_related("author").order_by("-updated_at")[:5]
+        latest = (
+            readable_entries(request.user, fresh.status_entries.all())
+            .select_related("author")
+            .order_by("-updated_at")[:5]
+        )
         return _entry_form_response(
             request,
             fresh,
