@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "working_groups",
     "measures",
     "reports",
@@ -202,6 +204,18 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "integration-tracker",
         "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "2000"))},
+    }
+}
+
+# Background tasks (report documents, large imports, reminders) through Django's task
+# API (django-tasks; Django 6 ships it as django.tasks). The database backend keeps
+# the queue in the application's own database, SQLite or PostgreSQL, so the embedded
+# default needs nothing more, and any number of `manage.py db_worker` processes on any
+# number of machines take tasks from it.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
     }
 }
 

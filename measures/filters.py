@@ -1,36 +1,18 @@
-import datetime
+"""Filters of measure lists (django-filter). The workspace list and the progress pages
+filter with the same definitions: each filter here calls the rule on
+``MeasureQuerySet`` (search, status, overdue, due, stale), so a list cannot count or
+find differently from another. An invalid value (an unknown choice, a NUL byte, a
+number out of range) makes the form invalid for that field only: it is ignored and
+the form shows why, never a server error."""
 
 import django_filters
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from working_groups.models import FieldOfAction, WorkingGroup
 
-from .models import FINISHED_STATUSES, Measure, ReportingRound, Status, StatusEntry
+from .models import Measure, Status
 
-NOT_STARTED = Status.NOT_STARTED.value
-
-
-def annotate_timeliness(queryset, today=None):
-    """Mark each measure as due (in an open reporting round), stale (due without an
-    approved entry in that round) and overdue (past its planned end, not finished)."""
-    today = today or datetime.date.today()
-    open_rounds = ReportingRound.objects.filter(opened_at__isnull=False, closed_at__isnull=True)
-    due = open_rounds.filter(due_measures=OuterRef("pk"))
-    approved_in_round = StatusEntry.objects.filter(
-        measure=OuterRef("pk"),
-        state=StatusEntry.State.APPROVED,
-        reporting_round__in=open_rounds,
-    )
-    return queryset.annotate(
-        is_due=Exists(due),
-        has_round_entry=Exists(approved_in_round),
-        is_overdue_flag=ExpressionWrapper(
-            Q(planned_end__lt=today)
-            & (Q(current_entry__isnull=True) | ~Q(current_entry__status__in=FINISHED_STATUSES)),
-            output_field=BooleanField(),
-        ),
-    )
+SEARCH_MAX_LENGTH = 100
 
 
 class YesNoAnyWidget(django_filters.widgets.BooleanWidget):
@@ -41,38 +23,82 @@ class YesNoAnyWidget(django_filters.widgets.BooleanWidget):
         self.choices = (("", _("any")), ("true", _("yes")), ("false", _("no")))
 
 
-class MeasureFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
-    field_of_action = django_filters.ModelChoiceFilter(
-        label=_("Field of action"),
-        queryset=FieldOfAction.objects.select_related("concept"),
-        empty_label=_("all fields of action"),
+def search_filter():
+    return django_filters.CharFilter(
+        label=_("Search"), method="filter_search", max_length=SEARCH_MAX_LENGTH
     )
-    status = django_filters.ChoiceFilter(
+
+
+def status_filter():
+    return django_filters.ChoiceFilter(
         label=_("Status"),
         choices=Status.choices,
         method="filter_status",
         empty_label=_("any status"),
     )
+
+
+def due_filter():
+    return django_filters.BooleanFilter(
+        label=_("Due in the current round"), method="filter_due", widget=YesNoAnyWidget()
+    )
+
+
+def overdue_filter(label=None):
+    return django_filters.BooleanFilter(
+        label=label or _("Overdue"), method="filter_overdue", widget=YesNoAnyWidget()
+    )
+
+
+def stale_filter(label=None):
+    return django_filters.BooleanFilter(
+        label=label or _("Stale (no approved entry in the current round)"),
+        method="filter_stale",
+        widget=YesNoAnyWidget(),
+    )
+
+
+class MeasureRulesFilterSet(django_filters.FilterSet):
+    """The filter methods shared by every measure list; subclasses name the filters
+    (the progress pages keep their German parameter names)."""
+
+    class Meta:
+        model = Measure
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_status(self, queryset, name, value):
+        return queryset.with_status(value)
+
+    def filter_due(self, queryset, name, value):
+        return queryset.due() if value else queryset.not_due()
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.overdue() if value else queryset.not_overdue()
+
+    def filter_stale(self, queryset, name, value):
+        return queryset.stale() if value else queryset.not_stale()
+
+
+class MeasureFilter(MeasureRulesFilterSet):
+    """The workspace's measure list."""
+
+    q = search_filter()
+    field_of_action = django_filters.ModelChoiceFilter(
+        label=_("Field of action"),
+        queryset=FieldOfAction.objects.select_related("concept"),
+        empty_label=_("all fields of action"),
+    )
+    status = status_filter()
     working_group = django_filters.ModelChoiceFilter(
         label=_("Working group"),
         queryset=WorkingGroup.objects.select_related("concept"),
     )
-    due = django_filters.BooleanFilter(
-        label=_("Due in the current round"),
-        method="filter_due",
-        widget=YesNoAnyWidget(),
-    )
-    overdue = django_filters.BooleanFilter(
-        label=_("Overdue"),
-        method="filter_overdue",
-        widget=YesNoAnyWidget(),
-    )
-    stale = django_filters.BooleanFilter(
-        label=_("Stale (no approved entry in the current round)"),
-        method="filter_stale",
-        widget=YesNoAnyWidget(),
-    )
+    due = due_filter()
+    overdue = overdue_filter()
+    stale = stale_filter()
     ordering = django_filters.OrderingFilter(
         label=_("Sort by"),
         empty_label=_("report order"),
@@ -94,10 +120,6 @@ class MeasureFilter(django_filters.FilterSet):
         },
     )
 
-    class Meta:
-        model = Measure
-        fields = []
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Only the concepts of the listed measures: on a state-wide instance the
@@ -110,30 +132,3 @@ class MeasureFilter(django_filters.FilterSet):
         self.filters["working_group"].queryset = WorkingGroup.objects.filter(
             concept__in=concepts
         ).select_related("concept")
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(number__istartswith=value)
-            | Q(title__icontains=value)
-            | Q(description__icontains=value)
-        )
-
-    def filter_status(self, queryset, name, value):
-        if value == NOT_STARTED:
-            return queryset.filter(
-                Q(current_entry__isnull=True) | Q(current_entry__status=NOT_STARTED)
-            )
-        return queryset.filter(current_entry__status=value)
-
-    def filter_due(self, queryset, name, value):
-        return queryset.filter(is_due=value)
-
-    def filter_overdue(self, queryset, name, value):
-        return queryset.filter(is_overdue_flag=value)
-
-    def filter_stale(self, queryset, name, value):
-        stale = Q(is_due=True, has_round_entry=False)
-        return queryset.filter(stale if value else ~stale)

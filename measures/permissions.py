@@ -6,31 +6,34 @@ server; hiding a button is only a courtesy.
 """
 
 from django.conf import settings
+from django.db.models import Case, Exists, F, OuterRef, Q, TextField, Value, When
 
 from integration_tracker.roles import is_bureau, is_council, is_office_staff
+from working_groups.models import Office
 
 from .models import Measure, StatusEntry
 
 
-def can_read_progress(user):
-    """Progress pages: any role after login; anyone when public pages are switched on."""
-    if user.is_authenticated and (is_bureau(user) or is_council(user) or is_office_staff(user)):
-        return True
-    return settings.PUBLIC_PROGRESS_PAGES
-
-
 def sees_internal_records(user):
-    """Whether the user may see measures that are not flagged public."""
+    """Whether the user may see measures that are not flagged public: the members of
+    the administration (bureau, council, office staff). ``Measure.objects.visible_to``
+    applies it."""
     return user.is_authenticated and (is_bureau(user) or is_council(user) or is_office_staff(user))
 
 
-def readable_measures(user, queryset):
-    """The measures of ``queryset`` that ``user`` may read on the progress pages."""
-    if sees_internal_records(user):
-        return queryset
-    if settings.PUBLIC_PROGRESS_PAGES:
-        return queryset.filter(is_public=True)
-    return queryset.none()
+def can_read_progress(user):
+    """Progress pages: any role after login; anyone when public pages are switched on."""
+    return sees_internal_records(user) or settings.PUBLIC_PROGRESS_PAGES
+
+
+def can_read_reports(user):
+    """Reports in the making and their published versions: the bureau and the council."""
+    return is_bureau(user) or is_council(user)
+
+
+def can_publish(user):
+    """Freezing a report into a published version: the bureau."""
+    return is_bureau(user)
 
 
 def uses_workspace(user):
@@ -65,6 +68,39 @@ def can_enter_status(user, measure):
     if is_bureau(user):
         return True
     return workspace_measures(user, Measure.objects.filter(pk=measure.pk)).exists()
+
+
+def _in_author_office(user):
+    """The entry was written by the user or by someone of one of the user's offices."""
+    shared_office = Office.objects.filter(staff=OuterRef("author")).filter(staff=user)
+    return Q(author=user) | Exists(shared_office)
+
+
+def readable_entries(user, queryset=None):
+    """Status entries a user reads in the workspace, on measures of their workspace.
+
+    A draft belongs to its author's office until it is submitted: only the author and
+    the staff of the author's offices read it (not a partner office, not the bureau).
+    The internal note is read by the author's offices and the bureau only; everyone
+    else gets ``internal_note_for_reader`` empty, and the note itself is not loaded."""
+    queryset = StatusEntry.objects.all() if queryset is None else queryset
+    if not uses_workspace(user):
+        return queryset.none()
+    own_office = _in_author_office(user)
+    if is_bureau(user):
+        note = F("internal_note")
+    else:
+        note = Case(
+            When(own_office, then=F("internal_note")),
+            default=Value(""),
+            output_field=TextField(),
+        )
+    return (
+        queryset.filter(measure__in=workspace_measures(user).values("pk"))
+        .filter(~Q(state=StatusEntry.State.DRAFT) | own_office)
+        .defer("internal_note")
+        .annotate(internal_note_for_reader=note)
+    )
 
 
 def editable_entries(user, queryset=None):

@@ -180,16 +180,19 @@ def late_offices(reporting_round, today=None):
     return {offices[pk]: count for pk, count in late.items()}
 
 
-def send_reminders(today=None, dry_run=False):
-    """E-mail each late office of every open round, at most once per day.
+def send_reminders(today=None, dry_run=False, rounds=None):
+    """E-mail each late office of every open round (or of those of ``rounds``, a
+    queryset), at most once per day.
 
     Returns a list of (round, office, recipients, outstanding) that were (or, with
     ``dry_run``, would be) reminded."""
     today = today or timezone.localdate()
     sent = []
-    rounds = ReportingRound.objects.filter(
-        opened_at__isnull=False, closed_at__isnull=True, deadline__lt=today
-    ).select_related("concept")
+    rounds = (
+        (ReportingRound.objects.all() if rounds is None else rounds)
+        .filter(opened_at__isnull=False, closed_at__isnull=True, deadline__lt=today)
+        .select_related("concept")
+    )
     for reporting_round in rounds:
         for office, outstanding in late_offices(reporting_round, today).items():
             if Reminder.objects.filter(

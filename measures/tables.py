@@ -362,10 +362,21 @@ def _column_heading(resource, attribute):
     return HEADINGS.get(attribute, attribute)
 
 
-def run(kind, content, file_format, user, dry_run, source="", on_conflict="skip", reason=""):
+def run(
+    kind,
+    content,
+    file_format,
+    user,
+    dry_run,
+    source="",
+    on_conflict="skip",
+    reason="",
+    on_rows=None,
+):
     """Check (dry run) or import a spreadsheet. Returns a summary dict; an import
     with any error writes nothing. Spreadsheet row numbers count the heading row as
-    row 1, as Excel shows them.
+    row 1, as Excel shows them. ``on_rows(count)`` learns the number of rows once the
+    file is read, before any row is checked (for the progress shown).
 
     Rows of records changed since the file was exported are conflicts (listed with
     the stored and the file's values): ``on_conflict`` "skip" leaves them alone,
@@ -375,7 +386,14 @@ def run(kind, content, file_format, user, dry_run, source="", on_conflict="skip"
         if kind == SpreadsheetImport.Kind.STATUS_ENTRIES
         else IMPORTS[kind](on_conflict=on_conflict, change_reason=reason, user=user)
     )
-    summary = {"errors": [], "ignored_columns": [], "totals": {}, "rows": [], "conflicts": []}
+    summary = {
+        "errors": [],
+        "ignored_columns": [],
+        "totals": {},
+        "rows": [],
+        "conflicts": [],
+        "on_conflict": on_conflict,
+    }
     try:
         dataset, summary["ignored_columns"] = _normalise_headers(
             read_dataset(content, file_format), resource
@@ -386,6 +404,8 @@ def run(kind, content, file_format, user, dry_run, source="", on_conflict="skip"
     if not len(dataset):
         summary["errors"].append({"row": None, "column": "", "message": _("The file has no rows.")})
         return summary
+    if on_rows is not None:
+        on_rows(len(dataset))
 
     with transaction.atomic():
         result = resource.import_data(

@@ -6,11 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import date as date_format
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
 from .audit import TRACKED, change_log
-from .filters import MeasureFilter, annotate_timeliness
+from .filters import MeasureFilter
 from .forms import (
     ConflictChoiceForm,
     ReportingRoundForm,
@@ -40,8 +39,7 @@ from .permissions import (
     can_read_progress,
     can_review,
     editable_entries,
-    readable_measures,
-    sees_internal_records,
+    readable_entries,
     uses_workspace,
     workspace_measures,
 )
@@ -58,7 +56,7 @@ from .services import (
 from .tables import EXPORTS, export_table
 from .tables import FORMATS as TABLE_FORMATS
 from .tables import checksum as table_checksum
-from .tables import run as run_table_import
+from .tasks import check_spreadsheet, import_spreadsheet, remind_late_offices
 
 MEASURES_PER_PAGE = 50
 
@@ -66,12 +64,12 @@ MEASURES_PER_PAGE = 50
 def _concept_context(request, concept):
     """Everything the concept page shows, in a fixed number of queries; the measures
     one page at a time, in the order of the report's headings."""
-    measures = readable_measures(
-        request.user,
-        Measure.objects.filter(concept=concept)
+    measures = (
+        Measure.objects.visible_to(request.user)
+        .filter(concept=concept)
         .select_related("lead_office", "responsible_department", "current_entry", "topic__parent")
         .prefetch_related("partner_offices", "partner_organisations")
-        .order_by(F("topic__position").asc(nulls_last=True), "topic_id", "position", "number"),
+        .order_by(F("topic__position").asc(nulls_last=True), "topic_id", "position", "number")
     )
     page = Paginator(measures, MEASURES_PER_PAGE).get_page(request.GET.get("page"))
     groups = WorkingGroup.objects.filter(concept=concept).prefetch_related(
@@ -95,16 +93,18 @@ def _concept_context(request, concept):
 def home(request):
     if not can_read_progress(request.user):
         return redirect_to_login(request.get_full_path())
-    concepts = Concept.objects.select_related("municipality", "predecessor").annotate(
-        measure_count=Count("measures", distinct=True),
-        group_count=Count("working_groups", distinct=True),
-        public_measure_count=Count("measures", filter=Q(measures__is_public=True), distinct=True),
+    visible = (
+        Measure.objects.visible_to(request.user)
+        .filter(concept=OuterRef("pk"))
+        .order_by()
+        .values("concept")
+        .annotate(count=Count("pk"))
+        .values("count")
     )
-    internal = sees_internal_records(request.user)
-    for concept in concepts:
-        concept.visible_measure_count = (
-            concept.measure_count if internal else concept.public_measure_count
-        )
+    concepts = Concept.objects.select_related("municipality", "predecessor").annotate(
+        group_count=Count("working_groups", distinct=True),
+        visible_measure_count=Coalesce(Subquery(visible), 0),
+    )
     featured = max(
         (c for c in concepts if c.visible_measure_count),
         key=lambda c: c.start_year,
@@ -156,7 +156,7 @@ def _get_measure_for_user(request, pk):
             "working_group",
             "parent",
             "current_entry",
-        ),
+        ).with_timeliness(),
     )
     return get_object_or_404(queryset, pk=pk)
 
@@ -173,13 +173,11 @@ def measure_list(request):
 
 
 def _measure_list_context(request):
-    measures = annotate_timeliness(
-        workspace_measures(
-            request.user,
-            Measure.objects.select_related(
-                "lead_office", "responsible_department", "current_entry"
-            ),
-        )
+    measures = workspace_measures(
+        request.user,
+        Measure.objects.select_related(
+            "lead_office", "responsible_department", "current_entry"
+        ).with_timeliness(),
     )
     measure_filter = MeasureFilter(request.GET, queryset=measures, request=request)
     queryset = measure_filter.qs
@@ -193,9 +191,7 @@ def _measure_list_context(request):
         "filter": measure_filter,
         "page": page,
         "query": query.urlencode(),
-        "open_rounds": ReportingRound.objects.filter(
-            opened_at__isnull=False, closed_at__isnull=True
-        ).order_by("deadline")[:5],
+        "open_rounds": ReportingRound.objects.open().order_by("deadline")[:5],
         "returned_entries": editable_entries(request.user)
         .filter(state=StatusEntry.State.RETURNED)
         .select_related("measure")[:10],
@@ -215,7 +211,9 @@ def measure_detail(request, pk):
 
 def _measure_detail_context(request, pk):
     measure = _get_measure_for_user(request, pk)
-    entries = measure.status_entries.select_related("author", "reviewer", "reporting_round")
+    entries = readable_entries(request.user, measure.status_entries.all()).select_related(
+        "author", "reviewer", "reporting_round"
+    )
     indicators = measure.indicators.prefetch_related(
         Prefetch(
             "values",
@@ -283,7 +281,11 @@ def _save_entry_from_form(request, measure, form, entry=None):
             indicators=form.indicators,
         )
         retry.is_valid()
-        latest = fresh.status_entries.select_related("author").order_by("-updated_at")[:5]
+        latest = (
+            readable_entries(request.user, fresh.status_entries.all())
+            .select_related("author")
+            .order_by("-updated_at")[:5]
+        )
         return _entry_form_response(
             request,
             fresh,
@@ -508,6 +510,25 @@ def round_detail(request, pk):
 
 @_bureau_only
 @require_POST
+def round_remind(request, pk):
+    """The bureau reminds the late offices of an open round now, in the background."""
+    reporting_round = get_object_or_404(ReportingRound, pk=pk)
+    if not (reporting_round.is_open and reporting_round.is_past_deadline()):
+        messages.error(request, _("Reminders go out only for an open round past its deadline."))
+        return redirect(reporting_round)
+    remind_late_offices.enqueue(reporting_round.pk)
+    messages.success(
+        request,
+        _(
+            "The late offices are being reminded by e-mail in the background. An office "
+            "that has already been reminded today is not reminded again."
+        ),
+    )
+    return redirect(reporting_round)
+
+
+@_bureau_only
+@require_POST
 def round_close(request, pk):
     reporting_round = get_object_or_404(ReportingRound, pk=pk)
     close_round(reporting_round)
@@ -543,7 +564,8 @@ def table_export(request, slug, format):
 @_bureau_only
 @require_POST
 def import_upload(request):
-    """Stores the file and checks it (dry run); the preview page shows the result."""
+    """Stores the file and has a background task check it (dry run); the file's page
+    shows how far the check is, then its result."""
     form = SpreadsheetUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         imports = SpreadsheetImport.objects.select_related("uploaded_by").defer("content")[:20]
@@ -555,81 +577,67 @@ def import_upload(request):
         )
     upload = form.cleaned_data["file"]
     content = upload.read()
-    batch = SpreadsheetImport(
+    batch = SpreadsheetImport.objects.create(
         kind=form.cleaned_data["kind"],
         file_name=upload.name[:255],
         file_format=upload.file_format,
         content=content,
         sha256=table_checksum(content),
         uploaded_by=request.user,
+        state=SpreadsheetImport.State.CHECKING,
     )
-    batch.summary = run_table_import(
-        batch.kind, content, batch.file_format, request.user, dry_run=True
-    )
-    batch.save()
+    check_spreadsheet.enqueue(batch.pk)
     return redirect("measures:import_detail", pk=batch.pk)
+
+
+# While a file is being checked or imported its page reloads itself this often (the
+# HTTP Refresh header: browsers follow it without JavaScript, like a meta refresh).
+IMPORT_REFRESH_SECONDS = 2
 
 
 @_bureau_only
 @require_http_methods(["GET", "POST"])
 def import_detail(request, pk):
-    """The check's result; POST imports the file, all rows or none."""
+    """The check's result, or how far the check or the import is; POST has the file
+    imported by a background task, all rows or none."""
     batch = get_object_or_404(SpreadsheetImport.objects.select_related("uploaded_by"), pk=pk)
     status = 200
     conflict_form = ConflictChoiceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not conflict_form.is_valid():
         status = 400
     elif request.method == "POST":
-        with transaction.atomic():
-            claimed = SpreadsheetImport.objects.filter(
-                pk=batch.pk, state=SpreadsheetImport.State.PREVIEWED
-            ).update(state=SpreadsheetImport.State.IMPORTED, imported_at=timezone.now())
-            if not claimed:
-                messages.error(request, _("This file has already been imported."))
-                return redirect("measures:import_detail", pk=batch.pk)
-            summary = run_table_import(
-                batch.kind,
-                bytes(batch.content),
-                batch.file_format,
-                request.user,
-                dry_run=False,
-                source=_("Spreadsheet import “%(name)s” of %(date)s")
-                % {"name": batch.file_name, "date": date_format(timezone.localdate())},
+        claimed = not batch.summary.get("errors") and SpreadsheetImport.objects.filter(
+            pk=batch.pk, state=SpreadsheetImport.State.PREVIEWED
+        ).update(state=SpreadsheetImport.State.IMPORTING)
+        if not claimed and batch.state == SpreadsheetImport.State.IMPORTED:
+            messages.error(request, _("This file has already been imported."))
+            return redirect("measures:import_detail", pk=batch.pk)
+        if claimed:
+            import_spreadsheet.enqueue(
+                batch.pk,
+                request.user.pk,
                 on_conflict=conflict_form.cleaned_data["on_conflict"],
                 reason=conflict_form.cleaned_data["reason"],
             )
-            if summary["errors"]:
-                # The records changed since the check: nothing is written, the
-                # batch stays unimported and shows the new errors.
-                transaction.set_rollback(True)
-            else:
-                SpreadsheetImport.objects.filter(pk=batch.pk).update(summary=summary)
-        if summary["errors"]:
-            batch.summary = summary
-            messages.error(request, _("The import found errors; nothing has been imported."))
-            status = 400
-        else:
+            batch.refresh_from_db()
+        if batch.state == SpreadsheetImport.State.IMPORTED:
             messages.success(
                 request,
                 ngettext(
                     "%(count)s row imported from “%(name)s”.",
                     "%(count)s rows imported from “%(name)s”.",
-                    summary["total_rows"],
+                    batch.summary["total_rows"],
                 )
-                % {"count": summary["total_rows"], "name": batch.file_name},
+                % {"count": batch.summary["total_rows"], "name": batch.file_name},
             )
-            skipped = summary.get("totals", {}).get("conflict", 0)
-            if skipped and conflict_form.cleaned_data["on_conflict"] == "skip":
-                messages.warning(
-                    request,
-                    ngettext(
-                        "%(count)s row was left out: its record changed after the export.",
-                        "%(count)s rows were left out: their records changed after the export.",
-                        skipped,
-                    )
-                    % {"count": skipped},
-                )
             return redirect("measures:import_detail", pk=batch.pk)
+        if batch.state != SpreadsheetImport.State.PREVIEWED:
+            # Queued for the worker (or failed): the page says how far it is.
+            return redirect("measures:import_detail", pk=batch.pk)
+        # The records changed since the check: nothing is written, the batch stays
+        # unimported and shows the new errors.
+        messages.error(request, _("The import found errors; nothing has been imported."))
+        status = 400
     earlier = (
         SpreadsheetImport.objects.filter(
             sha256=batch.sha256, state=SpreadsheetImport.State.IMPORTED
@@ -638,7 +646,7 @@ def import_detail(request, pk):
         .defer("content")
         .first()
     )
-    return render(
+    response = render(
         request,
         "measures/import_detail.html",
         {
@@ -649,3 +657,6 @@ def import_detail(request, pk):
         },
         status=status,
     )
+    if batch.in_progress:
+        response["Refresh"] = str(IMPORT_REFRESH_SECONDS)
+    return response

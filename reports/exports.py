@@ -44,12 +44,14 @@ def edition_marks(edition):
     )
 
 
-def render_html(report, edition=None):
+def render_html(report, edition=None, context=None):
+    """The standalone HTML document; ``context`` is report_context(report) when the
+    caller has it already (the report page renders the same records)."""
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(
             "reports/report_document.html",
             {
-                **report_context(report),
+                **(context if context is not None else report_context(report)),
                 "draft": edition is None,
                 "edition": edition,
                 "edition_marks": edition_marks(edition),

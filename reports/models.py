@@ -178,3 +178,80 @@ class PublishedVersion(models.Model):
 
     def checksum(self, format):
         return {"html": self.html_sha256, "pdf": self.pdf_sha256}[format]
+
+
+class ReportExport(models.Model):
+    """A draft document of a report (PDF or DOCX), rendered by a background task.
+
+    ``fingerprint`` is the SHA-256 of the report's HTML as it was when the document was
+    rendered: while the records give the same HTML, the finished file is offered again
+    instead of being rendered anew. The file is written in one update together with the
+    state "done", so a failed or interrupted rendering never leaves a partial file."""
+
+    class Format(models.TextChoices):
+        PDF = "pdf", _("PDF")
+        DOCX = "docx", _("Word document (DOCX)")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the background worker")
+        RUNNING = "running", _("being rendered")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    # The steps a rendering goes through, for the progress bar: queued, rendering the
+    # HTML, typesetting the document, done.
+    STEPS = 3
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="exports"
+    )
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices)
+    fingerprint = models.CharField(_("SHA-256 of the rendered HTML"), max_length=64)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    step = models.PositiveSmallIntegerField(_("step"), default=0)
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    content = models.BinaryField(_("file"), default=b"", blank=True)
+    content_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("report export")
+        verbose_name_plural = _("report exports")
+        ordering = ["report", "format", "-requested_at", "-pk"]
+        indexes = [
+            # The report page asks for the latest export of each format.
+            models.Index(fields=["report", "format", "-requested_at"], name="report_export_latest"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="report_export_state_valid",
+                condition=Q(state__in=["queued", "running", "done", "failed"]),
+                violation_error_message=_("Unknown state."),
+            ),
+            # Only a finished export carries a file: nothing half-written is offered.
+            models.CheckConstraint(
+                name="report_export_file_only_when_done",
+                condition=(Q(state="done") & Q(content_sha256__regex=r"^[0-9a-f]{64}$"))
+                | (~Q(state="done") & Q(content_sha256="")),
+                violation_error_message=_("Only a finished export has a file."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.report} ({self.get_format_display()}, {self.get_state_display()})"
+
+    @property
+    def in_progress(self):
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    def is_current(self, fingerprint):
+        """A finished file rendered from the records as they are now."""
+        return self.state == self.State.DONE and self.fingerprint == fingerprint

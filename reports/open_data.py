@@ -4,9 +4,10 @@ CSV, the JSON and the documentation page, so they cannot drift apart."""
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from measures.models import Status
+from measures.models import Measure, Status
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,14 @@ def LICENCE():  # noqa: N802 - a setting read at call time, named like one
 
 
 def rows_for(measures):
-    """Rows of public measures with approved data only."""
+    """Rows of public measures with approved data only; the parent's number only
+    where the parent is public too."""
+    public = Measure.objects.public()
     measures = (
-        measures.filter(is_public=True)
-        .select_related(
-            "concept", "parent", "topic", "field_of_action", "lead_office", "current_entry"
+        measures.public()
+        .select_related("concept", "topic", "field_of_action", "lead_office", "current_entry")
+        .annotate(
+            public_parent_number=Subquery(public.filter(pk=OuterRef("parent_id")).values("number"))
         )
         .order_by("concept__slug", "position", "number")
     )
@@ -65,7 +69,7 @@ def rows_for(measures):
             "concept": measure.concept.slug,
             "number": measure.number,
             "title": measure.title,
-            "parent": measure.parent.number if measure.parent else "",
+            "parent": measure.public_parent_number or "",
             "topic": measure.topic.title if measure.topic else "",
             "field_of_action": measure.field_of_action.number if measure.field_of_action else "",
             "lead_office": measure.lead_office.key if measure.lead_office else "",

@@ -1,11 +1,9 @@
 """Aggregates for the progress pages: counts of measures per status, overall and per
 field of action, working group and office, each in one grouped query."""
 
-import datetime
+from django.db.models import Count
 
-from django.db.models import Count, Q
-
-from measures.models import FINISHED_STATUSES, Status
+from measures.models import MeasureQuerySet, Status
 
 STATUS_ORDER = [
     Status.COMPLETED,
@@ -18,12 +16,6 @@ STATUS_ORDER = [
 ]
 
 
-def _status_q(status):
-    if status == Status.NOT_STARTED:
-        return Q(current_entry__isnull=True) | Q(current_entry__status=status)
-    return Q(current_entry__status=status)
-
-
 def status_counts(measures, group_by=None):
     """{group value: {"total": n, "by_status": [(status, n), …], "done": n}}; one query.
 
@@ -31,7 +23,7 @@ def status_counts(measures, group_by=None):
     practice."""
     aggregates = {"total": Count("pk")}
     for status in STATUS_ORDER:
-        aggregates[status.value] = Count("pk", filter=_status_q(status))
+        aggregates[status.value] = Count("pk", filter=MeasureQuerySet.status_q(status))
     if group_by:
         rows = measures.order_by().values(group_by).annotate(**aggregates)
     else:
@@ -46,10 +38,3 @@ def status_counts(measures, group_by=None):
             "done": row[Status.COMPLETED.value] + row[Status.ONGOING.value],
         }
     return result
-
-
-def overdue_filter(today=None):
-    today = today or datetime.date.today()
-    return Q(planned_end__lt=today) & (
-        Q(current_entry__isnull=True) | ~Q(current_entry__status__in=FINISHED_STATUSES)
-    )

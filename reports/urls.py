@@ -24,5 +24,6 @@ urlpatterns = [
     path(
         "berichte/<slug:slug>/download.<str:format>", views.report_download, name="report_download"
     ),
+    path("berichte/<slug:slug>/erstellen.<str:format>", views.report_export, name="report_export"),
     path("barrierefreiheit/", views.accessibility_statement, name="accessibility"),
 ]

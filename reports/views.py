@@ -19,8 +19,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from integration_tracker.roles import is_bureau, is_council
-from measures.filters import annotate_timeliness
 from measures.models import (
     ActionNeed,
     FundingAmount,
@@ -31,16 +29,18 @@ from measures.models import (
     StatusEntry,
 )
 from measures.page_cache import cached_page
-from measures.permissions import can_read_progress, readable_measures, sees_internal_records
-from working_groups.models import Concept, FieldOfAction, Membership, Office, WorkingGroup
+from measures.permissions import can_publish, can_read_progress, can_read_reports
+from working_groups.models import Concept, Membership, WorkingGroup
 
-from .exports import CONTENT_TYPES, RENDERERS
+from .exports import CONTENT_TYPES, render_html
+from .filters import ProgressFilter
 from .forms import PublishForm
-from .models import PublishedVersion, Report
+from .models import PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
-from .progress import overdue_filter, status_counts
+from .progress import status_counts
 from .publishing import publish
 from .rendering import report_context
+from .tasks import fingerprint, latest_export, latest_exports, request_export
 
 
 def progress_access(view):
@@ -70,13 +70,6 @@ def _concept(request):
     return (concepts[0] if concepts else None), concepts
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _progress_page(request, template, build_context):
     """A progress page whose body comes from the cache (measures/page_cache.py) when the
     records have not changed since it was rendered for the same audience."""
@@ -100,54 +93,34 @@ def _overview_context(request):
     }
     if concept is None:
         return context
-    fields = list(FieldOfAction.objects.filter(concept=concept))
-    groups = list(WorkingGroup.objects.filter(concept=concept))
-    offices = list(Office.objects.filter(municipality=concept.municipality))
-    base = readable_measures(request.user, Measure.objects.filter(concept=concept))
-
-    measures = base
+    progress_filter = ProgressFilter(
+        request.GET,
+        Measure.objects.visible_to(request.user).filter(concept=concept),
+        concept=concept,
+    )
+    measures = progress_filter.qs
+    chosen = progress_filter.selected()
+    fields, groups, offices = (
+        progress_filter.fields,
+        progress_filter.groups,
+        progress_filter.offices,
+    )
     selected = {
-        "field": _int(request.GET.get("handlungsfeld")),
-        "group": _int(request.GET.get("gruppe")),
-        "office": _int(request.GET.get("amt")),
-        "status": request.GET.get("status") if request.GET.get("status") in Status.values else "",
-        "overdue": request.GET.get("ueberfaellig") == "1",
-        "stale": request.GET.get("veraltet") == "1",
-        "q": request.GET.get("q", "").strip()[:100],
+        "field": chosen["handlungsfeld"],
+        "group": chosen["gruppe"],
+        "office": chosen["amt"],
+        "status": chosen["status"] or "",
+        "overdue": chosen["ueberfaellig"],
+        "stale": chosen["veraltet"],
+        "q": chosen["q"] or "",
     }
-    if selected["field"]:
-        measures = measures.filter(field_of_action=selected["field"])
-    if selected["group"]:
-        measures = measures.filter(working_group=selected["group"])
-    if selected["office"]:
-        # A subquery rather than a join, so that the grouped counts below count each
-        # measure once however many partner offices it has.
-        partner_of = Measure.partner_offices.through.objects.filter(office=selected["office"])
-        measures = measures.filter(
-            Q(lead_office=selected["office"]) | Q(pk__in=partner_of.values("measure_id"))
-        )
-    if selected["status"]:
-        if selected["status"] == Status.NOT_STARTED:
-            measures = measures.filter(
-                Q(current_entry__isnull=True) | Q(current_entry__status=Status.NOT_STARTED)
-            )
-        else:
-            measures = measures.filter(current_entry__status=selected["status"])
-    if selected["overdue"]:
-        measures = measures.filter(overdue_filter())
-    if selected["stale"]:
-        measures = annotate_timeliness(measures).filter(is_due=True, has_round_entry=False)
-    if selected["q"]:
-        measures = measures.filter(
-            Q(number__istartswith=selected["q"]) | Q(title__icontains=selected["q"])
-        )
 
     overall = status_counts(measures)[None]
     by_field = status_counts(measures, "field_of_action")
     by_group = status_counts(measures, "working_group")
     by_office = status_counts(measures, "lead_office")
-    overdue_count = measures.filter(overdue_filter()).count()
-    stale_count = annotate_timeliness(measures).filter(is_due=True, has_round_entry=False).count()
+    overdue_count = measures.overdue().count()
+    stale_count = measures.stale().count()
     page = Paginator(
         measures.select_related("current_entry", "lead_office", "responsible_department").order_by(
             "position", "number"
@@ -169,6 +142,11 @@ def _overview_context(request):
             "groups": groups,
             "offices": offices,
             "selected": selected,
+            # Invalid values are ignored; the page says which and why.
+            "filter_errors": [
+                (progress_filter.form[name].label, errors)
+                for name, errors in progress_filter.errors.items()
+            ],
             "overall": overall,
             "by_field": rows(by_field, fields, _("without field of action")),
             "by_group": rows(by_group, groups, _("without working group")),
@@ -177,7 +155,7 @@ def _overview_context(request):
             "stale_count": stale_count,
             # Reports in the making are for the bureau and the council.
             "reports": Report.objects.filter(concept=concept)
-            if is_bureau(request.user) or is_council(request.user)
+            if can_read_reports(request.user)
             else [],
             "page": page,
             "query": query.urlencode(),
@@ -194,8 +172,9 @@ def measure_progress(request, pk):
 
 
 def _measure_context(request, pk):
+    visible = Measure.objects.visible_to(request.user)
     measure = get_object_or_404(
-        readable_measures(request.user, Measure.objects.all()).select_related(
+        visible.select_related(
             "concept",
             "current_entry",
             "lead_office",
@@ -204,12 +183,16 @@ def _measure_context(request, pk):
             "field_of_action",
             "working_group",
             "parent",
-        ),
+        )
+        .with_timeliness()
+        .annotate(parent_is_visible=Exists(visible.filter(pk=OuterRef("parent_id")))),
         pk=pk,
     )
     approved = Q(status_entry__isnull=True) | Q(status_entry__state=StatusEntry.State.APPROVED)
     context = {
         "measure": measure,
+        # A public sub-measure of an internal measure names no parent.
+        "parent": measure.parent if measure.parent_is_visible else None,
         "page_title": f"{measure.number} {measure.title}",
         # Only approved entries, and only the fields that may be published.
         "timeline": measure.status_entries.approved()
@@ -224,9 +207,7 @@ def _measure_context(request, pk):
             "programme", "responsible_office"
         ).prefetch_related("amounts"),
         "action_needs": measure.action_needs.select_related("carried_into"),
-        "children": readable_measures(request.user, measure.children.all()).select_related(
-            "current_entry"
-        ),
+        "children": visible.filter(parent=measure).select_related("current_entry"),
     }
     return context
 
@@ -273,8 +254,9 @@ def _funding_context(request):
         )
         .order_by(F("programme__name").asc(nulls_last=True), "title")
     )
-    if not sees_internal_records(request.user):
-        lines = lines.filter(Q(measure__isnull=True) | Q(measure__is_public=True))
+    lines = lines.filter(
+        Q(measure__isnull=True) | Q(measure__in=Measure.objects.visible_to(request.user))
+    )
     programmes = {}
     for line in lines:
         amounts = list(line.amounts.all())
@@ -308,7 +290,7 @@ def needs(request):
 
 def _needs_context(request):
     concept, concepts = _concept(request)
-    readable = readable_measures(request.user, Measure.objects.all())
+    readable = Measure.objects.visible_to(request.user)
     all_needs = (
         list(
             ActionNeed.objects.filter(concept=concept)
@@ -370,7 +352,7 @@ def accessibility_statement(request):
 
 def _report_for(request, slug):
     """The report, for the bureau and the council only."""
-    if not (is_bureau(request.user) or is_council(request.user)):
+    if not can_read_reports(request.user):
         raise PermissionDenied
     return get_object_or_404(
         Report.objects.select_related(
@@ -389,7 +371,7 @@ def _versions(report):
 @require_safe
 def report_list(request):
     """All reports with their published versions (bureau and council)."""
-    if not (is_bureau(request.user) or is_council(request.user)):
+    if not can_read_reports(request.user):
         raise PermissionDenied
     reports = Report.objects.select_related("concept__municipality").prefetch_related(
         Prefetch("versions", queryset=PublishedVersion.objects.defer("html", "pdf"))
@@ -399,26 +381,91 @@ def report_list(request):
     return render(request, "reports/report_list.html", {"page": page, "reports": page})
 
 
+def _export_states(report, exports, context=None):
+    """What the page says about each draft document: (format, its label, its latest
+    export, whether that export's file is current)."""
+    current = fingerprint(report, context=context)
+    return [
+        (
+            format,
+            label,
+            exports.get(format),
+            bool(exports.get(format)) and exports[format].is_current(current),
+        )
+        for format, label in ReportExport.Format.choices
+    ]
+
+
 @login_required
 @require_safe
 def report_detail(request, slug):
     """The report rendered from the records (bureau and council), with its
-    published versions."""
+    published versions and the state of its draft documents."""
     report = _report_for(request, slug)
     context = report_context(report)
+    # The fingerprint is taken from the report's own context, before the page adds to it.
+    exports = _export_states(report, latest_exports(report), context)
     context["versions"] = _versions(report)
-    context["can_publish"] = is_bureau(request.user)
+    context["can_publish"] = can_publish(request.user)
+    context["exports"] = exports
     return render(request, "reports/report_detail.html", context)
+
+
+def _attachment(content, format, filename):
+    response = HttpResponse(content, content_type=CONTENT_TYPES[format])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
 @require_safe
 def report_download(request, slug, format):
+    """The draft as HTML (rendered now, it is quick), or its PDF/DOCX once the
+    background task has rendered it from the records as they are now; until then
+    the export page, which says how far it is."""
     report = _report_for(request, slug)
-    if format not in RENDERERS:
+    filename = f"{report.slug}-entwurf.{format}"
+    if format == "html":
+        return _attachment(render_html(report).encode("utf-8"), format, filename)
+    if format not in ReportExport.Format.values:
         raise Http404
-    response = HttpResponse(RENDERERS[format](report), content_type=CONTENT_TYPES[format])
-    response["Content-Disposition"] = f'attachment; filename="{report.slug}-entwurf.{format}"'
+    export = latest_export(report, format)
+    if export is None or not export.is_current(fingerprint(report)):
+        return redirect("reports:report_export", report.slug, format)
+    content = ReportExport.objects.values_list("content", flat=True).get(pk=export.pk)
+    return _attachment(bytes(content), format, filename)
+
+
+# While an export is under way its page reloads itself this often (the HTTP Refresh
+# header, which browsers follow without JavaScript, as they do a meta refresh).
+EXPORT_REFRESH_SECONDS = 3
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_export(request, slug, format):
+    """GET: how far the draft's PDF or DOCX is. POST: have it rendered (or take the
+    finished file if the records have not changed since)."""
+    report = _report_for(request, slug)
+    if format not in ReportExport.Format.values:
+        raise Http404
+    if request.method == "POST":
+        request_export(report, format, request.user, fingerprint(report))
+        return redirect("reports:report_export", report.slug, format)
+    export = latest_export(report, format)
+    current = export is not None and export.is_current(fingerprint(report))
+    response = render(
+        request,
+        "reports/report_export.html",
+        {
+            "report": report,
+            "exports": [(format, ReportExport.Format(format).label, export, current)],
+            "format_label": ReportExport.Format(format).label,
+            "standalone": True,
+        },
+    )
+    if export is not None and export.in_progress:
+        response["Refresh"] = str(EXPORT_REFRESH_SECONDS)
     return response
 
 
@@ -426,7 +473,7 @@ def report_download(request, slug, format):
 @require_http_methods(["GET", "POST"])
 def report_publish(request, slug):
     """The bureau freezes the current draft as the next published version."""
-    if not is_bureau(request.user):
+    if not can_publish(request.user):
         raise PermissionDenied
     report = _report_for(request, slug)
     form = PublishForm(request.POST or None)

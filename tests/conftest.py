@@ -52,6 +52,13 @@ def admin_user(db):
 
 
 @pytest.fixture(autouse=True)
+def immediate_tasks(settings):
+    """Background tasks run at once, in the test's transaction; one end-to-end test
+    (tests/test_tasks_worker.py) runs the real database worker instead."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Cached pages of one test must not answer another test's request (the test
     database is rolled back, the cache is not)."""

@@ -88,8 +88,9 @@ def test_overdue_when_past_planned_end_and_not_finished():
     StatusEntryFactory(measure=done, status=Status.COMPLETED, progress=100)
     never_started = MeasureFactory(planned_end=datetime.date(2014, 1, 1))
     future = MeasureFactory(planned_end=datetime.date(2016, 1, 1))
-    overdue = set(Measure.objects.overdue(today=today))
-    assert overdue == {late, never_started}
-    late.refresh_from_db()
-    assert late.is_overdue(today=today)
-    assert not future.is_overdue(today=today)
+    no_end = MeasureFactory(planned_end=None)
+    measures = Measure.objects.all()
+    assert set(measures.overdue(today=today)) == {late, never_started}
+    assert set(measures.not_overdue(today=today)) == {done, future, no_end}
+    badges = {m: m.is_overdue for m in measures.with_timeliness(today=today)}
+    assert badges == {late: True, never_started: True, done: False, future: False, no_end: False}

@@ -1,14 +1,23 @@
-"""Every URL of the workspace, for every role, with GET and POST: anonymous users go
-to the login, everyone else gets exactly what DESIGN.md allows (403/404/405
-otherwise), and a refused POST writes nothing."""
+"""Every URL of the workspace and of the reports app, for every role, with GET and
+POST, and with public progress pages off and on where that matters: anonymous users
+go to the login (or, with public pages on, read the public pages), everyone else
+gets exactly what DESIGN.md allows (403/404/405 otherwise), and a refused POST
+writes nothing.
+
+Roles: anonymous; council; office staff of the lead office (the author of the
+entries, ``owner_staff``) and a colleague in the same office; staff of a partner
+office; staff of an unrelated office; bureau; admin (superuser)."""
 
 import datetime
+import hashlib
+from functools import partial
 
 import pytest
 from django.urls import reverse
 
 from integration_tracker.roles import Role, ensure_role_groups
 from measures.models import Measure, Reminder, ReportingRound, Status, StatusEntry
+from reports.models import PublishedVersion, Report
 
 from .factories import (
     ConceptFactory,
@@ -19,14 +28,31 @@ from .factories import (
     UserFactory,
 )
 
-ROLES = ["anonymous", "council", "owner_staff", "other_staff", "bureau", "admin"]
+ROLES = [
+    "anonymous",
+    "council",
+    "owner_staff",
+    "colleague",
+    "partner_staff",
+    "other_staff",
+    "bureau",
+    "admin",
+]
 OK, REDIRECT = 200, 302
 LOGIN = "login"  # anonymous: redirected to the login page
 
 
 def allow(**codes):
-    """Expected status per role; anonymous always goes to the login page."""
+    """Expected status per role; anonymous always goes to the login page. The
+    colleague in the author's office and the partner office's staff read and write
+    as the author does, unless stated."""
+    codes.setdefault("colleague", codes["owner_staff"])
+    codes.setdefault("partner_staff", codes["owner_staff"])
     return {"anonymous": LOGIN, **codes}
+
+
+def everyone(code):
+    return dict.fromkeys(ROLES, code)
 
 
 WORKSPACE_READ = allow(council=403, owner_staff=OK, other_staff=OK, bureau=OK, admin=OK)
@@ -35,22 +61,12 @@ BUREAU_READ = allow(council=403, owner_staff=403, other_staff=403, bureau=OK, ad
 NOT_POST = allow(council=403, owner_staff=405, other_staff=405, bureau=405, admin=405)
 NOT_POST_BUREAU = allow(council=403, owner_staff=403, other_staff=403, bureau=405, admin=405)
 NOT_GET_BUREAU = NOT_POST_BUREAU
-PROGRESS_READ = {
-    "anonymous": LOGIN,
-    "council": OK,
-    "owner_staff": OK,
-    "other_staff": OK,
-    "bureau": OK,
-    "admin": OK,
-}
-PROGRESS_POST = {
-    "anonymous": 405,
-    "council": 405,
-    "owner_staff": 405,
-    "other_staff": 405,
-    "bureau": 405,
-    "admin": 405,
-}
+PROGRESS_READ = {**everyone(OK), "anonymous": LOGIN}
+PROGRESS_POST = everyone(405)
+# Reports in the making and published versions: the bureau and the council.
+REPORT_READ = allow(council=OK, owner_staff=403, other_staff=403, bureau=OK, admin=OK)
+REPORT_NOT_POST = allow(council=405, owner_staff=405, other_staff=405, bureau=405, admin=405)
+AUTHOR_ONLY = {"colleague": 404, "partner_staff": 404}
 
 # name → (url builder, GET expectations, POST expectations, POST data builder)
 MATRIX = {
@@ -84,8 +100,10 @@ MATRIX = {
     ),
     "entry_edit": (
         lambda o: reverse("measures:entry_edit", args=[o["draft"].pk]),
-        allow(council=403, owner_staff=OK, other_staff=404, bureau=404, admin=404),
-        allow(council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404),
+        allow(council=403, owner_staff=OK, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY),
+        allow(
+            council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY
+        ),
         lambda o: {
             "status": Status.IN_PROGRESS,
             "progress": "35",
@@ -100,7 +118,9 @@ MATRIX = {
     "entry_submit": (
         lambda o: reverse("measures:entry_submit", args=[o["draft"].pk]),
         NOT_POST,
-        allow(council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404),
+        allow(
+            council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY
+        ),
         lambda o: {},
     ),
     "review_queue": (
@@ -152,6 +172,77 @@ MATRIX = {
         NOT_POST_BUREAU,
         None,
     ),
+    # --- reports: progress pages, open data, reports and their versions ---
+    **{
+        f"progress_{page}": (
+            partial(lambda page, o: reverse(f"reports:{page}"), page),
+            PROGRESS_READ,
+            PROGRESS_POST,
+            None,
+        )
+        for page in [
+            "overview",
+            "members",
+            "funding",
+            "needs",
+            "open_data",
+            "open_data_csv",
+            "open_data_json",
+        ]
+    },
+    "progress_measure": (
+        lambda o: reverse("reports:measure", args=[o["measure"].pk]),
+        PROGRESS_READ,
+        PROGRESS_POST,
+        None,
+    ),
+    "progress_internal_measure": (
+        lambda o: reverse("reports:measure", args=[o["internal"].pk]),
+        PROGRESS_READ,
+        PROGRESS_POST,
+        None,
+    ),
+    "report_list": (lambda o: reverse("reports:report_list"), REPORT_READ, REPORT_NOT_POST, None),
+    "report_detail": (
+        lambda o: reverse("reports:report_detail", args=[o["report"].slug]),
+        REPORT_READ,
+        REPORT_NOT_POST,
+        None,
+    ),
+    "report_download": (
+        lambda o: reverse("reports:report_download", args=[o["report"].slug, "html"]),
+        REPORT_READ,
+        REPORT_NOT_POST,
+        None,
+    ),
+    "version_download": (
+        lambda o: reverse("reports:version_download", args=[o["report"].slug, 1, "html"]),
+        REPORT_READ,
+        REPORT_NOT_POST,
+        None,
+    ),
+    "report_publish": (
+        lambda o: reverse("reports:report_publish", args=[o["report"].slug]),
+        BUREAU_READ,
+        allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
+        lambda o: {"confirm": "on", "note": "Vorlage"},
+    ),
+    "accessibility": (
+        lambda o: reverse("reports:accessibility"),
+        everyone(OK),
+        everyone(405),
+        None,
+    ),
+}
+
+# With public progress pages on, anonymous visitors read the progress pages and the
+# public measures, never an internal measure, a report or a version.
+PUBLIC_READ = everyone(OK)
+PUBLIC_MODE = {
+    "home": PUBLIC_READ,
+    "concept": PUBLIC_READ,
+    **{name: PUBLIC_READ for name in MATRIX if name.startswith("progress_")},
+    "progress_internal_measure": {**PUBLIC_READ, "anonymous": 404},
 }
 
 
@@ -164,29 +255,57 @@ def world(db):
     users = {
         "council": UserFactory(username="council"),
         "owner_staff": UserFactory(username="owner"),
+        "colleague": UserFactory(username="colleague"),
+        "partner_staff": UserFactory(username="partner"),
         "other_staff": UserFactory(username="other"),
         "bureau": UserFactory(username="bureau", is_staff=True),
         "admin": UserFactory(username="admin", is_staff=True, is_superuser=True),
     }
     users["council"].groups.add(groups[Role.COUNCIL])
-    users["owner_staff"].groups.add(groups[Role.OFFICE_STAFF])
-    users["other_staff"].groups.add(groups[Role.OFFICE_STAFF])
+    for staff in ["owner_staff", "colleague", "partner_staff", "other_staff"]:
+        users[staff].groups.add(groups[Role.OFFICE_STAFF])
     users["bureau"].groups.add(groups[Role.BUREAU])
-    owner_office.staff.add(users["owner_staff"])
+    partner_office = OfficeFactory(municipality=concept.municipality, code="32")
+    owner_office.staff.add(users["owner_staff"], users["colleague"])
+    partner_office.staff.add(users["partner_staff"])
     other_office.staff.add(users["other_staff"])
     measure = MeasureFactory(concept=concept, lead_office=owner_office)
+    measure.partner_offices.add(partner_office)
+    internal = MeasureFactory(concept=concept, lead_office=owner_office, is_public=False)
     StatusEntryFactory(measure=measure, as_of=datetime.date(2014, 1, 1))
     draft = StatusEntryFactory(
         measure=measure,
         author=users["owner_staff"],
         state=StatusEntry.State.DRAFT,
         as_of=datetime.date.today(),
+        note="Entwurfstext",
+        internal_note="Entwurfsnotiz intern",
     )
     submitted = StatusEntryFactory(
         measure=measure,
         author=users["owner_staff"],
         state=StatusEntry.State.SUBMITTED,
         as_of=datetime.date.today(),
+        note="Eingereichter Text",
+        internal_note="Eingereicht intern",
+    )
+    report = Report.objects.create(
+        concept=concept,
+        slug="bericht",
+        title="Umsetzungsbericht",
+        period_start=datetime.date(2009, 7, 1),
+        period_end=datetime.date(2014, 3, 31),
+    )
+    frozen = b"<p>Fassung 1</p>"
+    PublishedVersion.objects.create(
+        report=report,
+        number=1,
+        published_at=datetime.datetime(2014, 12, 16, tzinfo=datetime.UTC),
+        published_by=users["bureau"],
+        html=frozen,
+        html_sha256=hashlib.sha256(frozen).hexdigest(),
+        pdf=b"%PDF-1.7",
+        pdf_sha256=hashlib.sha256(b"%PDF-1.7").hexdigest(),
     )
     reporting_round = ReportingRoundFactory(
         concept=concept, opened_at=datetime.datetime.now(datetime.UTC)
@@ -195,6 +314,8 @@ def world(db):
         "users": users,
         "concept": concept,
         "measure": measure,
+        "internal": internal,
+        "report": report,
         "draft": draft,
         "submitted": submitted,
         "round": reporting_round,
@@ -207,15 +328,25 @@ def snapshot():
         sorted(Measure.objects.values_list("pk", "version")),
         sorted(ReportingRound.objects.values_list("pk", "closed_at")),
         Reminder.objects.count(),
+        PublishedVersion.objects.count(),
     )
 
 
-CASES = [(name, method, role) for name in MATRIX for method in ("GET", "POST") for role in ROLES]
+CASES = [
+    (name, method, role, public)
+    for name in MATRIX
+    for method in ("GET", "POST")
+    for role in ROLES
+    for public in ((False, True) if name in PUBLIC_MODE or name.startswith("report") else (False,))
+]
 
 
-@pytest.mark.parametrize(("name", "method", "role"), CASES)
-def test_permission_matrix(client, world, name, method, role):
+@pytest.mark.parametrize(("name", "method", "role", "public"), CASES)
+def test_permission_matrix(client, settings, world, name, method, role, public):
+    settings.PUBLIC_PROGRESS_PAGES = public
     url_for, get_expect, post_expect, data_for = MATRIX[name]
+    if public and method == "GET" and name in PUBLIC_MODE:
+        get_expect = PUBLIC_MODE[name]
     expected = (get_expect if method == "GET" else post_expect)[role]
     if role != "anonymous":
         client.force_login(world["users"][role])
@@ -235,3 +366,38 @@ def test_permission_matrix(client, world, name, method, role):
         assert snapshot() == before, "a refused POST must write nothing"
     if method == "POST" and expected == REDIRECT:
         assert snapshot() != before, "an allowed POST changes something"
+
+
+# A draft belongs to its author's office until it is submitted; internal notes are
+# read by the author's office and the bureau only (README, "Roles").
+# role → (status, reads the draft, reads the draft's internal note, reads the
+#         internal note of the submitted entry)
+ENTRY_READERS = {
+    "anonymous": (LOGIN, False, False, False),
+    "council": (403, False, False, False),
+    "owner_staff": (OK, True, True, True),
+    "colleague": (OK, True, True, True),
+    "partner_staff": (OK, False, False, False),
+    "other_staff": (404, False, False, False),
+    "bureau": (OK, False, False, True),
+    "admin": (OK, False, False, True),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_drafts_and_internal_notes_by_role(client, world, role):
+    expected, draft, draft_internal, submitted_internal = ENTRY_READERS[role]
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    response = client.get(reverse("measures:measure_detail", args=[world["measure"].pk]))
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+        return
+    assert response.status_code == expected
+    content = response.content.decode()
+    assert ("Entwurfstext" in content) is draft
+    assert ("Entwurfsnotiz intern" in content) is draft_internal
+    assert ("Eingereicht intern" in content) is submitted_internal
+    if expected == OK:
+        assert "Eingereichter Text" in content, "a submitted entry is read by all who see it"

@@ -10,7 +10,8 @@ class SpreadsheetImport(models.Model):
     """An uploaded spreadsheet, kept with its checked preview until it is imported.
 
     The file stays stored after the import, so every import can be traced back to
-    the exact file, who uploaded it and what it wrote.
+    the exact file, who uploaded it and what it wrote. The check and the import run
+    as background tasks (measures/tasks.py); ``state`` says which step it is in.
     """
 
     class Kind(models.TextChoices):
@@ -18,8 +19,11 @@ class SpreadsheetImport(models.Model):
         MEASURES = "measures", _("measures")
 
     class State(models.TextChoices):
+        CHECKING = "checking", _("being checked")
         PREVIEWED = "previewed", _("checked, not imported")
+        IMPORTING = "importing", _("being imported")
         IMPORTED = "imported", _("imported")
+        FAILED = "failed", _("failed")
 
     kind = models.CharField(_("content"), max_length=20, choices=Kind.choices)
     file_name = models.CharField(_("file name"), max_length=255)
@@ -38,6 +42,7 @@ class SpreadsheetImport(models.Model):
     )
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
     summary = models.JSONField(_("result"), default=dict, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("spreadsheet import")
@@ -46,15 +51,19 @@ class SpreadsheetImport(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="spreadsheet_import_state_valid",
-                condition=Q(state__in=["previewed", "imported"]),
+                condition=Q(state__in=["checking", "previewed", "importing", "imported", "failed"]),
                 violation_error_message=_("Unknown state."),
             ),
             models.CheckConstraint(
                 name="spreadsheet_import_imported_has_time",
-                condition=Q(state="previewed") | Q(imported_at__isnull=False),
+                condition=~Q(state="imported") | Q(imported_at__isnull=False),
                 violation_error_message=_("An import records when it happened."),
             ),
         ]
 
     def __str__(self):
         return f"{self.file_name} ({self.get_kind_display()}, {self.uploaded_at:%d.%m.%Y %H:%M})"
+
+    @property
+    def in_progress(self):
+        return self.state in (self.State.CHECKING, self.State.IMPORTING)

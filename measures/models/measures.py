@@ -6,8 +6,9 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -90,14 +91,122 @@ class Topic(models.Model):
 
 
 class MeasureQuerySet(models.QuerySet):
+    """The named filters of measures. Each rule of DESIGN.md (overdue, not started,
+    stale, the search, who sees which measures) is written here once; filters, counts
+    and pages use these methods rather than spelling a rule out again."""
+
+    # --- the rules as conditions, for filters, annotations and grouped counts ---
+
+    @staticmethod
+    def overdue_q(today=None):
+        """Overdue: past the planned end and not finished (DESIGN.md)."""
+        today = today or timezone.localdate()
+        return Q(planned_end__lt=today) & (
+            Q(current_entry__isnull=True) | ~Q(current_entry__status__in=FINISHED_STATUSES)
+        )
+
+    @staticmethod
+    def status_q(status):
+        """Current status ``status``; a measure without an approved entry has not
+        started."""
+        if status == Status.NOT_STARTED:
+            return Q(current_entry__isnull=True) | Q(current_entry__status=status)
+        return Q(current_entry__status=status)
+
+    @staticmethod
+    def search_q(text):
+        """The search of every measure list: number prefix, title or description."""
+        return (
+            Q(number__istartswith=text) | Q(title__icontains=text) | Q(description__icontains=text)
+        )
+
+    def _rounds(self, rounds):
+        # ReportingRound lives in rounds.py, which imports this module.
+        if rounds is not None:
+            return rounds
+        return self.model._meta.get_field("reporting_rounds").related_model.objects.open()
+
+    def _due_and_reported(self, rounds):
+        rounds = self._rounds(rounds)
+        due = Exists(rounds.filter(due_measures=OuterRef("pk")))
+        reported = Exists(
+            StatusEntry.objects.approved().filter(
+                measure=OuterRef("pk"), reporting_round__in=rounds
+            )
+        )
+        return due, reported
+
+    # --- the named filters ---
+
     def with_current_status(self):
         """Pre-load each measure's current (latest approved) entry."""
         return self.select_related("current_entry")
 
+    def public(self):
+        return self.filter(is_public=True)
+
+    def visible_to(self, user):
+        """The measures ``user`` may read outside the workspace (progress pages, open
+        data, counts, links): all for the administration's members; the public ones
+        for everyone else when public pages are switched on; none otherwise."""
+        # Who counts as a member of the administration is a right, decided in
+        # permissions.py (which imports the models, hence the late import).
+        from measures.permissions import sees_internal_records
+
+        if sees_internal_records(user):
+            return self
+        if settings.PUBLIC_PROGRESS_PAGES:
+            return self.public()
+        return self.none()
+
+    def with_status(self, status):
+        return self.filter(self.status_q(status))
+
+    def not_started(self):
+        return self.with_status(Status.NOT_STARTED)
+
     def overdue(self, today=None):
-        today = today or datetime.date.today()
-        return self.filter(planned_end__lt=today).exclude(
-            current_entry__status__in=FINISHED_STATUSES
+        return self.filter(self.overdue_q(today))
+
+    def not_overdue(self, today=None):
+        return self.exclude(self.overdue_q(today))
+
+    def due(self, rounds=None):
+        """Due in one of ``rounds`` (default: the open reporting rounds)."""
+        due, _reported = self._due_and_reported(rounds)
+        return self.filter(due)
+
+    def not_due(self, rounds=None):
+        due, _reported = self._due_and_reported(rounds)
+        return self.filter(~due)
+
+    def stale(self, rounds=None):
+        """Stale: due in the current round (``rounds``, default the open ones) without
+        an approved entry in it (DESIGN.md)."""
+        due, reported = self._due_and_reported(rounds)
+        return self.filter(due & ~reported)
+
+    def not_stale(self, rounds=None):
+        due, reported = self._due_and_reported(rounds)
+        return self.filter(~due | reported)
+
+    def search(self, text):
+        text = (text or "").strip()
+        return self.filter(self.search_q(text)) if text else self
+
+    def with_timeliness(self, today=None, rounds=None):
+        """Mark each measure ``is_due`` (in the current round), ``has_round_entry``
+        (an approved entry in it) and ``is_overdue``, for the badges of a list or a
+        page, by the same rules as the filters above."""
+        due, reported = self._due_and_reported(rounds)
+        return self.annotate(
+            is_due=due,
+            has_round_entry=reported,
+            is_overdue=Case(
+                When(self.overdue_q(today), then=Value(True)),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            ),
         )
 
     def refresh_current_status(self):
@@ -313,14 +422,6 @@ class Measure(models.Model):
     @property
     def current_progress(self):
         return self.current_entry.progress if self.current_entry else None
-
-    def is_overdue(self, today=None):
-        today = today or datetime.date.today()
-        return bool(
-            self.planned_end
-            and self.planned_end < today
-            and self.current_status not in FINISHED_STATUSES
-        )
 
     def refresh_current_status(self):
         Measure.objects.filter(pk=self.pk).refresh_current_status()

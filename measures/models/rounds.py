@@ -17,6 +17,12 @@ from .measures import (
 )
 
 
+class ReportingRoundQuerySet(models.QuerySet):
+    def open(self):
+        """Rounds opened and not yet closed: the current rounds."""
+        return self.filter(opened_at__isnull=False, closed_at__isnull=True)
+
+
 class ReportingRound(models.Model):
     """A reporting round (Berichtsrunde): offices report on the due measures by the deadline."""
 
@@ -38,6 +44,8 @@ class ReportingRound(models.Model):
     )
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = ReportingRoundQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("reporting round")

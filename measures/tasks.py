@@ -1,0 +1,118 @@
+"""Background tasks of the measures app (django-tasks; run by `manage.py db_worker`):
+checking and importing uploaded spreadsheets, and reminding late offices.
+
+A 10,000-row spreadsheet takes longer than a web request should; a small one is
+done within a second or two of the worker taking it, and its page then simply shows
+the result."""
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.template.defaultfilters import date as date_format
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from .models import ReportingRound, SpreadsheetImport
+from .services import send_reminders
+from .tables import run as run_table_import
+
+logger = logging.getLogger(__name__)
+
+
+def process_spreadsheet(batch, user, dry_run, on_conflict="skip", reason=""):
+    """The one call into the import engine (measures/tables.py): check (dry run) or
+    import the batch's file, all rows or none. The row count is stored as soon as the
+    file is read, so that the page can say how many rows are being worked on.
+    ``on_conflict`` and ``reason``: what the import does with rows whose record
+    changed after the export (see tables.run)."""
+
+    def on_rows(count):
+        SpreadsheetImport.objects.filter(pk=batch.pk).update(rows_total=count)
+
+    return run_table_import(
+        batch.kind,
+        bytes(batch.content),
+        batch.file_format,
+        user,
+        dry_run=dry_run,
+        source=""
+        if dry_run
+        else _("Spreadsheet import “%(name)s” of %(date)s")
+        % {"name": batch.file_name, "date": date_format(timezone.localdate())},
+        on_conflict=on_conflict,
+        reason=reason,
+        on_rows=on_rows if dry_run else None,
+    )
+
+
+def _fail(batch_id, error):
+    """The page says that the file could not be processed (in the reader's language);
+    the details are in the log and in the task's result."""
+    logger.error("Spreadsheet import %s failed: %r", batch_id, error)
+    SpreadsheetImport.objects.filter(pk=batch_id).update(
+        state=SpreadsheetImport.State.FAILED, summary={}
+    )
+
+
+@task()
+def check_spreadsheet(batch_id):
+    """The dry run of an uploaded file: every error with its row and column."""
+    batch = SpreadsheetImport.objects.select_related("uploaded_by").get(pk=batch_id)
+    if batch.state != SpreadsheetImport.State.CHECKING:
+        return None
+    try:
+        summary = process_spreadsheet(batch, batch.uploaded_by, dry_run=True)
+        SpreadsheetImport.objects.filter(pk=batch_id).update(
+            state=SpreadsheetImport.State.PREVIEWED,
+            summary=summary,
+            rows_total=summary.get("total_rows"),
+        )
+    except Exception as error:
+        _fail(batch_id, error)
+        raise
+    return {"rows": summary.get("total_rows"), "errors": len(summary["errors"])}
+
+
+@task()
+def import_spreadsheet(batch_id, user_id, on_conflict="skip", reason=""):
+    """Import a checked file, all rows or none. If the records changed since the
+    check and a row is refused now, nothing is written and the batch goes back to
+    "checked" with the new errors. Rows whose record changed after the export are
+    left out (``on_conflict`` "skip") or take the file's values with ``reason``
+    recorded in the history ("overwrite")."""
+    batch = SpreadsheetImport.objects.get(pk=batch_id)
+    if batch.state != SpreadsheetImport.State.IMPORTING:
+        return None
+    user = get_user_model().objects.get(pk=user_id)
+    try:
+        with transaction.atomic():
+            summary = process_spreadsheet(
+                batch, user, dry_run=False, on_conflict=on_conflict, reason=reason
+            )
+            if summary["errors"]:
+                transaction.set_rollback(True)
+            else:
+                SpreadsheetImport.objects.filter(pk=batch_id).update(
+                    state=SpreadsheetImport.State.IMPORTED,
+                    imported_at=timezone.now(),
+                    summary=summary,
+                )
+        if summary["errors"]:
+            SpreadsheetImport.objects.filter(pk=batch_id).update(
+                state=SpreadsheetImport.State.PREVIEWED, summary=summary
+            )
+    except Exception as error:
+        _fail(batch_id, error)
+        raise
+    return {"rows": summary.get("total_rows"), "errors": len(summary["errors"])}
+
+
+@task()
+def remind_late_offices(round_id):
+    """The bureau's "send reminders now" for one round: the same function as the
+    cron job (`manage.py send_reminders`), so an office still gets at most one
+    reminder a day."""
+    sent = send_reminders(rounds=ReportingRound.objects.filter(pk=round_id))
+    return len(sent)

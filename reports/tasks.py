@@ -1,0 +1,124 @@
+"""Report documents rendered in the background (django-tasks; run by
+`manage.py db_worker`). Typesetting the PDF takes seconds, at scale up to twenty: it
+never runs inside a web request. `manage.py export_report` and publishing still
+render synchronously (reports/exports.py, reports/publishing.py)."""
+
+import datetime
+import hashlib
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from .exports import render_docx, render_html, render_pdf
+from .models import Report, ReportExport
+
+logger = logging.getLogger(__name__)
+
+
+def fingerprint(report, html=None, context=None):
+    """The checksum of the report's draft HTML: it changes exactly when a document
+    rendered now would differ from one rendered before."""
+    if html is None:
+        html = render_html(report, context=context)
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+
+
+def latest_exports(report):
+    """{format: the report's latest export of that format}, without the files."""
+    latest = {}
+    for export in report.exports.defer("content").order_by("format", "-requested_at", "-pk"):
+        latest.setdefault(export.format, export)
+    return latest
+
+
+def latest_export(report, format):
+    return report.exports.defer("content").filter(format=format).first()
+
+
+def request_export(report, format, user, current):
+    """The export of ``format`` for the report as it is now (``current`` is its
+    fingerprint): the finished one if the records have not changed, the one already
+    under way, or a new one queued for the worker."""
+    with transaction.atomic():
+        # One request at a time per report, so two clicks queue one rendering.
+        Report.objects.select_for_update().filter(pk=report.pk).first()
+        export = latest_export(report, format)
+        if export is not None and export.in_progress and export.requested_at < lost_before():
+            # Its worker was killed mid-task (a normal failure marks it failed).
+            logger.error("Report export %s was lost by its worker; queued again.", export.pk)
+            ReportExport.objects.filter(pk=export.pk).update(
+                state=ReportExport.State.FAILED, finished_at=timezone.now()
+            )
+        elif export is not None and (export.in_progress or export.is_current(current)):
+            return export
+        export = ReportExport.objects.create(
+            report=report, format=format, fingerprint=current, requested_by=user
+        )
+        # The database backend stores the task in this transaction: a worker sees it
+        # only once the export it refers to is committed.
+        result = render_export.enqueue(export.pk)
+        ReportExport.objects.filter(pk=export.pk).update(task_id=result.id)
+    export.refresh_from_db()
+    return export
+
+
+# An export still unfinished this long after it was asked for has been lost (its
+# worker was killed); asking again queues a new one. Typesetting takes up to a minute.
+LOST_AFTER = datetime.timedelta(minutes=30)
+
+
+def lost_before():
+    return timezone.now() - LOST_AFTER
+
+
+def _update(export_id, **fields):
+    return ReportExport.objects.filter(pk=export_id).update(**fields)
+
+
+@task()
+def render_export(export_id):
+    """Render one queued export. On any error the export is marked failed (the page
+    says so in German or English) and keeps no file; the error is logged and the task
+    fails, so the worker's task results show it too."""
+    # Claimed once: a task run twice (or an export already handled) does nothing.
+    if not ReportExport.objects.filter(pk=export_id, state=ReportExport.State.QUEUED).update(
+        state=ReportExport.State.RUNNING, step=1
+    ):
+        return None
+    export = ReportExport.objects.defer("content").get(pk=export_id)
+    report = Report.objects.select_related(
+        "concept__municipality", "presented_to", "issued_by"
+    ).get(pk=export.report_id)
+    try:
+        html = render_html(report)
+        _update(export_id, step=2)
+        if export.format == ReportExport.Format.PDF:
+            content = render_pdf(report, html=html)
+        else:
+            content = render_docx(report)
+        with transaction.atomic():
+            _update(
+                export_id,
+                state=ReportExport.State.DONE,
+                step=ReportExport.STEPS,
+                fingerprint=fingerprint(report, html),
+                content=content,
+                content_sha256=hashlib.sha256(content).hexdigest(),
+                finished_at=timezone.now(),
+            )
+            # Older files of this format are out of date now; keep only the newest.
+            report.exports.filter(format=export.format).exclude(pk=export_id).exclude(
+                state__in=[ReportExport.State.QUEUED, ReportExport.State.RUNNING]
+            ).delete()
+    except Exception:
+        logger.error(
+            "Rendering the %s of report %s (export %s) failed.",
+            export.format,
+            report.slug,
+            export_id,
+        )
+        _update(export_id, state=ReportExport.State.FAILED, finished_at=timezone.now())
+        raise
+    return {"export": export_id, "bytes": len(content)}
