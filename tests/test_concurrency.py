@@ -3,15 +3,15 @@ server: exactly one save lands, the other is told of the conflict, nothing is lo
 or half-written."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from measures.models import Measure, Status, StatusEntry
 from measures.services import Conflict, approve_entry, save_entry
 
 from .factories import MeasureFactory, StatusEntryFactory, UserFactory
+from .threads import run_together
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -19,29 +19,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="needs real concurrent transactions"
     ),
 ]
-
-
-def run_together(*jobs):
-    """Run the jobs in threads (each with its own database connection), released at
-    the same moment; return what each returned or raised."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as error:  # noqa: BLE001 - the outcome is what we test
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_people_saving_the_same_measure_one_gets_a_conflict():
