@@ -13,6 +13,8 @@ the stored version: a record changed since the export is a conflict, skipped or
 overwritten as the person importing chooses (``on_conflict``).
 """
 
+import copy
+
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
@@ -23,6 +25,7 @@ from import_export.widgets import ManyToManyWidget
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 BULK_BATCH_SIZE = 1000
+_MISSING = object()
 
 
 class NaturalKeyInstanceLoader(BaseInstanceLoader):
@@ -34,8 +37,25 @@ class NaturalKeyInstanceLoader(BaseInstanceLoader):
     def __init__(self, resource, dataset=None):
         super().__init__(resource, dataset)
         self.found = None
+        # A row's key is cleaned once (load and get_instance both need it): by the
+        # cells it is read from, the key columns and those their lookups depend on.
+        self.keys = {}
+        fields = [resource.fields[name] for name in resource.get_import_id_fields()]
+        self.columns = list(
+            dict.fromkeys(
+                column
+                for field in fields
+                for column in (field.column_name, *(getattr(field.widget, "scope", None) or ()))
+            )
+        )
 
     def key(self, row):
+        cells = tuple(row.get(column, _MISSING) for column in self.columns)
+        if cells not in self.keys:
+            self.keys[cells] = self._clean_key(row)
+        return self.keys[cells]
+
+    def _clean_key(self, row):
         values = []
         for name in self.resource.get_import_id_fields():
             field = self.resource.fields[name]
@@ -96,7 +116,10 @@ class BulkImportMixin:
     earlier row creates), ``before_bulk_update`` and ``after_bulk_write``."""
 
     # Set in the resource's Meta: use_bulk = True, batch_size = BULK_BATCH_SIZE,
-    # skip_unchanged = True, instance_loader_class = NaturalKeyInstanceLoader.
+    # skip_unchanged = True, instance_loader_class = NaturalKeyInstanceLoader, and
+    # skip_diff = True where no one reads the library's per-row diff (an admin
+    # preview does): unchanged rows and conflicts are found by comparing each row
+    # with a copy of its stored record (see after_init_instance and skip_row).
     version_attribute = None  # e.g. "version": rows carry it, conflicts are detected
     cycle_attribute = None  # e.g. "parent": refused where records would form a cycle
     cycle_key = None  # the column that names a record in the message, e.g. "number"
@@ -139,6 +162,7 @@ class BulkImportMixin:
         self._pending = {}  # id(instance) -> (row number, row, m2m values)
         self._row_results = {}
         self._written = False
+        self._m2m_fields_cache = None
         return super().import_data(
             dataset,
             dry_run=dry_run,
@@ -192,6 +216,13 @@ class BulkImportMixin:
         self._row_number = kwargs.get("row_number")
         self._m2m = {}
 
+    def after_init_instance(self, instance, new, row, **kwargs):
+        super().after_init_instance(instance, new, row, **kwargs)
+        # The stored record as loaded, for skip_row to compare the row with: a
+        # shallow copy (its own field cache; the related records are shared and not
+        # changed), much cheaper than the library's deep copy for its diff.
+        self._original = None if new else copy.copy(instance)
+
     def import_instance(self, instance, row, **kwargs):
         errors = {}
         try:
@@ -210,6 +241,7 @@ class BulkImportMixin:
             raise ValidationError(errors)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
+        original = self._original
         if import_validation_errors or original is None or original.pk is None:
             return False
         changes = self.changes(instance, original)
@@ -439,6 +471,11 @@ class BulkImportMixin:
         result.append_invalid_row(number, row, error)
 
     def _m2m_fields(self):
+        if getattr(self, "_m2m_fields_cache", None) is None:
+            self._m2m_fields_cache = self._find_m2m_fields()
+        return self._m2m_fields_cache
+
+    def _find_m2m_fields(self):
         return [
             field
             for field in self.get_import_fields()

@@ -30,7 +30,11 @@ def clean_key(value):
     """A natural key as typed: NFC-normalised and trimmed; a key with invisible or
     control characters is refused (“3.1\u200b” must not become a new measure that
     looks like 3.1)."""
-    text = unicodedata.normalize("NFC", "" if value is None else str(value)).strip()
+    text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():
+        # Nearly every key: ASCII without control characters is NFC and visible.
+        return text.strip()
+    text = unicodedata.normalize("NFC", text).strip()
     hidden = [char for char in text if unicodedata.category(char) in INVISIBLE]
     if hidden:
         raise ValueError(

@@ -19,7 +19,7 @@ from .models import (
     StatusEntry,
     Topic,
 )
-from .resources import ActionNeedResource, FundingAmountResource, MeasureResource
+from .resources import ActionNeedResource, FundingAmountResource, MeasureAdminResource
 
 
 @admin.register(Language)
@@ -66,7 +66,7 @@ class IndicatorInline(admin.TabularInline):
 
 @admin.register(Measure)
 class MeasureAdmin(ImportExportModelAdmin):
-    resource_classes = [MeasureResource]
+    resource_classes = [MeasureAdminResource]
     list_display = [
         "number",
         "title",

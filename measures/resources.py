@@ -157,6 +157,9 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
         use_bulk = True
         batch_size = BULK_BATCH_SIZE
         instance_loader_class = NaturalKeyInstanceLoader
+        # No per-row copy and HTML diff: the workspace shows none (skip_row
+        # compares with the stored record itself); MeasureAdminResource keeps it.
+        skip_diff = True
 
     def get_queryset(self):
         return Measure.objects.select_related(
@@ -188,6 +191,14 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
 
     def update_fields(self):
         return [*super().update_fields(), "version"]
+
+
+class MeasureAdminResource(MeasureResource):
+    """The admin's measure import: its preview shows each row's changes as the
+    library's HTML diff."""
+
+    class Meta(MeasureResource.Meta):
+        skip_diff = False
 
 
 class FundingAmountResource(SpreadsheetResource):
