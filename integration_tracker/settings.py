@@ -129,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "integration_tracker.context_processors.roles",
+                "integration_tracker.context_processors.site",
             ],
         },
     },
@@ -192,6 +193,8 @@ EXPORT_FORMATS = [CSV, XLSX]
 
 # Public progress pages without login (issue: progress pages); off by default.
 PUBLIC_PROGRESS_PAGES = env_bool("PUBLIC_PROGRESS_PAGES", False)
+# Shown in the header above the product name, e.g. "Landeshauptstadt Dresden".
+MUNICIPALITY_NAME = os.environ.get("MUNICIPALITY_NAME", "")
 
 # The progress pages' bodies are cached per server process and rendered afresh after
 # any change to the records (measures/page_cache.py); the timeout bounds memory, not
