@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from integration_tracker.roles import is_bureau, is_council, is_office_staff
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
 from .audit import TRACKED, change_log
@@ -28,6 +29,7 @@ from .models import (
     SpreadsheetImport,
     StatusEntry,
 )
+from . import start_page
 from .page_cache import cached_page
 from .permissions import (
     can_enter_status,
@@ -87,11 +89,12 @@ def _concept_context(request, concept):
 
 @require_safe
 def home(request):
+    """The start page: what the user's role has to do next (see start_page), then the
+    concepts; each concept's full structure is on its own, paginated page."""
     if not can_read_progress(request.user):
         return redirect_to_login(request.get_full_path())
-    concepts = Concept.objects.select_related("municipality", "predecessor").annotate(
+    concepts = Concept.objects.select_related("municipality").annotate(
         measure_count=Count("measures", distinct=True),
-        group_count=Count("working_groups", distinct=True),
         public_measure_count=Count("measures", filter=Q(measures__is_public=True), distinct=True),
     )
     internal = sees_internal_records(request.user)
@@ -99,14 +102,9 @@ def home(request):
         concept.visible_measure_count = (
             concept.measure_count if internal else concept.public_measure_count
         )
-    featured = max(
-        (c for c in concepts if c.visible_measure_count),
-        key=lambda c: c.start_year,
-        default=None,
-    )
-    context = {"concepts": concepts}
-    if featured:
-        context.update(_concept_context(request, featured))
+    user = request.user
+    role = start_page.role_of(user, is_bureau(user), is_council(user), is_office_staff(user))
+    context = {"concepts": concepts, **start_page.context_for(request, role)}
     return render(request, "measures/home.html", context)
 
 
