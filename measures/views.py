@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from integration_tracker.roles import is_bureau, is_council, is_office_staff
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
+from . import start_page
 from .audit import TRACKED, change_log
 from .filters import MeasureFilter, annotate_timeliness
 from .forms import ReportingRoundForm, ReturnForm, SpreadsheetUploadForm, StatusEntryForm
@@ -29,7 +30,6 @@ from .models import (
     SpreadsheetImport,
     StatusEntry,
 )
-from . import start_page
 from .page_cache import cached_page
 from .permissions import (
     can_enter_status,
