@@ -2,6 +2,7 @@ import datetime
 
 import django_filters
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from working_groups.models import FieldOfAction, WorkingGroup
@@ -31,6 +32,19 @@ def annotate_timeliness(queryset, today=None):
             output_field=BooleanField(),
         ),
     )
+
+
+class LazyOrderingFilter(django_filters.OrderingFilter):
+    """Sort choices translated when shown, not when the module is imported: the
+    descending labels ("number (descending)") follow the user's language too."""
+
+    def build_choices(self, fields, labels):
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices.append((param, label))
+            choices.append((f"-{param}", format_lazy(_("{label} (descending)"), label=label)))
+        return choices
 
 
 class YesNoAnyWidget(django_filters.widgets.BooleanWidget):
@@ -73,11 +87,11 @@ class MeasureFilter(django_filters.FilterSet):
         method="filter_stale",
         widget=YesNoAnyWidget(),
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = LazyOrderingFilter(
         label=_("Sort by"),
         empty_label=_("report order"),
+        # No "position" choice: the empty choice is the report's order already.
         fields=[
-            ("position", "position"),
             ("number", "number"),
             ("title", "title"),
             ("current_entry__status", "status"),
@@ -85,7 +99,6 @@ class MeasureFilter(django_filters.FilterSet):
             ("updated_at", "updated"),
         ],
         field_labels={
-            "position": _("report order"),
             "number": _("number"),
             "title": _("title"),
             "current_entry__status": _("status"),
