@@ -13,18 +13,19 @@ __all__ = ["site"]
 # it scrolls inside its frame and is the one table allowed to.
 SCROLLING_TABLES = "table.preview"
 
-MEASURE = (
-    """(width) => {
+MEASURE = """(width) => {
   const wide = [];
-  if (document.documentElement.scrollWidth > width) wide.push('page ' + document.documentElement.scrollWidth);
-  for (const t of document.querySelectorAll('table:not(%s)')) {
+  const page = document.documentElement.scrollWidth;
+  if (page > width) wide.push('page ' + page);
+  for (const t of document.querySelectorAll('table:not(SCROLLING)')) {
     const box = t.getBoundingClientRect();
-    if (box.right > width + 0.5 || t.scrollWidth > t.clientWidth + 1) wide.push('table ' + Math.round(box.right) + ' ' + (t.querySelector('th') || t).textContent.trim().slice(0, 40));
+    if (box.right > width + 0.5 || t.scrollWidth > t.clientWidth + 1) {
+      const heading = (t.querySelector('th') || t).textContent.trim().slice(0, 40);
+      wide.push('table ' + Math.round(box.right) + ' ' + heading);
+    }
   }
   return {wide, h1: document.querySelectorAll('h1').length};
-}"""
-    % SCROLLING_TABLES
-)
+}""".replace("SCROLLING", SCROLLING_TABLES)
 
 
 def pages_for(site, role):
