@@ -71,6 +71,7 @@ class MeasureFilter(django_filters.FilterSet):
     working_group = django_filters.ModelChoiceFilter(
         label=_("Working group"),
         queryset=WorkingGroup.objects.select_related("concept"),
+        empty_label=_("all working groups"),
     )
     due = django_filters.BooleanFilter(
         label=_("Due in the current round"),

@@ -1,5 +1,5 @@
-"""The sort menu of the measure list speaks the user's language, and offers the
-report's order once."""
+"""The measure list's filters speak the user's language: sort choices translated when
+shown, the report's order offered once, "all working groups" rather than dashes."""
 
 from django.urls import reverse
 
@@ -14,3 +14,10 @@ def test_sort_choices_follow_the_language(client, bureau_user):
     assert "number (descending)" in english
     assert "absteigend" not in english
     assert english.count("report order") == 1
+
+
+def test_working_group_filter_offers_all_groups_not_dashes(client, bureau_user):
+    client.force_login(bureau_user)
+    content = client.get(reverse("measures:measure_list")).content.decode()
+    assert "alle Arbeitsgruppen" in content
+    assert "---------" not in content
