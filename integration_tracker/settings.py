@@ -52,6 +52,7 @@ if not DEBUG:
         raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS (comma-separated).")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "integration_tracker.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "integration_tracker.sessions.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "integration_tracker.errors.ErrorPageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
@@ -131,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "integration_tracker.context_processors.roles",
+                "integration_tracker.context_processors.site",
             ],
         },
     },
@@ -194,6 +197,8 @@ EXPORT_FORMATS = [CSV, XLSX]
 
 # Public progress pages without login (issue: progress pages); off by default.
 PUBLIC_PROGRESS_PAGES = env_bool("PUBLIC_PROGRESS_PAGES", False)
+# Shown in the header above the product name, e.g. "Landeshauptstadt Dresden".
+MUNICIPALITY_NAME = os.environ.get("MUNICIPALITY_NAME", "")
 
 # The progress pages' bodies are cached per server process and rendered afresh after
 # any change to the records (measures/page_cache.py); the timeout bounds memory, not

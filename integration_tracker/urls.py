@@ -8,6 +8,11 @@ admin.site.site_header = _("Integration Tracker – administration")
 admin.site.site_title = _("Integration Tracker")
 admin.site.index_title = _("Master data")
 
+handler400 = "integration_tracker.errors.bad_request"
+handler403 = "integration_tracker.errors.permission_denied"
+handler404 = "integration_tracker.errors.page_not_found"
+handler500 = "integration_tracker.errors.server_error"
+
 urlpatterns = [
     path("", include("measures.urls")),
     path("", include("reports.urls")),

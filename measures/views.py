@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from integration_tracker.roles import is_bureau, is_council, is_office_staff
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
+from . import start_page
 from .audit import TRACKED, change_log
 from .filters import MeasureFilter
 from .forms import ReportingRoundForm, ReturnForm, SpreadsheetUploadForm, StatusEntryForm
@@ -85,6 +87,8 @@ def _concept_context(request, concept):
 
 @require_safe
 def home(request):
+    """The start page: what the user's role has to do next (see start_page), then the
+    concepts; each concept's full structure is on its own, paginated page."""
     if not can_read_progress(request.user):
         return redirect_to_login(request.get_full_path())
     visible = (
@@ -95,18 +99,12 @@ def home(request):
         .annotate(count=Count("pk"))
         .values("count")
     )
-    concepts = Concept.objects.select_related("municipality", "predecessor").annotate(
-        group_count=Count("working_groups", distinct=True),
+    concepts = Concept.objects.select_related("municipality").annotate(
         visible_measure_count=Coalesce(Subquery(visible), 0),
     )
-    featured = max(
-        (c for c in concepts if c.visible_measure_count),
-        key=lambda c: c.start_year,
-        default=None,
-    )
-    context = {"concepts": concepts}
-    if featured:
-        context.update(_concept_context(request, featured))
+    user = request.user
+    role = start_page.role_of(user, is_bureau(user), is_council(user), is_office_staff(user))
+    context = {"concepts": concepts, **start_page.context_for(request, role)}
     return render(request, "measures/home.html", context)
 
 

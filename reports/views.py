@@ -263,7 +263,16 @@ def _funding_context(request):
         line.amount_list = amounts
         line.change = _change(amounts)
         programmes.setdefault(line.programme, []).append(line)
-    return {"programmes": list(programmes.items()), "page_title": _("Funding")}
+    # One scale for every bar on the page: 550.000 € draws longer than 149.200 €.
+    largest = max(
+        (a.amount for lines in programmes.values() for line in lines for a in line.amount_list),
+        default=0,
+    )
+    return {
+        "programmes": list(programmes.items()),
+        "amount_scale": largest,
+        "page_title": _("Funding"),
+    }
 
 
 def _change(amounts):

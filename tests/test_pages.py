@@ -25,9 +25,12 @@ def test_anonymous_is_sent_to_login_when_pages_are_not_public(client, dresden):
     assert response.status_code == 302
 
 
-def test_home_shows_the_concept_its_groups_and_measures(client, council_member, dresden):
+def test_concept_page_shows_the_concept_its_groups_and_measures(client, council_member, dresden):
     client.force_login(council_member)
-    response = client.get(reverse("measures:home"))
+    assert "Konzept zur Integration von Migrantinnen und Migranten 2009" in (
+        client.get(reverse("measures:home")).content.decode()
+    )
+    response = client.get(reverse("measures:concept_detail", args=["ik-2009"]))
     assert response.status_code == 200
     content = response.content.decode()
     assert "Konzept zur Integration von Migrantinnen und Migranten 2009" in content
@@ -84,6 +87,7 @@ def test_pages_in_english(client, council_member, dresden):
     content = client.get(reverse("measures:home")).content.decode()
     assert '<html lang="en">' in content
     assert "Skip to main content" in content
+    content = client.get(reverse("measures:concept_detail", args=["ik-2009"])).content.decode()
     assert "July 1, 2009" in content
 
 
@@ -126,7 +130,8 @@ def test_home_queries_do_not_grow_with_measures(
     MembershipFactory(group=WorkingGroupFactory(concept=concept))
     MeasureFactory.create_batch(count, concept=concept)
     client.force_login(council_member)
-    with django_assert_num_queries(12):
+    # session, user with roles, concepts, latest version, featured concept, counts
+    with django_assert_num_queries(6):
         response = client.get(reverse("measures:home"))
     assert response.status_code == 200
 
