@@ -6,7 +6,6 @@ published version."""
 from django.db.models import Exists, OuterRef
 
 from measures.models import Measure, StatusEntry
-from measures.permissions import readable_measures
 from working_groups.models import Concept
 
 from .models import PublishedVersion, Report
@@ -40,7 +39,7 @@ def context(request, role):
     concept = _featured_concept()
     result["summary_concept"] = concept
     if concept is not None:
-        measures = readable_measures(request.user, Measure.objects.filter(concept=concept))
+        measures = Measure.objects.visible_to(request.user).filter(concept=concept)
         result["summary"] = status_counts(measures)[None]
     if latest is not None and role == "council":
         changed = (
