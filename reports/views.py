@@ -29,6 +29,7 @@ from measures.models import (
     Measure,
     Status,
     StatusEntry,
+    Topic,
 )
 from measures.page_cache import cached_page
 from measures.permissions import can_read_progress, readable_measures, sees_internal_records
@@ -38,7 +39,7 @@ from .exports import CONTENT_TYPES, render_html
 from .forms import PublishForm
 from .models import PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
-from .progress import overdue_filter, status_counts
+from .progress import NO_STATUS, overdue_filter, status_counts
 from .publishing import publish
 from .rendering import report_context
 from .tasks import fingerprint, latest_export, latest_exports, request_export
@@ -96,7 +97,7 @@ def _overview_context(request):
     context = {
         "concepts": concepts,
         "concept": concept,
-        "statuses": Status.choices,
+        "statuses": [*Status.choices, (str(NO_STATUS), NO_STATUS.label)],
         "page_title": _("Progress"),
     }
     if concept is None:
@@ -111,7 +112,9 @@ def _overview_context(request):
         "field": _int(request.GET.get("handlungsfeld")),
         "group": _int(request.GET.get("gruppe")),
         "office": _int(request.GET.get("amt")),
-        "status": request.GET.get("status") if request.GET.get("status") in Status.values else "",
+        "status": request.GET.get("status")
+        if request.GET.get("status") in [*Status.values, str(NO_STATUS)]
+        else "",
         "overdue": request.GET.get("ueberfaellig") == "1",
         "stale": request.GET.get("veraltet") == "1",
         "q": request.GET.get("q", "").strip()[:100],
@@ -128,10 +131,8 @@ def _overview_context(request):
             Q(lead_office=selected["office"]) | Q(pk__in=partner_of.values("measure_id"))
         )
     if selected["status"]:
-        if selected["status"] == Status.NOT_STARTED:
-            measures = measures.filter(
-                Q(current_entry__isnull=True) | Q(current_entry__status=Status.NOT_STARTED)
-            )
+        if selected["status"] == str(NO_STATUS):
+            measures = measures.filter(current_entry__isnull=True)
         else:
             measures = measures.filter(current_entry__status=selected["status"])
     if selected["overdue"]:
@@ -144,9 +145,7 @@ def _overview_context(request):
         )
 
     overall = status_counts(measures)[None]
-    by_field = status_counts(measures, "field_of_action")
-    by_group = status_counts(measures, "working_group")
-    by_office = status_counts(measures, "lead_office")
+    topics = list(Topic.objects.filter(concept=concept).order_by("position", "pk"))
     overdue_count = measures.filter(overdue_filter()).count()
     stale_count = annotate_timeliness(measures).filter(is_due=True, has_round_entry=False).count()
     page = Paginator(
@@ -164,6 +163,56 @@ def _overview_context(request):
             result.append((none_label, counts[None]))
         return result
 
+    # A breakdown only by a dimension that holds data: never a single "without …" bar
+    # (the 2009 concept has no fields of action of its own, but report headings).
+    breakdowns = []
+    for key, group_by, objects, title, caption, none_label in [
+        (
+            "topic",
+            "topic",
+            topics,
+            _("By heading"),
+            _("Measures per heading and status"),
+            _("without heading"),
+        ),
+        (
+            "field",
+            "field_of_action",
+            fields,
+            _("By field of action"),
+            _("Measures per field of action and status"),
+            _("without field of action"),
+        ),
+        (
+            "group",
+            "working_group",
+            groups,
+            _("By working group"),
+            _("Measures per working group and status"),
+            _("without working group"),
+        ),
+        (
+            "office",
+            "lead_office",
+            offices,
+            _("By lead office"),
+            _("Measures per lead office and status"),
+            _("without lead office"),
+        ),
+    ]:
+        if not objects:
+            continue
+        counts = status_counts(measures, group_by)
+        if set(counts) - {None}:
+            breakdowns.append(
+                {
+                    "key": key,
+                    "title": title,
+                    "caption": caption,
+                    "rows": rows(counts, objects, none_label),
+                }
+            )
+
     context.update(
         {
             "fields": fields,
@@ -171,9 +220,7 @@ def _overview_context(request):
             "offices": offices,
             "selected": selected,
             "overall": overall,
-            "by_field": rows(by_field, fields, _("without field of action")),
-            "by_group": rows(by_group, groups, _("without working group")),
-            "by_office": rows(by_office, offices, _("without lead office")),
+            "breakdowns": breakdowns,
             "overdue_count": overdue_count,
             "stale_count": stale_count,
             # Reports in the making are for the bureau and the council.
@@ -216,7 +263,7 @@ def _measure_context(request, pk):
         "timeline": measure.status_entries.approved()
         .order_by("-as_of", "-pk")
         .only("status", "progress", "as_of", "note", "reason", "measure_id"),
-        "partner_offices": measure.partner_offices.all(),
+        "partner_offices": measure.partner_offices.order_by("position", "code", "name"),
         "partner_organisations": measure.partner_organisations.all(),
         "indicators": measure.indicators.prefetch_related(
             Prefetch("values", queryset=IndicatorValue.objects.filter(approved))

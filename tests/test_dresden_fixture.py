@@ -11,7 +11,6 @@ from measures.models import (
     FundingLine,
     Indicator,
     Measure,
-    Status,
     StatusEntry,
 )
 from working_groups.models import (

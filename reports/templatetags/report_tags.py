@@ -11,6 +11,7 @@ import re
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -87,6 +88,13 @@ def source_mark(context, obj):
         note = SourceNotes.note_of(obj)
         if not note:
             return ""
+        if context.get("user_is_bureau"):
+            return format_html(
+                '<span class="source-mark" aria-hidden="true">*</span>'
+                '<small class="source-note"> ({}: {})</small>',
+                _("Source"),
+                note,
+            )
         return format_html(
             '<span class="source-mark" title="{}">*<span class="visually-hidden"> ({})</span>'
             "</span>",
