@@ -103,6 +103,11 @@ def _setup(document, report, concept, short):
     language.set(qn("w:val"), "de-DE")
     styles["Normal"].element.get_or_add_rPr().append(language)
 
+    # Word brings the table of contents and page numbers up to date on opening.
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    document.settings.element.append(update)
+
     properties = document.core_properties
     properties.title = report.title
     properties.author = report.issued_by.name if report.issued_by else str(concept.municipality)
@@ -174,6 +179,7 @@ def _write_need(document, need, level):
 
 def _table(document, header, rows, numeric_from=1):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
 
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
@@ -185,6 +191,11 @@ def _table(document, header, rows, numeric_from=1):
             cell.text = keep_together(text)
             if index >= numeric_from:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    # the first column holds the words, the others figures
+    rest = (16.6 - 8.6) / max(len(header) - 1, 1) if len(header) > 1 else 0
+    for row in table.rows:
+        for index, cell in enumerate(row.cells):
+            cell.width = Cm(8.6 if index == 0 else rest) if len(header) > 1 else Cm(16.6)
     return table
 
 

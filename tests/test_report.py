@@ -242,6 +242,35 @@ def test_docx_holds_every_fact_with_one_heading_per_section():
     assert document.tables
 
 
+def test_docx_is_a4_with_page_numbers_contents_properties_and_sober_styles():
+    from docx.shared import Cm
+
+    from reports.exports import render_docx
+
+    content = render_docx(Report.objects.get(slug="umsetzungsbericht-2009-2014"))
+    document, _text = docx_text(content)
+    section = document.sections[0]
+    assert abs(section.page_width - Cm(21)) < Cm(0.1)
+    assert abs(section.page_height - Cm(29.7)) < Cm(0.1)
+    footer = section.footer.paragraphs[0]._p.xml
+    assert " PAGE " in footer and " NUMPAGES " in footer
+    body = document.element.body.xml
+    assert "TOC \\o" in body
+    properties = document.core_properties
+    assert (
+        properties.title
+        == "Umsetzung des Konzeptes zur Integration von Migrantinnen und Migranten 2009"
+    )
+    assert properties.author == "Büro der Integrations- und Ausländerbeauftragten"
+    assert properties.language == "de-DE"
+    for name in ["Title", "Heading 1", "Heading 2"]:
+        assert str(document.styles[name].font.color.rgb) == "1A1A1A", name
+    # members are a list in the source's order, not a table with an empty role column
+    headers = [table.rows[0].cells[0].text for table in document.tables]
+    assert "Mitglied" not in headers
+    assert "Rolle<" not in body
+
+
 def test_pdf_rendering_needs_no_network(monkeypatch):
     import socket
 
