@@ -217,6 +217,8 @@ def test_members_page_shows_groups_roles_and_period(client, council_member, dres
     assert "Verein der Vietnamesen in Dresden e. V. – Vertreter des Ausländerbeirats" in content
     assert "bis Mai 2013" in content
     assert "VertreterInnen der Eigenbetriebe" in content
+    assert "des Konzept zur" not in content  # grammar and the seed's own name
+    assert "Erarbeitung des Integrationskonzeptes 2015–2020 mit." in content
 
 
 def documented_fields(client):
