@@ -192,10 +192,13 @@ def _table(document, header, rows, numeric_from=1):
             if index >= numeric_from:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     # the first column holds the words, the others figures
-    rest = (16.6 - 8.6) / max(len(header) - 1, 1) if len(header) > 1 else 0
-    for row in table.rows:
-        for index, cell in enumerate(row.cells):
-            cell.width = Cm(8.6 if index == 0 else rest) if len(header) > 1 else Cm(16.6)
+    figures = len(header) - 1
+    widths = [Cm(16.6 - 3.0 * figures)] + [Cm(3.0)] * figures
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=False):
+        column.width = width  # the grid, which LibreOffice follows
+        for cell in column.cells:
+            cell.width = width  # the cells, which Word follows
     return table
 
 
