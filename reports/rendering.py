@@ -10,6 +10,7 @@ from measures.models import (
     FundingAmount,
     FundingLine,
     IndicatorValue,
+    Language,
     Measure,
     StatusEntry,
     Topic,
@@ -65,7 +66,9 @@ def _measures_as_of(report):
                 "partner_offices", queryset=Office.objects.order_by("position", "code", "name")
             ),
             "partner_organisations",
-            "languages",
+            # in the order they were recorded (for Dresden the source's: englisch /
+            # tschechisch / russisch), not alphabetically
+            Prefetch("languages", queryset=Language.objects.order_by("pk")),
             Prefetch("indicators__values", queryset=values_in_period),
         )
         .order_by("position", "number")
