@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('measures', '0006_history_without_copied_key_indexes'),
+        ('measures', '0007_spreadsheet_import_in_background'),
     ]
 
     operations = [
