@@ -93,7 +93,7 @@ SECTIONS = [
             "Infoblätter zum Dresden-Pass, Willkommensbroschüre für Asylsuchende",
             "Infoblätter bei Beratungen / Schulaufnahmeuntersuchung",
             "Broschüren der Wirtschaftsförderung (Englisch)",
-            "Kultur-/Info-Broschüren (Englisch / Tschechisch / Russisch)"  # the seed's order,
+            "Kultur-/Info-Broschüren (Englisch / Tschechisch / Russisch)",  # the seed's order
             "Fortbildung und Personal",
             "Teilnehmende an zentraler/dezentraler Fortbildung",
             "222 Beschäftigte (Juli 2009 – November 2014)",
