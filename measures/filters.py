@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from working_groups.models import FieldOfAction, WorkingGroup
 
-from .models import Measure, Status
+from .models import NO_STATUS, Measure, Status
 
 SEARCH_MAX_LENGTH = 100
 
@@ -46,7 +46,7 @@ def search_filter():
 def status_filter():
     return django_filters.ChoiceFilter(
         label=_("Status"),
-        choices=Status.choices,
+        choices=[*Status.choices, (NO_STATUS.value, NO_STATUS.label)],
         method="filter_status",
         empty_label=_("any status"),
     )

@@ -27,6 +27,7 @@ from measures.models import (
     Measure,
     Status,
     StatusEntry,
+    Topic,
 )
 from measures.page_cache import cached_page
 from measures.permissions import can_publish, can_read_progress, can_read_reports
@@ -37,7 +38,7 @@ from .filters import ProgressFilter
 from .forms import PublishForm
 from .models import PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
-from .progress import status_counts
+from .progress import NO_STATUS, status_counts
 from .publishing import publish
 from .rendering import report_context
 from .tasks import fingerprint, latest_export, latest_exports, request_export
@@ -88,7 +89,7 @@ def _overview_context(request):
     context = {
         "concepts": concepts,
         "concept": concept,
-        "statuses": Status.choices,
+        "statuses": [*Status.choices, (str(NO_STATUS), NO_STATUS.label)],
         "page_title": _("Progress"),
     }
     if concept is None:
@@ -116,9 +117,7 @@ def _overview_context(request):
     }
 
     overall = status_counts(measures)[None]
-    by_field = status_counts(measures, "field_of_action")
-    by_group = status_counts(measures, "working_group")
-    by_office = status_counts(measures, "lead_office")
+    topics = list(Topic.objects.filter(concept=concept).order_by("position", "pk"))
     overdue_count = measures.overdue().count()
     stale_count = measures.stale().count()
     page = Paginator(
@@ -136,6 +135,56 @@ def _overview_context(request):
             result.append((none_label, counts[None]))
         return result
 
+    # A breakdown only by a dimension that holds data: never a single "without …" bar
+    # (the 2009 concept has no fields of action of its own, but report headings).
+    breakdowns = []
+    for key, group_by, objects, title, caption, none_label in [
+        (
+            "topic",
+            "topic",
+            topics,
+            _("By heading"),
+            _("Measures per heading and status"),
+            _("without heading"),
+        ),
+        (
+            "field",
+            "field_of_action",
+            fields,
+            _("By field of action"),
+            _("Measures per field of action and status"),
+            _("without field of action"),
+        ),
+        (
+            "group",
+            "working_group",
+            groups,
+            _("By working group"),
+            _("Measures per working group and status"),
+            _("without working group"),
+        ),
+        (
+            "office",
+            "lead_office",
+            offices,
+            _("By lead office"),
+            _("Measures per lead office and status"),
+            _("without lead office"),
+        ),
+    ]:
+        if not objects:
+            continue
+        counts = status_counts(measures, group_by)
+        if set(counts) - {None}:
+            breakdowns.append(
+                {
+                    "key": key,
+                    "title": title,
+                    "caption": caption,
+                    "rows": rows(counts, objects, none_label),
+                }
+            )
+
     context.update(
         {
             "fields": fields,
@@ -148,9 +197,7 @@ def _overview_context(request):
                 for name, errors in progress_filter.errors.items()
             ],
             "overall": overall,
-            "by_field": rows(by_field, fields, _("without field of action")),
-            "by_group": rows(by_group, groups, _("without working group")),
-            "by_office": rows(by_office, offices, _("without lead office")),
+            "breakdowns": breakdowns,
             "overdue_count": overdue_count,
             "stale_count": stale_count,
             # Reports in the making are for the bureau and the council.
@@ -198,7 +245,7 @@ def _measure_context(request, pk):
         "timeline": measure.status_entries.approved()
         .order_by("-as_of", "-pk")
         .only("status", "progress", "as_of", "note", "reason", "measure_id"),
-        "partner_offices": measure.partner_offices.all(),
+        "partner_offices": measure.partner_offices.order_by("position", "code", "name"),
         "partner_organisations": measure.partner_organisations.all(),
         "indicators": measure.indicators.prefetch_related(
             Prefetch("values", queryset=IndicatorValue.objects.filter(approved))

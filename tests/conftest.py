@@ -29,6 +29,21 @@ def dresden(db):
 
 
 @pytest.fixture
+def dresden_statuses(dresden):
+    """The Dresden data set with an approved status for every measure, for tests of
+    workflows that need statuses. The seed gives none: these are test data only
+    (tests/data/dresden_test_statuses.json), never part of the data set."""
+    from pathlib import Path
+
+    from measures.models import Measure
+
+    call_command(
+        "loaddata", Path(__file__).parent / "data" / "dresden_test_statuses.json", verbosity=0
+    )
+    Measure.objects.all().refresh_current_status()
+
+
+@pytest.fixture
 def bureau_user(db):
     return _user_with_role(Role.BUREAU, username="bureau", is_staff=True)
 

@@ -61,6 +61,8 @@ def test_change_form_has_bounded_queries(
             recipients="a@example.org",
             outstanding=1,
         )
+    if model_name == "statusentry":  # the seed gives no status
+        StatusEntryFactory(measure=Measure.objects.get(number="4.2.7"))
     if model_name == "publishedversion":  # made by publishing, not in the seed
         from reports.models import Report
         from reports.publishing import publish
@@ -113,7 +115,7 @@ def test_council_member_cannot_use_the_admin(client, council_member):
     assert "/admin/login/" in response.url
 
 
-def test_status_entries_are_listed_but_not_editable_inline(client, admin_user, dresden):
+def test_status_entries_are_listed_but_not_editable_inline(client, admin_user, dresden_statuses):
     client.force_login(admin_user)
     measure = Measure.objects.get(number="3.1.3")
     response = client.get(reverse("admin:measures_measure_change", args=[measure.pk]))

@@ -69,6 +69,7 @@ def test_membership_and_funding_amount_changes_are_recorded():
 
 
 @pytest.mark.parametrize("kind", ["massnahme", "sachstand", "mitgliedschaft", "foerderbetrag"])
+@pytest.mark.usefixtures("dresden_statuses")
 def test_history_pages_are_for_the_bureau_only(client, bureau_user, office_staff, kind):
     obj = {
         "massnahme": Measure.objects.first,

@@ -31,6 +31,7 @@ def reporting_round():
     )
 
 
+@pytest.mark.usefixtures("dresden_statuses")
 def test_bureau_opens_a_round_with_the_unfinished_measures(client, bureau_user):
     client.force_login(bureau_user)
     response = client.post(
@@ -114,6 +115,7 @@ def test_entries_belong_to_the_open_round_and_count_per_office(
     assert "Jugendamt" in page and "verspätet" in page
 
 
+@pytest.mark.usefixtures("dresden_statuses")
 def test_stale_filter_lists_due_measures_without_approved_entry(
     client, office_staff, reporting_round
 ):

@@ -45,6 +45,7 @@ def status_csv(
 
 
 @pytest.mark.parametrize("format", ["csv", "xlsx"])
+@pytest.mark.usefixtures("dresden_statuses")
 def test_measures_export_has_german_headings_and_current_status(client, bureau_user, format):
     client.force_login(bureau_user)
     response = client.get(export_url("massnahmen", format))

@@ -75,6 +75,7 @@ def test_bureau_sees_all_measures(client, bureau_user):
     assert response.context["page"].paginator.count == Measure.objects.count()
 
 
+@pytest.mark.usefixtures("dresden_statuses")
 def test_list_filters_by_status_and_search(client, bureau_user):
     client.force_login(bureau_user)
     response = client.get(reverse("measures:measure_list"), {"status": "in_preparation"})
@@ -83,6 +84,7 @@ def test_list_filters_by_status_and_search(client, bureau_user):
     assert [m.number for m in response.context["page"].object_list] == ["4.2.1"]
 
 
+@pytest.mark.usefixtures("dresden_statuses")
 def test_staff_enters_and_submits_a_status(client, staff51, jugendamt_measure):
     client.force_login(staff51)
     url = reverse("measures:entry_create", args=[jugendamt_measure.pk])

@@ -8,6 +8,7 @@ from .imports import SpreadsheetImport
 from .indicators import Indicator, IndicatorValue
 from .measures import (
     FINISHED_STATUSES,
+    NO_STATUS,
     STATUSES_NEEDING_REASON,
     Language,
     Measure,
@@ -22,6 +23,7 @@ from .rounds import Reminder, ReportingRound
 
 __all__ = [
     "FINISHED_STATUSES",
+    "NO_STATUS",
     "STATUSES_NEEDING_REASON",
     "ActionNeed",
     "DataChange",
