@@ -54,6 +54,28 @@ def test_active_session_continues(client, council_member):
     assert client.get(reverse("measures:home")).status_code == 200
 
 
+def test_short_idle_timeout_is_renewed_by_an_active_user(client, council_member, settings):
+    # With a timeout of one minute, a request 40 s after the last renewal must renew it,
+    # or the next request 30 s later would log out a user who was never idle for a minute.
+    settings.SESSION_IDLE_TIMEOUT = 60
+    client.force_login(council_member)
+    session = client.session
+    session[LAST_ACTIVITY] = int(time.time()) - 40
+    session.save()
+    assert client.get(reverse("measures:home")).status_code == 200
+    assert client.session[LAST_ACTIVITY] >= int(time.time()) - 5
+
+
+def test_long_idle_timeout_renews_at_most_every_five_minutes(client, council_member, settings):
+    settings.SESSION_IDLE_TIMEOUT = 3600
+    client.force_login(council_member)
+    session = client.session
+    session[LAST_ACTIVITY] = last = int(time.time()) - 200
+    session.save()
+    assert client.get(reverse("measures:home")).status_code == 200
+    assert client.session[LAST_ACTIVITY] == last
+
+
 def test_password_change(client, council_member):
     client.force_login(council_member)
     url = reverse("password_change")
