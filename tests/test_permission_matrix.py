@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from integration_tracker.roles import Role, ensure_role_groups
 from measures.models import Measure, Reminder, ReportingRound, Status, StatusEntry
+from reports.models import PublishedVersion, Report
 
 from .factories import (
     ConceptFactory,
@@ -22,6 +23,7 @@ from .factories import (
 ROLES = ["anonymous", "council", "owner_staff", "other_staff", "bureau", "admin"]
 OK, REDIRECT = 200, 302
 LOGIN = "login"  # anonymous: redirected to the login page
+ADMIN_LOGIN = "admin_login"  # not staff: redirected to the admin's login page
 
 
 def allow(**codes):
@@ -51,6 +53,18 @@ PROGRESS_POST = {
     "bureau": 405,
     "admin": 405,
 }
+
+# The admin shows status entries and published versions but changes and deletes
+# neither (four eyes; frozen versions); people who are not staff go to its login.
+ADMIN_VIEW_ONLY = {
+    "anonymous": ADMIN_LOGIN,
+    "council": ADMIN_LOGIN,
+    "owner_staff": ADMIN_LOGIN,
+    "other_staff": ADMIN_LOGIN,
+    "bureau": OK,
+    "admin": OK,
+}
+ADMIN_REFUSED = {**ADMIN_VIEW_ONLY, "bureau": 403, "admin": 403}
 
 # name → (url builder, GET expectations, POST expectations, POST data builder)
 MATRIX = {
@@ -152,6 +166,37 @@ MATRIX = {
         NOT_POST_BUREAU,
         None,
     ),
+    "admin_entry_change": (
+        lambda o: reverse("admin:measures_statusentry_change", args=[o["submitted"].pk]),
+        ADMIN_VIEW_ONLY,
+        ADMIN_REFUSED,
+        lambda o: {
+            "measure": o["measure"].pk,
+            "status": Status.COMPLETED,
+            "progress": "100",
+            "as_of": datetime.date.today().isoformat(),
+            "state": StatusEntry.State.APPROVED,
+            "note": "forged",
+        },
+    ),
+    "admin_entry_delete": (
+        lambda o: reverse("admin:measures_statusentry_delete", args=[o["approved"].pk]),
+        ADMIN_REFUSED,
+        ADMIN_REFUSED,
+        lambda o: {"post": "yes"},
+    ),
+    "admin_version_change": (
+        lambda o: reverse("admin:reports_publishedversion_change", args=[o["version"].pk]),
+        ADMIN_VIEW_ONLY,
+        ADMIN_REFUSED,
+        lambda o: {"note": "forged"},
+    ),
+    "admin_version_delete": (
+        lambda o: reverse("admin:reports_publishedversion_delete", args=[o["version"].pk]),
+        ADMIN_REFUSED,
+        ADMIN_REFUSED,
+        lambda o: {"post": "yes"},
+    ),
 }
 
 
@@ -175,7 +220,7 @@ def world(db):
     owner_office.staff.add(users["owner_staff"])
     other_office.staff.add(users["other_staff"])
     measure = MeasureFactory(concept=concept, lead_office=owner_office)
-    StatusEntryFactory(measure=measure, as_of=datetime.date(2014, 1, 1))
+    approved = StatusEntryFactory(measure=measure, as_of=datetime.date(2014, 1, 1))
     draft = StatusEntryFactory(
         measure=measure,
         author=users["owner_staff"],
@@ -198,6 +243,23 @@ def world(db):
         "draft": draft,
         "submitted": submitted,
         "round": reporting_round,
+        "approved": approved,
+        "version": PublishedVersion.objects.create(
+            report=Report.objects.create(
+                concept=concept,
+                slug="bericht",
+                title="Bericht",
+                period_start=datetime.date(2013, 1, 1),
+                period_end=datetime.date(2013, 12, 31),
+            ),
+            number=1,
+            published_at=datetime.datetime.now(datetime.UTC),
+            published_by=users["bureau"],
+            html=b"<p>v1</p>",
+            html_sha256="a" * 64,
+            pdf=b"%PDF",
+            pdf_sha256="b" * 64,
+        ),
     }
 
 
@@ -207,6 +269,7 @@ def snapshot():
         sorted(Measure.objects.values_list("pk", "version")),
         sorted(ReportingRound.objects.values_list("pk", "closed_at")),
         Reminder.objects.count(),
+        sorted(PublishedVersion.objects.values_list("pk", "note", "html_sha256")),
     )
 
 
@@ -228,9 +291,12 @@ def test_permission_matrix(client, world, name, method, role):
     if expected == LOGIN:
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
+    elif expected == ADMIN_LOGIN:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("admin:login"))
     else:
         assert response.status_code == expected, response.content[:500]
-    refused = expected == LOGIN or expected >= 400
+    refused = expected in (LOGIN, ADMIN_LOGIN) or expected >= 400
     if method == "POST" and refused:
         assert snapshot() == before, "a refused POST must write nothing"
     if method == "POST" and expected == REDIRECT:

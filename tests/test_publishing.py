@@ -125,6 +125,15 @@ def test_a_published_version_cannot_be_changed_or_deleted(bureau_user):
     assert PublishedVersion.objects.get(pk=version.pk).html_sha256 == version.html_sha256
 
 
+def test_the_database_refuses_to_delete_a_published_version(bureau_user):
+    # Deleted and inserted again with forged content and a matching checksum, a
+    # version would look genuine: the database refuses the delete.
+    version = publish(report(), bureau_user)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reports_publishedversion WHERE id = %s", [version.pk])
+    assert PublishedVersion.objects.filter(pk=version.pk).exists()
+
+
 def test_publishing_needs_confirmation_and_writes_nothing_without(client, bureau_user):
     client.force_login(bureau_user)
     response = client.post(PUBLISH_URL, {"note": "x"})
