@@ -39,7 +39,7 @@ from .forms import PublishForm
 from .models import PublishedVersion, Report
 from .open_data import FIELDS, LICENCE, rows_for
 from .progress import overdue_filter, status_counts
-from .publishing import publish
+from .publishing import NothingToPublish, publish
 from .rendering import report_context
 
 
@@ -429,15 +429,34 @@ def report_publish(request, slug):
     if not is_bureau(request.user):
         raise PermissionDenied
     report = _report_for(request, slug)
-    form = PublishForm(request.POST or None)
+    last_number = _versions(report).values_list("number", flat=True).first() or 0
+    form = PublishForm(request.POST or None, initial={"opened_after": last_number})
     if request.method == "POST" and form.is_valid():
-        version = publish(report, request.user, note=form.cleaned_data["note"])
+        try:
+            version = publish(
+                report,
+                request.user,
+                note=form.cleaned_data["note"],
+                opened_after=form.cleaned_data["opened_after"],
+            )
+        except NothingToPublish as refused:
+            if refused.changed_since_opened:
+                message = _(
+                    "Version %(number)s was published in the meantime; nothing else was "
+                    "published. Please check it before you publish again."
+                )
+            else:
+                message = _(
+                    "The report has not changed since version %(number)s; nothing was published."
+                )
+            messages.warning(request, message % {"number": refused.version.number})
+            return redirect(report)
         messages.success(
             request,
             _("Version %(number)s of the report has been published.") % {"number": version.number},
         )
         return redirect(report)
-    next_number = (_versions(report).values_list("number", flat=True).first() or 0) + 1
+    next_number = last_number + 1
     return render(
         request,
         "reports/report_publish.html",
