@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from .accounts import PasswordChangeView
 from .views import healthz
 
 admin.site.site_header = _("Integration Tracker – administration")
@@ -11,6 +12,8 @@ admin.site.index_title = _("Master data")
 urlpatterns = [
     path("", include("measures.urls")),
     path("", include("reports.urls")),
+    # Before Django's own, which it replaces: wrong current passwords are limited.
+    path("konto/password_change/", PasswordChangeView.as_view(), name="password_change"),
     path("konto/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -96,6 +96,26 @@ def test_password_change(client, council_member):
     assert council_member.check_password("Ein-langes-Passwort-2026")
 
 
+def test_wrong_current_passwords_lock_the_password_change(client, council_member, settings):
+    client.force_login(council_member)
+    url = reverse("password_change")
+    wrong = {
+        "old_password": "falsch",
+        "new_password1": "Neu-2026-xyz",
+        "new_password2": "Neu-2026-xyz",
+    }
+    statuses = [client.post(url, wrong, REMOTE_ADDR="10.0.0.1").status_code for _ in range(6)]
+    assert statuses[: settings.AXES_FAILURE_LIMIT - 1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert statuses[-1] == 429
+    # Now even the right current password is refused, with the lockout page.
+    right = {**wrong, "old_password": "secret-password"}
+    locked = client.post(url, right, REMOTE_ADDR="10.0.0.1")
+    assert locked.status_code == 429
+    assert "vorübergehend gesperrt" in locked.content.decode()
+    council_member.refresh_from_db()
+    assert council_member.check_password("secret-password")
+
+
 def test_logout_needs_post(client, council_member):
     client.force_login(council_member)
     assert client.get(reverse("logout")).status_code == 405
