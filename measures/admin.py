@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
+from integration_tracker.cells import NeutralisedExportMixin
+
 from .models import (
     ActionNeed,
     FundingAmount,
@@ -68,7 +70,7 @@ class IndicatorInline(admin.TabularInline):
 
 
 @admin.register(Measure)
-class MeasureAdmin(ImportExportModelAdmin):
+class MeasureAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
     resource_classes = [MeasureResource]
     list_display = [
         "number",
@@ -338,7 +340,7 @@ class FundingLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(FundingAmount)
-class FundingAmountAdmin(ImportExportModelAdmin):
+class FundingAmountAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
     resource_classes = [FundingAmountResource]
     list_display = ["line", "year_from", "year_to", "amount", "kind", "is_approximate"]
     list_filter = ["kind", "is_approximate", "line__programme"]
@@ -348,7 +350,7 @@ class FundingAmountAdmin(ImportExportModelAdmin):
 
 
 @admin.register(ActionNeed)
-class ActionNeedAdmin(ImportExportModelAdmin):
+class ActionNeedAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
     resource_classes = [ActionNeedResource]
     list_display = ["number", "short_title", "status", "concept", "carried_into"]
     list_filter = ["status", "concept", "carried_into"]

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from integration_tracker.cells import neutralise_row
 from integration_tracker.roles import is_bureau, is_council
 from measures.filters import annotate_timeliness
 from measures.models import (
@@ -346,7 +347,7 @@ def open_data_csv(request):
     writer = csv.writer(response)
     writer.writerow([field.name for field in FIELDS])
     for row in rows_for(Measure.objects.all()):
-        writer.writerow([row[field.name] for field in FIELDS])
+        writer.writerow(neutralise_row(row[field.name] for field in FIELDS))
     return response
 
 
