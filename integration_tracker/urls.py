@@ -1,8 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import PasswordChangeView
+from .accounts import LoginForm, PasswordChangeView
 from .views import healthz
 
 admin.site.site_header = _("Integration Tracker – administration")
@@ -12,7 +13,8 @@ admin.site.index_title = _("Master data")
 urlpatterns = [
     path("", include("measures.urls")),
     path("", include("reports.urls")),
-    # Before Django's own, which it replaces: wrong current passwords are limited.
+    # Before Django's own, which they replace (see accounts.py).
+    path("konto/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("konto/password_change/", PasswordChangeView.as_view(), name="password_change"),
     path("konto/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,4 +1,8 @@
+import datetime
+
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
@@ -166,6 +170,21 @@ class ReportingRoundAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
+def _date_hierarchy_is_valid(query, field):
+    parts = [
+        query.get(f"{field}__{part}", default)
+        for part, default in (("year", None), ("month", "1"), ("day", "1"))
+    ]
+    if parts[0] is None:
+        return True
+    try:
+        year, month, day = (int(part) for part in parts)
+        datetime.date(year, month, day)
+    except (ValueError, OverflowError):
+        return False
+    return year < datetime.MAXYEAR
+
+
 @admin.register(StatusEntry)
 class StatusEntryAdmin(admin.ModelAdmin):
     """Status entries are read here, never written: offices enter them in the
@@ -188,6 +207,14 @@ class StatusEntryAdmin(admin.ModelAdmin):
     search_fields = ["measure__number", "measure__title", "note"]
     date_hierarchy = "as_of"
     actions = ["approve_selected"]
+
+    def changelist_view(self, request, extra_context=None):
+        # Django's date hierarchy fails with a server error on an absurd year
+        # (?as_of__year=99999, or 9999 whose next year does not exist): refuse it as
+        # the admin refuses other bad filters.
+        if not _date_hierarchy_is_valid(request.GET, self.date_hierarchy):
+            return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
         return False

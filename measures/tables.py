@@ -272,6 +272,14 @@ def read_dataset(content, file_format):
                 text = content.decode("utf-8-sig")
             except UnicodeDecodeError:
                 text = content.decode("cp1252")  # “CSV (Trennzeichen-getrennt)” from Excel
+            if "\x00" in text:
+                # No cell holds it, and the database cannot store it in the summary.
+                raise FileProblem(
+                    _(
+                        "The file contains NUL characters, which a CSV file cannot hold. "
+                        "Please save it again as “CSV UTF-8”."
+                    )
+                )
             first_line = text.split("\n", 1)[0]
             delimiter = max((";", ",", "\t"), key=first_line.count)
             rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))

@@ -72,10 +72,13 @@ def _concept(request):
 
 
 def _int(value):
+    """A record's id from the query string, or None: ids are positive and fit the
+    databases' 64-bit integers (SQLite refuses a larger number with an error)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
 
 
 def _progress_page(request, template, build_context):
