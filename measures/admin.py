@@ -69,6 +69,9 @@ class StatusEntryInline(admin.TabularInline):
 class IndicatorInline(admin.TabularInline):
     model = Indicator
     extra = 0
+    # Deleted on its own page, which refuses while values reported with a status
+    # entry hang on it.
+    can_delete = False
     fields = ["name", "unit", "target"]
     show_change_link = True
 

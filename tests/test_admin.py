@@ -222,3 +222,12 @@ def test_admin_cannot_delete_a_round_with_entries(client, bureau_user):
     assert client.post(url, {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.reporting_round_id is not None
+
+
+def test_an_indicator_is_not_deleted_inline_from_its_measure(client, bureau_user):
+    entry = StatusEntryFactory()
+    IndicatorValueFactory(indicator__measure=entry.measure, status_entry=entry)
+    client.force_login(bureau_user)
+    page = client.get(reverse("admin:measures_measure_change", args=[entry.measure_id]))
+    assert b'name="indicators-0-id"' in page.content
+    assert b'name="indicators-0-DELETE"' not in page.content
