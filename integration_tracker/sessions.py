@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 LAST_ACTIVITY = "last_activity"
-# Renew the timestamp at most every five minutes, so most requests write nothing.
+# Renew the timestamp at most every five minutes, so most requests write nothing;
+# with a short idle timeout at least every half timeout, or an active user whose last
+# renewal was just under REFRESH_AFTER ago would be logged out.
 REFRESH_AFTER = 300
 
 
@@ -57,6 +59,7 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 messages.info(request, _("You were logged out after a period of inactivity."))
                 return redirect_to_login(request.get_full_path())
-            if last is None or now - last > REFRESH_AFTER:
+            refresh_after = min(REFRESH_AFTER, settings.SESSION_IDLE_TIMEOUT // 2)
+            if last is None or now - last > refresh_after:
                 request.session[LAST_ACTIVITY] = now
         return self.get_response(request)

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from integration_tracker.cells import neutralise_row
 from measures.models import (
     ActionNeed,
     FundingAmount,
@@ -39,7 +40,7 @@ from .forms import PublishForm
 from .models import PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
 from .progress import NO_STATUS, status_counts
-from .publishing import publish
+from .publishing import NothingToPublish, publish
 from .rendering import report_context
 from .tasks import fingerprint, latest_export, latest_exports, request_export
 
@@ -384,7 +385,7 @@ def open_data_csv(request):
     writer = csv.writer(response)
     writer.writerow([field.name for field in FIELDS])
     for row in rows_for(Measure.objects.all()):
-        writer.writerow([row[field.name] for field in FIELDS])
+        writer.writerow(neutralise_row(row[field.name] for field in FIELDS))
     return response
 
 
@@ -532,15 +533,34 @@ def report_publish(request, slug):
     if not can_publish(request.user):
         raise PermissionDenied
     report = _report_for(request, slug)
-    form = PublishForm(request.POST or None)
+    last_number = _versions(report).values_list("number", flat=True).first() or 0
+    form = PublishForm(request.POST or None, initial={"opened_after": last_number})
     if request.method == "POST" and form.is_valid():
-        version = publish(report, request.user, note=form.cleaned_data["note"])
+        try:
+            version = publish(
+                report,
+                request.user,
+                note=form.cleaned_data["note"],
+                opened_after=form.cleaned_data["opened_after"],
+            )
+        except NothingToPublish as refused:
+            if refused.changed_since_opened:
+                message = _(
+                    "Version %(number)s was published in the meantime; nothing else was "
+                    "published. Please check it before you publish again."
+                )
+            else:
+                message = _(
+                    "The report has not changed since version %(number)s; nothing was published."
+                )
+            messages.warning(request, message % {"number": refused.version.number})
+            return redirect(report)
         messages.success(
             request,
             _("Version %(number)s of the report has been published.") % {"number": version.number},
         )
         return redirect(report)
-    next_number = (_versions(report).values_list("number", flat=True).first() or 0) + 1
+    next_number = last_number + 1
     return render(
         request,
         "reports/report_publish.html",

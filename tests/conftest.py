@@ -1,5 +1,8 @@
+from importlib import import_module
+
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 from integration_tracker.roles import Role, ensure_role_groups
 from measures.audit import record_missing_history
@@ -82,3 +85,23 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def remove_published_versions():
+    """For tests that flush the database (live server, transactions): on SQLite the
+    flush deletes row by row, which the trigger refuses for published versions, so
+    they go with the trigger dropped for a moment. PostgreSQL's flush truncates."""
+    from django.db import connection
+
+    from reports.models import PublishedVersion
+
+    if connection.vendor != "sqlite" or not PublishedVersion.objects.exists():
+        return
+    triggers = import_module("reports.migrations.0004_published_version_undeletable").TRIGGERS
+    create, drop = triggers["sqlite"]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in drop:
+            cursor.execute(statement)
+        cursor.execute(f"DELETE FROM {PublishedVersion._meta.db_table}")
+        for statement in create:
+            cursor.execute(statement)

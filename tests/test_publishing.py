@@ -13,7 +13,7 @@ from django.urls import reverse
 from measures.models import Status
 from reports.exports import render_docx, render_html, render_pdf
 from reports.models import ImmutableVersionError, PublishedVersion, Report
-from reports.publishing import publish
+from reports.publishing import NothingToPublish, publish
 
 from .factories import MeasureFactory, StatusEntryFactory, UserFactory
 
@@ -126,6 +126,15 @@ def test_a_published_version_cannot_be_changed_or_deleted(bureau_user):
     assert PublishedVersion.objects.get(pk=version.pk).html_sha256 == version.html_sha256
 
 
+def test_the_database_refuses_to_delete_a_published_version(bureau_user):
+    # Deleted and inserted again with forged content and a matching checksum, a
+    # version would look genuine: the database refuses the delete.
+    version = publish(report(), bureau_user)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reports_publishedversion WHERE id = %s", [version.pk])
+    assert PublishedVersion.objects.filter(pk=version.pk).exists()
+
+
 def test_publishing_needs_confirmation_and_writes_nothing_without(client, bureau_user):
     client.force_login(bureau_user)
     response = client.post(PUBLISH_URL, {"note": "x"})
@@ -236,3 +245,27 @@ def test_report_list_queries_do_not_grow_with_versions(
     # session, user with roles, count, reports, versions: the same for 1 and 12 versions
     with django_assert_num_queries(5):
         assert client.get(reverse("reports:report_list")).status_code == 200
+
+
+def test_a_publish_form_sent_twice_publishes_once(client, bureau_user):
+    client.force_login(bureau_user)
+    page = client.get(PUBLISH_URL)
+    assert b'name="opened_after" value="0"' in page.content
+    data = {"note": "Vorlage", "confirm": "on", "opened_after": "0"}
+    assert client.post(PUBLISH_URL, data).status_code == 302
+    second = client.post(PUBLISH_URL, data, follow=True)
+    assert PublishedVersion.objects.count() == 1
+    assert "in der Zwischenzeit" in second.content.decode()
+
+
+def test_an_unchanged_report_is_not_published_again(client, bureau_user):
+    first = publish(report(), bureau_user)
+    client.force_login(bureau_user)
+    response = client.post(PUBLISH_URL, {"confirm": "on", "opened_after": "1"}, follow=True)
+    assert list(PublishedVersion.objects.values_list("number", flat=True)) == [first.number]
+    assert "seit Fassung 1 nicht geändert" in response.content.decode()
+    with pytest.raises(NothingToPublish):
+        publish(report(), bureau_user)
+    # A change to the records makes the next version.
+    Report.objects.filter(pk=first.report_id).update(title="Geänderter Titel")
+    assert publish(report(), bureau_user).number == 2

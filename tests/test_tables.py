@@ -10,8 +10,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from integration_tracker.cells import neutralise, restore
 from measures.models import Measure, SpreadsheetImport, Status, StatusEntry
-from measures.tables import EXPORTS, export_table, neutralise, restore
+from measures.tables import EXPORTS, export_table
 
 pytestmark = pytest.mark.usefixtures("dresden")
 
