@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from .budgets import REQUEST
 from .factories import (
     ConceptFactory,
     MeasureFactory,
@@ -110,10 +111,10 @@ def test_concept_page_queries_do_not_grow_with_measures(
     for measure in MeasureFactory.create_batch(count, concept=concept):
         StatusEntryFactory(measure=measure)
     client.force_login(council_member)
-    # session, user with roles, concept, measures with offices and current entry,
+    # session, user, roles, concept, measures with offices and current entry,
     # partner offices, partner organisations, topics, groups, fields of action
     # (of the groups), memberships, fields of action (of the concept)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(REQUEST + 9):
         response = client.get(reverse("measures:concept_detail", args=[concept.slug]))
     assert response.status_code == 200
 
@@ -126,7 +127,7 @@ def test_home_queries_do_not_grow_with_measures(
     MembershipFactory(group=WorkingGroupFactory(concept=concept))
     MeasureFactory.create_batch(count, concept=concept)
     client.force_login(council_member)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(REQUEST + 10):
         response = client.get(reverse("measures:home"))
     assert response.status_code == 200
 
