@@ -291,3 +291,17 @@ def test_an_office_change_shows_at_once(client, office_staff):
 
     assert client.get(page).status_code == 404
     assert measure.title not in client.get(listing).content.decode()
+
+
+def test_signals_only_for_watched_models():
+    """Receivers connected per model: history rows, sessions and the import bookkeeping
+    send nothing to the page cache, so Django's fast delete stays on for them."""
+    from django.contrib.sessions.models import Session
+    from django.db.models.signals import post_delete, post_save
+
+    from measures.models import SpreadsheetImport
+
+    for model in [Session, SpreadsheetImport, Measure.history.model, StatusEntry.history.model]:
+        assert not post_delete.has_listeners(model), model
+        assert not post_save.has_listeners(model), model
+    assert post_delete.has_listeners(StatusEntry) and post_save.has_listeners(Measure)
