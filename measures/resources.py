@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
+from integration_tracker import page_cache
 from integration_tracker.spreadsheets import (
     BulkImportMixin,
     KeyListWidget,
@@ -22,7 +23,6 @@ from working_groups.resources import (
 
 from .models import (
     ActionNeed,
-    DataChange,
     FundingAmount,
     FundingLine,
     Language,
@@ -168,8 +168,8 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
 
     def after_bulk_write(self, prepared):
         # The bulk inserts send no post_save, on which the page cache counts the
-        # changes (measures/page_cache.py): record the import as one change.
-        DataChange.objects.create(model=Measure._meta.label_lower)
+        # changes (integration_tracker/page_cache.py): the import is one change.
+        page_cache.changed_all()
 
     def remember_new(self, instance, row):
         # A later row of the same file may name this measure as its parent.

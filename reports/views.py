@@ -16,10 +16,12 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from integration_tracker.cells import neutralise_row
+from integration_tracker.page_cache import ANY, SHARED, audience, cached_body, concept_scope
 from measures.models import (
     ActionNeed,
     FundingAmount,
@@ -30,7 +32,6 @@ from measures.models import (
     StatusEntry,
     Topic,
 )
-from measures.page_cache import cached_page
 from measures.permissions import can_publish, can_read_progress, can_read_reports
 from working_groups.models import Concept, Membership, WorkingGroup
 
@@ -72,21 +73,36 @@ def _concept(request):
     return (concepts[0] if concepts else None), concepts
 
 
-def _progress_page(request, template, build_context):
-    """A progress page whose body comes from the cache (measures/page_cache.py) when the
-    records have not changed since it was rendered for the same audience."""
-    return cached_page(request, template, build_context)
+def _progress_page(request, template, scopes, build_context):
+    """A progress page whose body comes from the cache (integration_tracker/page_cache.py)
+    when the records of ``scopes`` have not changed since it was rendered for the same
+    audience; the frame around it is rendered for each request."""
+
+    def render_body():
+        context = build_context()
+        html = render_to_string(template, context, request=request)
+        return html, {"page_title": context.get("page_title", "")}
+
+    body, frame = cached_body(request, template, scopes, audience(request), render_body)
+    return render(request, "reports/progress_page.html", {"body": body, **frame})
+
+
+def _concept_scopes(concept):
+    return [SHARED, concept_scope(concept.pk)] if concept else [SHARED]
 
 
 @progress_access
 def overview(request):
+    concept, concepts = _concept(request)
     return _progress_page(
-        request, "reports/_overview_body.html", lambda: _overview_context(request)
+        request,
+        "reports/_overview_body.html",
+        _concept_scopes(concept),
+        lambda: _overview_context(request, concept, concepts),
     )
 
 
-def _overview_context(request):
-    concept, concepts = _concept(request)
+def _overview_context(request, concept, concepts):
     context = {
         "concepts": concepts,
         "concept": concept,
@@ -214,8 +230,14 @@ def _overview_context(request):
 
 @progress_access
 def measure_progress(request, pk):
+    concept_id = Measure.objects.filter(pk=pk).values_list("concept_id", flat=True).first()
+    if concept_id is None:
+        raise Http404
     return _progress_page(
-        request, "reports/_measure_progress_body.html", lambda: _measure_context(request, pk)
+        request,
+        "reports/_measure_progress_body.html",
+        [SHARED, concept_scope(concept_id)],
+        lambda: _measure_context(request, pk),
     )
 
 
@@ -262,7 +284,10 @@ def _measure_context(request, pk):
 
 @progress_access
 def members(request):
-    return _progress_page(request, "reports/_members_body.html", lambda: _members_context(request))
+    # Groups and members are master data: the shared version alone.
+    return _progress_page(
+        request, "reports/_members_body.html", [SHARED], lambda: _members_context(request)
+    )
 
 
 def _members_context(request):
@@ -290,7 +315,10 @@ def _members_context(request):
 
 @progress_access
 def funding(request):
-    return _progress_page(request, "reports/_funding_body.html", lambda: _funding_context(request))
+    # Funding lines of every concept.
+    return _progress_page(
+        request, "reports/_funding_body.html", [SHARED, ANY], lambda: _funding_context(request)
+    )
 
 
 def _funding_context(request):
@@ -342,7 +370,10 @@ def _change(amounts):
 
 @progress_access
 def needs(request):
-    return _progress_page(request, "reports/_needs_body.html", lambda: _needs_context(request))
+    # A need lists the measures addressing it, with their status, from any concept.
+    return _progress_page(
+        request, "reports/_needs_body.html", [SHARED, ANY], lambda: _needs_context(request)
+    )
 
 
 def _needs_context(request):

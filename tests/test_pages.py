@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from .budgets import REQUEST
 from .factories import (
     ConceptFactory,
     MeasureFactory,
@@ -114,10 +115,10 @@ def test_concept_page_queries_do_not_grow_with_measures(
     for measure in MeasureFactory.create_batch(count, concept=concept):
         StatusEntryFactory(measure=measure)
     client.force_login(council_member)
-    # session, user with roles, concept, measures with offices and current entry,
+    # session, user, roles, concept, measures with offices and current entry,
     # partner offices, partner organisations, topics, groups, fields of action
     # (of the groups), memberships, fields of action (of the concept)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(REQUEST + 9):
         response = client.get(reverse("measures:concept_detail", args=[concept.slug]))
     assert response.status_code == 200
 
@@ -130,8 +131,9 @@ def test_home_queries_do_not_grow_with_measures(
     MembershipFactory(group=WorkingGroupFactory(concept=concept))
     MeasureFactory.create_batch(count, concept=concept)
     client.force_login(council_member)
-    # session, user with roles, concepts, latest version, featured concept, counts
-    with django_assert_num_queries(6):
+    # the request (session, user, roles), concepts, latest version, featured concept,
+    # counts
+    with django_assert_num_queries(REQUEST + 4):
         response = client.get(reverse("measures:home"))
     assert response.status_code == 200
 

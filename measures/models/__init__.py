@@ -2,7 +2,6 @@
 reminders, indicators, funding, needs for action. One module per area; the tables
 are those of the single models.py this package replaced."""
 
-from .data_change import DataChange
 from .funding import FundingAmount, FundingArea, FundingLine, FundingLineArea, FundingProgramme
 from .imports import SpreadsheetImport
 from .indicators import Indicator, IndicatorValue
@@ -26,7 +25,6 @@ __all__ = [
     "NO_STATUS",
     "STATUSES_NEEDING_REASON",
     "ActionNeed",
-    "DataChange",
     "FundingAmount",
     "FundingArea",
     "FundingLine",
