@@ -139,6 +139,9 @@ def _funding_table(lines):
             {"line": line, "cells": [by_years.get(column) for column in columns], "change": change}
         )
     labels = [str(a) if a == b else f"{a}–{b}" for a, b in columns]
+    for row in rows:
+        # Each amount with its column's label: on a phone the table becomes labelled rows.
+        row["labelled"] = list(zip(labels, row["cells"], strict=True))
     return {
         "columns": labels,
         "rows": rows,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from measures.models import StatusEntry
 from working_groups.models import Office
 
+from .budgets import REQUEST
 from .factories import (
     ConceptFactory,
     MeasureFactory,
@@ -60,9 +61,9 @@ def test_office_staff_sees_what_is_due_returned_and_drafted(
     )
     StatusEntryFactory(measure=measures[-2], state=StatusEntry.State.DRAFT, author=office_staff)
     client.force_login(office_staff)
-    # session, user, roles, concepts, open rounds, due measures (with the user's
-    # offices as a subquery), editable entries
-    with django_assert_num_queries(6):
+    # the request (session, user, roles), concepts, open rounds, due measures (with
+    # the user's offices as a subquery), editable entries
+    with django_assert_num_queries(REQUEST + 4):
         response = client.get(reverse("measures:home"))
     content = response.content.decode()
     assert "<h1>Ihre Aufgaben</h1>" in content
@@ -82,9 +83,10 @@ def test_bureau_sees_review_queue_and_late_offices(
 ):
     concept, measures, reporting_round = _data(count, None)
     client.force_login(bureau_user)
-    # session, user, roles, concepts, review count and oldest entries, open rounds,
-    # outstanding measures per office, offices, latest changes, latest version, reports
-    with django_assert_num_queries(11):
+    # the request (session, user, roles), concepts, review count and oldest entries,
+    # open rounds, outstanding measures per office, offices, latest changes, latest
+    # version, reports
+    with django_assert_num_queries(REQUEST + 9):
         response = client.get(reverse("measures:home"))
     content = response.content.decode()
     assert "<h1>Ihre Arbeit im Überblick</h1>" in content
@@ -106,8 +108,9 @@ def test_council_sees_report_and_progress_summary(
     for measure in MeasureFactory.create_batch(count, concept=concept):
         StatusEntryFactory(measure=measure, reviewed_at=timezone.now())
     client.force_login(council_member)
-    # session, user with roles, concepts, latest version, featured concept, counts
-    with django_assert_num_queries(6):
+    # the request (session, user, roles), concepts, latest version, featured concept,
+    # counts
+    with django_assert_num_queries(REQUEST + 4):
         response = client.get(reverse("measures:home"))
     content = response.content.decode()
     assert "Noch kein Bericht veröffentlicht." in content
