@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench loadtest venv messages compilemessages lint clean
+.PHONY: run test bench loadtest venv messages compilemessages lint clean kern
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ loadtest: compilemessages
 ## make messages: update the German and English catalogues in locale/.
 messages: venv
 	$(MANAGE) makemessages -l de -l en -e html,txt,py,svg --ignore=$(VENV) --ignore=tests --no-obsolete
+
+## make kern: update the vendored KERN UX design system in static/kern/ from the npm registry
+## (KERN_VERSION=2.7.2 pins a version); commit the result.
+kern:
+	scripts/update_kern.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -15,7 +15,11 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 # Processes for CPU-bound rendering (PDF, reports), threads so a slow client or query
 # does not hold a whole process. Every thread keeps its own database connection
 # (CONN_MAX_AGE), so workers × threads must stay below PostgreSQL's max_connections.
-workers = int(os.environ.get("GUNICORN_WORKERS") or 2 * multiprocessing.cpu_count() + 1)
+# Without REDIS_URL the page cache lives in each process's memory, and a change made
+# through one process would not reach the pages cached by another: then the default
+# is one process (its threads share the cache). With REDIS_URL all processes share it.
+_default_workers = 2 * multiprocessing.cpu_count() + 1 if os.environ.get("REDIS_URL") else 1
+workers = int(os.environ.get("GUNICORN_WORKERS") or _default_workers)
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 

@@ -27,11 +27,11 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
+from integration_tracker import page_cache
 from integration_tracker.roles import Role, ensure_role_groups
 from measures.audit import record_missing_history
 from measures.models import (
     ActionNeed,
-    DataChange,
     FundingAmount,
     FundingArea,
     FundingLine,
@@ -149,9 +149,10 @@ def load_seed(log=print):
 
 
 def record_change():
-    """Bulk inserts send no post_save: tell the page cache (measures/page_cache.py)
-    that the records changed, so no server serves a page of the data before."""
-    DataChange.objects.create(model=Measure._meta.label_lower)
+    """Bulk inserts send no post_save: tell the page cache
+    (integration_tracker/page_cache.py) that the records changed, so no server serves
+    a page of the data before."""
+    page_cache.changed_all()
 
 
 def analyse():

@@ -1,4 +1,56 @@
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
 from .roles import is_bureau, is_council, is_office_staff
+
+# Where each page sits below the start page, for the breadcrumbs: url name -> the
+# section (a page of the main navigation) it belongs to. Sections are checked against
+# the navigation the user sees, so a crumb never leads to a page that refuses them.
+SECTIONS = {
+    "measures": {
+        "concept_detail": "home",
+        "measure_list": "measures",
+        "measure_detail": "measures",
+        "entry_create": "measures",
+        "entry_edit": "measures",
+        "entry_return": "measures",
+        "change_history": "measures",
+        "review_queue": "review",
+        "round_list": "rounds",
+        "round_create": "rounds",
+        "round_detail": "rounds",
+        "data_exchange": "data",
+        "import_detail": "data",
+    },
+    "reports": {
+        "overview": "progress",
+        "measure": "progress",
+        "members": "progress",
+        "funding": "progress",
+        "needs": "progress",
+        "report_list": "reports",
+        "report_detail": "reports",
+        "report_publish": "reports",
+    },
+}
+
+
+def _sections(bureau, council, office_staff):
+    """The main navigation's pages, in order: key, label, url name, who sees it."""
+    return [
+        ("progress", _("Progress"), "reports:overview", True),
+        ("reports", _("Reports"), "reports:report_list", bureau or council),
+        (
+            "measures",
+            _("All measures") if bureau else _("My measures"),
+            "measures:measure_list",
+            bureau or office_staff,
+        ),
+        ("review", _("Review"), "measures:review_queue", bureau),
+        ("rounds", _("Reporting rounds"), "measures:round_list", bureau),
+        ("data", _("Spreadsheets"), "measures:data_exchange", bureau),
+    ]
 
 
 def roles(request):
@@ -8,4 +60,38 @@ def roles(request):
         "user_is_bureau": is_bureau(user),
         "user_is_council": is_council(user),
         "user_is_office_staff": is_office_staff(user),
+    }
+
+
+def site(request):
+    """The frame every page shares: the municipality, the main navigation with the
+    current section marked, and the breadcrumb trail (start page › section). Needs no
+    database beyond the roles, which roles() has already read for this request."""
+    user = request.user
+    bureau, council, office_staff = is_bureau(user), is_council(user), is_office_staff(user)
+    match = getattr(request, "resolver_match", None)
+    url_name = match.url_name if match else None
+    current = SECTIONS.get(match.app_name if match else "", {}).get(url_name)
+    navigation = [
+        {
+            "key": key,
+            "label": label,
+            "url": reverse(name),
+            "current": key == current,
+            "here": match is not None and match.view_name == name,
+        }
+        for key, label, name, visible in _sections(bureau, council, office_staff)
+        if visible
+    ]
+    is_home = match is not None and match.view_name == "measures:home"
+    breadcrumbs = []
+    if not is_home:
+        breadcrumbs.append({"label": _("Start page"), "url": reverse("measures:home")})
+        for item in navigation:
+            if item["current"] and not item["here"]:
+                breadcrumbs.append({"label": item["label"], "url": item["url"]})
+    return {
+        "site_municipality": settings.MUNICIPALITY_NAME,
+        "main_navigation": navigation,
+        "breadcrumbs": breadcrumbs,
     }

@@ -6,7 +6,7 @@ for several offices.
 """
 
 from django.contrib.auth.models import Group, Permission
-from django.db import connection, models
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # Apps whose records the bureau keeps (through the admin and the workspace).
@@ -19,30 +19,21 @@ class Role(models.TextChoices):
     OFFICE_STAFF = "office_staff", _("Office staff")
 
 
-def has_role(user, role):
+def role_names(user):
+    """The names of the user's role groups, read once per request (the user object
+    lives as long as the request) and kept on the user. Only the fixed role names
+    count, so a group whose name merely resembles one grants nothing."""
     if not user.is_authenticated or not user.is_active:
-        return False
-    # A user's groups are cached on the user object for the request, so asking for
-    # several roles costs one query; it runs on every page, so it is plain SQL
-    # rather than an ORM query compiled anew each time.
+        return frozenset()
     if not hasattr(user, "_role_names"):
-        user._role_names = _group_names(user)
-    return role in user._role_names
+        user._role_names = frozenset(
+            user.groups.filter(name__in=Role.values).values_list("name", flat=True)
+        )
+    return user._role_names
 
 
-def _group_names(user):
-    through = user.groups.through._meta
-    group = Group._meta
-    sql = (
-        f"SELECT g.{connection.ops.quote_name('name')} "
-        f"FROM {connection.ops.quote_name(group.db_table)} g "
-        f"INNER JOIN {connection.ops.quote_name(through.db_table)} ug "
-        f"ON ug.{connection.ops.quote_name('group_id')} = g.{connection.ops.quote_name('id')} "
-        f"WHERE ug.{connection.ops.quote_name('user_id')} = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk])
-        return {name for (name,) in cursor.fetchall()}
+def has_role(user, role):
+    return role in role_names(user)
 
 
 def is_bureau(user):

@@ -1,4 +1,5 @@
-"""The Content-Security-Policy middleware, with the one exception the admin needs.
+"""The Content-Security-Policy middleware, with the one exception the admin needs;
+and the refusal of NUL characters in requests.
 
 The policy itself is CONTENT_SECURITY_POLICY in the settings: no inline script or
 style anywhere. django-import-export's export page (admin, bureau only) has a
@@ -12,6 +13,8 @@ import base64
 import hashlib
 
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
+from django.http import HttpResponseBadRequest
+from django.utils.translation import gettext as _
 
 
 def source_hash(source):
@@ -37,3 +40,24 @@ class CSPMiddleware(BaseCSPMiddleware):
         if match and match.namespace == "admin" and (match.url_name or "").endswith("_export"):
             parts.update = {**(parts.update or {}), **IMPORT_EXPORT_EXPORT_PAGE}
         return parts
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the query string or the form data is refused with 400:
+    no one types it, and PostgreSQL refuses it in text, which made it a server error
+    wherever a parameter reaches a query (a search, a filter, the login)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
+            return HttpResponseBadRequest(
+                _("The request contains a NUL character, which no field accepts."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+def _has_nul(query):
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in query.lists())

@@ -52,6 +52,7 @@ if not DEBUG:
         raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS (comma-separated).")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "integration_tracker.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -84,12 +85,15 @@ MIDDLEWARE = [
     "integration_tracker.security.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale, so that its 400 speaks the visitor's language.
+    "integration_tracker.security.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "integration_tracker.sessions.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "integration_tracker.errors.ErrorPageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
@@ -98,8 +102,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed logins and refuses locked-out username/IP pairs first.
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, loading the roles with the user (one query, not two).
-    "integration_tracker.auth.RoleBackend",
+    # Django's own; the roles are read once per request (integration_tracker/roles.py).
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 # Brute-force protection: lock a username from one IP address after 5 failures for
@@ -131,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "integration_tracker.context_processors.roles",
+                "integration_tracker.context_processors.site",
             ],
         },
     },
@@ -194,18 +199,39 @@ EXPORT_FORMATS = [CSV, XLSX]
 
 # Public progress pages without login (issue: progress pages); off by default.
 PUBLIC_PROGRESS_PAGES = env_bool("PUBLIC_PROGRESS_PAGES", False)
+# Shown in the header above the product name, e.g. "Landeshauptstadt Dresden".
+MUNICIPALITY_NAME = os.environ.get("MUNICIPALITY_NAME", "")
 
-# The progress pages' bodies are cached per server process and rendered afresh after
-# any change to the records (measures/page_cache.py); the timeout bounds memory, not
+# Django's cache framework. The progress pages and the workspace's measure list and
+# measure page keep their bodies in it per audience (integration_tracker/page_cache.py);
+# a change to the records bumps a version in the cache once its transaction has
+# committed, so the next request renders afresh. The timeout bounds memory, not
 # freshness.
 PROGRESS_CACHE_SECONDS = int(os.environ.get("PROGRESS_CACHE_SECONDS", "600"))
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "integration-tracker",
-        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "2000"))},
+# REDIS_URL (e.g. redis://127.0.0.1:6379/0): Django's RedisCache, one cache shared by
+# every server process on every machine, and sessions in the cache backed by the
+# database. Without it, the embedded default: a cache in each process's memory (it
+# must then be one process, as `make run` is) and sessions in the database.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several installations may share one Redis server.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "integration-tracker"),
+        }
     }
-}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "integration-tracker",
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "2000"))},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Background tasks (report documents, large imports, reminders) through Django's task
 # API (django-tasks; Django 6 ships it as django.tasks). The database backend keeps
@@ -244,7 +270,7 @@ ACCESSIBILITY = {
 
 # A session ends after SESSION_IDLE_TIMEOUT seconds without a request, and after
 # SESSION_COOKIE_AGE seconds in any case.
-SESSION_ENGINE = "integration_tracker.sessions"  # database sessions, read in plain SQL
+# Expired sessions are removed by `manage.py clearsessions` (docs/operations.md).
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(60 * 60)))
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 10)))
 

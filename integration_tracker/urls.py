@@ -1,16 +1,26 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from .accounts import LoginForm, PasswordChangeView
 from .views import healthz
 
 admin.site.site_header = _("Integration Tracker – administration")
 admin.site.site_title = _("Integration Tracker")
 admin.site.index_title = _("Master data")
 
+handler400 = "integration_tracker.errors.bad_request"
+handler403 = "integration_tracker.errors.permission_denied"
+handler404 = "integration_tracker.errors.page_not_found"
+handler500 = "integration_tracker.errors.server_error"
+
 urlpatterns = [
     path("", include("measures.urls")),
     path("", include("reports.urls")),
+    # Before Django's own, which they replace (see accounts.py).
+    path("konto/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("konto/password_change/", PasswordChangeView.as_view(), name="password_change"),
     path("konto/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,6 +1,13 @@
-from django.contrib import admin
+import datetime
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
+
+from integration_tracker.cells import NeutralisedExportMixin
 
 from .models import (
     ActionNeed,
@@ -19,7 +26,9 @@ from .models import (
     StatusEntry,
     Topic,
 )
+from .permissions import can_review
 from .resources import ActionNeedResource, FundingAmountResource, MeasureAdminResource
+from .services import NotAllowed, approve_entry
 
 
 @admin.register(Language)
@@ -60,12 +69,15 @@ class StatusEntryInline(admin.TabularInline):
 class IndicatorInline(admin.TabularInline):
     model = Indicator
     extra = 0
+    # Deleted on its own page, which refuses while values reported with a status
+    # entry hang on it.
+    can_delete = False
     fields = ["name", "unit", "target"]
     show_change_link = True
 
 
 @admin.register(Measure)
-class MeasureAdmin(ImportExportModelAdmin):
+class MeasureAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
     resource_classes = [MeasureAdminResource]
     list_display = [
         "number",
@@ -153,9 +165,36 @@ class ReportingRoundAdmin(admin.ModelAdmin):
     search_fields = ["title"]
     autocomplete_fields = ["concept", "due_measures"]
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a round would take it off the entries reported in it; a round
+        # without entries can be deleted on its own page (so not in bulk).
+        if obj is None or obj.status_entries.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+def _date_hierarchy_is_valid(query, field):
+    parts = [
+        query.get(f"{field}__{part}", default)
+        for part, default in (("year", None), ("month", "1"), ("day", "1"))
+    ]
+    if parts[0] is None:
+        return True
+    try:
+        year, month, day = (int(part) for part in parts)
+        datetime.date(year, month, day)
+    except (ValueError, OverflowError):
+        return False
+    return year < datetime.MAXYEAR
+
 
 @admin.register(StatusEntry)
 class StatusEntryAdmin(admin.ModelAdmin):
+    """Status entries are read here, never written: offices enter them in the
+    workspace and the bureau reviews them there (four eyes). Whoever could change an
+    entry's state, author, reviewer or values here could approve their own report, so
+    the admin offers nothing but the same approval the review queue runs."""
+
     list_display = [
         "measure",
         "as_of",
@@ -169,15 +208,98 @@ class StatusEntryAdmin(admin.ModelAdmin):
     list_filter = ["state", "status", "measure__concept"]
     list_select_related = ["measure", "author", "reviewer"]
     search_fields = ["measure__number", "measure__title", "note"]
-    autocomplete_fields = ["measure", "author", "reviewer", "reporting_round"]
     date_hierarchy = "as_of"
-    readonly_fields = ["version", "created_at", "updated_at"]
+    actions = ["approve_selected"]
+
+    def changelist_view(self, request, extra_context=None):
+        # Django's date hierarchy fails with a server error on an absurd year
+        # (?as_of__year=99999, or 9999 whose next year does not exist): refuse it as
+        # the admin refuses other bad filters.
+        if not _date_hierarchy_is_valid(request.GET, self.date_hierarchy):
+            return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+        return super().changelist_view(request, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request):
+        return can_review(request.user)
+
+    @admin.action(description=_("Approve the selected submitted entries"), permissions=["review"])
+    def approve_selected(self, request, queryset):
+        approved = refused = 0
+        for entry in queryset.select_related("measure"):
+            if not can_review(request.user, entry):
+                refused += 1
+                continue
+            try:
+                approve_entry(entry, request.user)
+            except NotAllowed:
+                refused += 1
+            else:
+                approved += 1
+        if approved:
+            self.message_user(
+                request,
+                ngettext("%(count)d entry approved.", "%(count)d entries approved.", approved)
+                % {"count": approved},
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d entry was not approved: only submitted entries can be "
+                    "approved, and never by their author.",
+                    "%(count)d entries were not approved: only submitted entries can be "
+                    "approved, and never by their author.",
+                    refused,
+                )
+                % {"count": refused},
+                messages.WARNING,
+            )
 
 
 class IndicatorValueInline(admin.TabularInline):
+    """Values the bureau keeps itself; values reported with a status entry are
+    reviewed with the entry and shown read-only below."""
+
     model = IndicatorValue
     extra = 0
     fields = ["value", "period_start", "period_end", "note"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status_entry__isnull=True)
+
+
+class ReportedIndicatorValueInline(admin.TabularInline):
+    model = IndicatorValue
+    extra = 0
+    can_delete = False
+    fields = ["value", "period_start", "period_end", "note", "status_entry"]
+    readonly_fields = fields
+    verbose_name = _("reported indicator value")
+    verbose_name_plural = _("reported indicator values")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status_entry__isnull=False)
+            .select_related("status_entry__measure")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Indicator)
@@ -187,15 +309,29 @@ class IndicatorAdmin(admin.ModelAdmin):
     search_fields = ["name", "measure__number", "measure__title"]
     list_filter = ["measure__concept"]
     autocomplete_fields = ["measure"]
-    inlines = [IndicatorValueInline]
+    inlines = [IndicatorValueInline, ReportedIndicatorValueInline]
 
 
 @admin.register(IndicatorValue)
 class IndicatorValueAdmin(admin.ModelAdmin):
-    list_display = ["indicator", "value", "period_start", "period_end"]
-    list_select_related = ["indicator"]
+    """A value reported with a status entry is reviewed with it and cannot be
+    changed or deleted here; values the bureau keeps itself can."""
+
+    list_display = ["indicator", "value", "period_start", "period_end", "status_entry"]
+    list_select_related = ["indicator", "status_entry__measure"]
     search_fields = ["indicator__name"]
-    autocomplete_fields = ["indicator", "status_entry"]
+    autocomplete_fields = ["indicator"]
+    readonly_fields = ["status_entry"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status_entry_id:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status_entry_id:
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(FundingProgramme)
@@ -234,7 +370,7 @@ class FundingLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(FundingAmount)
-class FundingAmountAdmin(ImportExportModelAdmin):
+class FundingAmountAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
     resource_classes = [FundingAmountResource]
     list_display = ["line", "year_from", "year_to", "amount", "kind", "is_approximate"]
     list_filter = ["kind", "is_approximate", "line__programme"]
@@ -244,7 +380,7 @@ class FundingAmountAdmin(ImportExportModelAdmin):
 
 
 @admin.register(ActionNeed)
-class ActionNeedAdmin(ImportExportModelAdmin):
+class ActionNeedAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
     resource_classes = [ActionNeedResource]
     list_display = ["number", "short_title", "status", "concept", "carried_into"]
     list_filter = ["status", "concept", "carried_into"]

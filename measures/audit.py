@@ -1,10 +1,14 @@
 """The audit trail as a readable list of changes, computed from django-simple-history
 records in a fixed number of queries (its own diff_against queries per record)."""
 
+import datetime
+import decimal
 from collections import defaultdict
 
 from django.core.paginator import Paginator
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from working_groups.models import Membership
@@ -52,6 +56,13 @@ def _label(field, value, related):
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(field, models.BooleanField):
         return _("yes") if value else _("no")
+    # Dates and times as people read them: local time, the language's format.
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, decimal.Decimal):
+        return number_format(value, use_l10n=True)
     return str(value)
 
 

@@ -6,13 +6,27 @@ number out of range) makes the form invalid for that field only: it is ignored a
 the form shows why, never a server error."""
 
 import django_filters
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from working_groups.models import FieldOfAction, WorkingGroup
 
-from .models import Measure, Status
+from .models import NO_STATUS, Measure, Status
 
 SEARCH_MAX_LENGTH = 100
+
+
+class LazyOrderingFilter(django_filters.OrderingFilter):
+    """Sort choices translated when shown, not when the module is imported: the
+    descending labels ("number (descending)") follow the user's language too."""
+
+    def build_choices(self, fields, labels):
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices.append((param, label))
+            choices.append((f"-{param}", format_lazy(_("{label} (descending)"), label=label)))
+        return choices
 
 
 class YesNoAnyWidget(django_filters.widgets.BooleanWidget):
@@ -32,7 +46,7 @@ def search_filter():
 def status_filter():
     return django_filters.ChoiceFilter(
         label=_("Status"),
-        choices=Status.choices,
+        choices=[*Status.choices, (NO_STATUS.value, NO_STATUS.label)],
         method="filter_status",
         empty_label=_("any status"),
     )
@@ -95,15 +109,16 @@ class MeasureFilter(MeasureRulesFilterSet):
     working_group = django_filters.ModelChoiceFilter(
         label=_("Working group"),
         queryset=WorkingGroup.objects.select_related("concept"),
+        empty_label=_("all working groups"),
     )
     due = due_filter()
     overdue = overdue_filter()
     stale = stale_filter()
-    ordering = django_filters.OrderingFilter(
+    ordering = LazyOrderingFilter(
         label=_("Sort by"),
         empty_label=_("report order"),
+        # No "position" choice: the empty choice is the report's order already.
         fields=[
-            ("position", "position"),
             ("number", "number"),
             ("title", "title"),
             ("current_entry__status", "status"),
@@ -111,7 +126,6 @@ class MeasureFilter(MeasureRulesFilterSet):
             ("updated_at", "updated"),
         ],
         field_labels={
-            "position": _("report order"),
             "number": _("number"),
             "title": _("title"),
             "current_entry__status": _("status"),

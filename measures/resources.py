@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
+from integration_tracker import page_cache
 from integration_tracker.bulk_import import (
     BULK_BATCH_SIZE,
     BulkImportMixin,
@@ -23,7 +24,6 @@ from working_groups.resources import (
 
 from .models import (
     ActionNeed,
-    DataChange,
     FundingAmount,
     FundingLine,
     Language,
@@ -175,8 +175,8 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
 
     def after_bulk_write(self):
         # The bulk inserts send no post_save, on which the page cache counts the
-        # changes (measures/page_cache.py): record the import as one change.
-        DataChange.objects.create(model=Measure._meta.label_lower)
+        # changes (integration_tracker/page_cache.py): the import is one change.
+        page_cache.changed_all()
 
     def remember_new(self, instance, row):
         # A later row of the same file may name this measure as its parent.

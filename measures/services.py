@@ -13,6 +13,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from integration_tracker import page_cache
 from working_groups.models import Office
 
 from .models import IndicatorValue, Measure, Reminder, ReportingRound, Status, StatusEntry
@@ -167,6 +168,8 @@ def close_round(reporting_round):
     ReportingRound.objects.filter(pk=reporting_round.pk, closed_at__isnull=True).update(
         closed_at=timezone.now()
     )
+    # An update sends no post_save; which measures are due (stale) changes.
+    page_cache.changed(page_cache.concept_scope(reporting_round.concept_id))
 
 
 def late_offices(reporting_round, today=None):

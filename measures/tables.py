@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, widgets
 
+from integration_tracker.cells import neutralise_row, restore
 from integration_tracker.spreadsheets import KeyWidget, SpreadsheetResource
 
 from .models import Measure, SpreadsheetImport, Status, StatusEntry
@@ -70,25 +71,8 @@ HEADINGS = {
     "version": "Version",
 }
 
-# A cell starting with one of these is read as a formula by spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PREVIEW_ROWS = 50
-
-
-def neutralise(value):
-    """A text cell that a spreadsheet program would run as a formula gets a leading
-    apostrophe, so it is shown as text (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def restore(value):
-    """The inverse of neutralise, for a file that comes back."""
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
-        return value[1:]
-    return value
 
 
 class GermanDateWidget(widgets.Widget):
@@ -270,7 +254,7 @@ def export_table(table, format, queryset=None):
     with translation.override("de"):
         resource = table.resource_class()
         dataset = resource.export(queryset)
-        rows = [[neutralise(cell) for cell in row] for row in dataset]
+        rows = [neutralise_row(row) for row in dataset]
     headers = [HEADINGS.get(key, key) for key in dataset.headers]
     out = tablib.Dataset(*rows, headers=headers, title=str(table.title)[:31])
     if format == "xlsx":
@@ -300,6 +284,14 @@ def read_dataset(content, file_format):
                 text = content.decode("utf-8-sig")
             except UnicodeDecodeError:
                 text = content.decode("cp1252")  # “CSV (Trennzeichen-getrennt)” from Excel
+            if "\x00" in text:
+                # No cell holds it, and the database cannot store it in the summary.
+                raise FileProblem(
+                    _(
+                        "The file contains NUL characters, which a CSV file cannot hold. "
+                        "Please save it again as “CSV UTF-8”."
+                    )
+                )
             first_line = text.split("\n", 1)[0]
             delimiter = max((";", ",", "\t"), key=first_line.count)
             rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))

@@ -10,13 +10,17 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from integration_tracker.page_cache import ANY, SHARED, audience, cached_body, concept_scope
+from integration_tracker.roles import is_bureau, is_council, is_office_staff
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
+from . import start_page
 from .audit import TRACKED, change_log
 from .filters import MeasureFilter
 from .forms import (
@@ -33,7 +37,6 @@ from .models import (
     SpreadsheetImport,
     StatusEntry,
 )
-from .page_cache import cached_page
 from .permissions import (
     can_enter_status,
     can_read_progress,
@@ -91,6 +94,8 @@ def _concept_context(request, concept):
 
 @require_safe
 def home(request):
+    """The start page: what the user's role has to do next (see start_page), then the
+    concepts; each concept's full structure is on its own, paginated page."""
     if not can_read_progress(request.user):
         return redirect_to_login(request.get_full_path())
     visible = (
@@ -101,18 +106,12 @@ def home(request):
         .annotate(count=Count("pk"))
         .values("count")
     )
-    concepts = Concept.objects.select_related("municipality", "predecessor").annotate(
-        group_count=Count("working_groups", distinct=True),
+    concepts = Concept.objects.select_related("municipality").annotate(
         visible_measure_count=Coalesce(Subquery(visible), 0),
     )
-    featured = max(
-        (c for c in concepts if c.visible_measure_count),
-        key=lambda c: c.start_year,
-        default=None,
-    )
-    context = {"concepts": concepts}
-    if featured:
-        context.update(_concept_context(request, featured))
+    user = request.user
+    role = start_page.role_of(user, is_bureau(user), is_council(user), is_office_staff(user))
+    context = {"concepts": concepts, **start_page.context_for(request, role)}
     return render(request, "measures/home.html", context)
 
 
@@ -161,14 +160,30 @@ def _get_measure_for_user(request, pk):
     return get_object_or_404(queryset, pk=pk)
 
 
+def _workspace_page(request, page, body, scopes, build_context, frame_keys=()):
+    """A workspace page whose body comes from the cache (integration_tracker/page_cache.py)
+    per user, with the user's roles and offices; the frame ``page`` (with any form
+    that carries a CSRF token) is rendered for each request."""
+
+    def render_body():
+        context = build_context()
+        html = render_to_string(body, context, request=request)
+        return html, {key: context[key] for key in ("page_title", *frame_keys)}
+
+    html, frame = cached_body(request, body, scopes, audience(request, workspace=True), render_body)
+    return render(request, page, {"body": html, **frame})
+
+
 @_workspace_user
 @require_safe
 def measure_list(request):
-    return cached_page(
+    # The measures of every concept.
+    return _workspace_page(
         request,
+        "measures/measure_list.html",
         "measures/_measure_list_body.html",
+        [SHARED, ANY],
         lambda: _measure_list_context(request),
-        per_user=True,
     )
 
 
@@ -201,11 +216,16 @@ def _measure_list_context(request):
 @_workspace_user
 @require_safe
 def measure_detail(request, pk):
-    return cached_page(
+    concept_id = Measure.objects.filter(pk=pk).values_list("concept_id", flat=True).first()
+    if concept_id is None:
+        raise Http404
+    return _workspace_page(
         request,
+        "measures/measure_detail.html",
         "measures/_measure_detail_body.html",
+        [SHARED, concept_scope(concept_id)],
         lambda: _measure_detail_context(request, pk),
-        per_user=True,
+        frame_keys=["editable_entry_ids"],
     )
 
 

@@ -1,46 +1,147 @@
-"""Writes the report context into a python-docx Document: one Heading 1 per section,
-Word lists for items, a table per working group's members."""
+"""Writes the report context into a python-docx Document the bureau can keep editing:
+A4, sober Word styles (Title, Heading 1–3, List Bullet, a table style), a table of
+contents field and page numbers that Word fills in, document properties, and the
+same content in the same order as the HTML and the PDF."""
 
 from django.template.defaultfilters import date as format_date
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models import ReportSection
 from .templatetags.progress_tags import office_codes, status_label
+from .templatetags.report_tags import SourceNotes, keep_together
 
 Kind = ReportSection.Kind
+
+INK = "1A1A1A"
+FONT = "Arial"
 
 
 def _bullet(document, text, level=0):
     style = "List Bullet" if level == 0 else f"List Bullet {min(level + 1, 3)}"
-    return document.add_paragraph(text, style=style)
+    return document.add_paragraph(keep_together(text), style=style)
 
 
 def _money(amount):
-    return f"{floatformat(amount, '0g')} €"
+    return keep_together(f"{floatformat(amount, '0g')} €")
 
 
-def _measure_lines(measure):
+def _field(paragraph, instruction, placeholder=""):
+    """A Word field (PAGE, NUMPAGES, TOC …) that Word computes when it opens the file."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def char(kind):
+        run = paragraph.add_run()
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        if kind == "begin":
+            element.set(qn("w:dirty"), "true")
+        run._r.append(element)
+
+    char("begin")
+    run = paragraph.add_run()
+    text = OxmlElement("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instruction} "
+    run._r.append(text)
+    char("separate")
+    paragraph.add_run(placeholder)
+    char("end")
+
+
+def _setup(document, report, concept, short):
+    """Page format, styles, running header and footer, properties."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
+
+    for section in document.sections:
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.left_margin = section.right_margin = Cm(2.2)
+        section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.2)
+        header = section.header.paragraphs[0]
+        header.text = f"{report.title} · {short}"
+        header.style = document.styles["Header"]
+        footer = section.footer.paragraphs[0]
+        footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        footer.add_run(_("Page") + " ")
+        _field(footer, "PAGE", "1")
+        footer.add_run(" " + _("of") + " ")
+        _field(footer, "NUMPAGES", "1")
+
+    styles = document.styles
+    styles["Normal"].font.name = FONT
+    styles["Normal"].font.size = Pt(10.5)
+    styles["Normal"].paragraph_format.space_after = Pt(4)
+    for name, size in [("Title", 20), ("Heading 1", 14), ("Heading 2", 12), ("Heading 3", 11)]:
+        style = styles[name]
+        style.font.name = FONT
+        style.font.size = Pt(size)
+        style.font.bold = True
+        style.font.italic = False
+        style.font.color.rgb = RGBColor.from_string(INK)
+        style.paragraph_format.space_before = Pt(14 if name == "Heading 1" else 8)
+        style.paragraph_format.space_after = Pt(4)
+        # Word's Title has a blue rule underneath: a sober title has none.
+        borders = style.element.pPr.find(qn("w:pBdr")) if style.element.pPr is not None else None
+        if borders is not None:
+            style.element.pPr.remove(borders)
+        # the theme fonts would override the name set above
+        fonts = style.element.rPr.find(qn("w:rFonts"))
+        if fonts is not None:
+            for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+                fonts.attrib.pop(qn(attribute), None)
+    for name in ("Header", "Footer"):
+        styles[name].font.size = Pt(8.5)
+        styles[name].font.color.rgb = RGBColor.from_string("444444")
+
+    # German: spelling, hyphenation and quotation marks in Word.
+    language = OxmlElement("w:lang")
+    language.set(qn("w:val"), "de-DE")
+    styles["Normal"].element.get_or_add_rPr().append(language)
+
+    # Word brings the table of contents and page numbers up to date on opening.
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    document.settings.element.append(update)
+
+    properties = document.core_properties
+    properties.title = report.title
+    properties.author = report.issued_by.name if report.issued_by else str(concept.municipality)
+    properties.language = "de-DE"
+    properties.subject = str(concept.municipality)
+
+
+def _measure_lines(measure, notes):
+    def mark(obj):
+        number = notes.number(obj)
+        return f" [{number}]" if number else ""
+
     label = measure.title
     languages = list(measure.languages.all())
     if languages:
         label += " (" + " / ".join(str(language) for language in languages) + ")"
-    if measure.lead_office:
-        label += f" ({measure.lead_office.label})"
-    elif measure.responsible_department:
-        label += f" ({measure.responsible_department})"
-    partners = list(measure.partner_organisations.all())
-    if partners:
-        label += " – " + ", ".join(str(p) for p in partners)
-    status = status_label(measure.report_status)
-    if measure.report_progress is not None:
-        status += f", {measure.report_progress} %"
-    lines = [f"{label} [{status}]"]
-    offices = list(measure.partner_offices.all())
-    if offices:
-        lines.append(_("Offices") + ": " + ", ".join(str(o.label) for o in offices))
+    if measure.report_lead:
+        label += f" ({getattr(measure.report_lead, 'label', None) or measure.report_lead})"
+    if measure.report_partners:
+        label += " – " + ", ".join(str(p) for p in measure.report_partners)
+    label += "".join(
+        mark(obj) for obj in [measure, measure.report_lead, *measure.report_partners] if obj
+    )
+    if measure.report_status:
+        status = status_label(measure.report_status)
+        if measure.report_progress is not None:
+            status += f", {measure.report_progress} %"
+        label += f" [{status}]"
+    lines = [label]
     if measure.description:
         lines.append(measure.description)
+    offices = list(measure.partner_offices.all())
+    if offices:
+        lines.append(_("Offices") + ": " + ", ".join(f"{o.label}{mark(o)}" for o in offices))
     for indicator in measure.indicators.all():
         for value in indicator.values.all():
             lines.append(
@@ -53,42 +154,18 @@ def _measure_lines(measure):
                     "end": format_date(value.period_end, "F Y"),
                 }
             )
-    for line in measure.report_funding:
-        office = f" ({line.responsible_office.label})" if line.responsible_office else ""
-        if line.first_last:
-            first, last = line.first_last
-            amounts = (
-                f"{_money(first.amount)} ({first.years_label}) → "
-                f"{_money(last.amount)} ({last.years_label})"
-            )
-        else:
-            amounts = "; ".join(
-                f"{_('approx.') + ' ' if a.is_approximate else ''}{_money(a.amount)} "
-                f"({a.years_label})"
-                for a in line.amounts.all()
-            ) or _("no amounts recorded")
-        lines.append(f"{line.title}{office}: {amounts}")
-        areas = list(line.fundinglinearea_set.all())
-        if areas:
-            lines.append(
-                _("Areas")
-                + ": "
-                + ", ".join(
-                    f"{link.area}"
-                    + (f" ({link.get_status_display()})" if link.status == "proposed" else "")
-                    for link in areas
-                )
-            )
     return lines
 
 
-def _write_measure(document, measure, level):
-    first, *rest = _measure_lines(measure)
+def _write_measure(document, measure, level, notes):
+    first, *rest = _measure_lines(measure, notes)
     _bullet(document, first, level)
     for line in rest:
-        document.add_paragraph(line, style="List Continue" if level == 0 else "List Continue 2")
+        document.add_paragraph(
+            keep_together(line), style="List Continue" if level == 0 else "List Continue 2"
+        )
     for child in measure.report_children:
-        _write_measure(document, child, level + 1)
+        _write_measure(document, child, level + 1, notes)
 
 
 def _write_need(document, need, level):
@@ -100,37 +177,142 @@ def _write_need(document, need, level):
         _write_need(document, sub, level + 1)
 
 
+def _table(document, header, rows, numeric_from=1):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
+
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+    for values in rows:
+        cells = table.add_row().cells
+        for index, (cell, text) in enumerate(zip(cells, values, strict=True)):
+            cell.text = keep_together(text)
+            if index >= numeric_from:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    # the first column holds the words, the others figures
+    figures = len(header) - 1
+    widths = [Cm(16.6 - 3.0 * figures)] + [Cm(3.0)] * figures
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=False):
+        column.width = width  # the grid, which LibreOffice follows
+        for cell in column.cells:
+            cell.width = width  # the cells, which Word follows
+    return table
+
+
+def _funding_rows(funding, notes):
+    rows = []
+    for row in funding["rows"]:
+        number = notes.number(row["line"])
+        values = [row["line"].title + (f" [{number}]" if number else "")]
+        for amount in row["cells"]:
+            if amount is None:
+                values.append("")
+            else:
+                values.append(
+                    (_("approx.") + " " if amount.is_approximate else "") + _money(amount.amount)
+                )
+        if funding["has_change"]:
+            change = row["change"]
+            values.append(
+                "" if change is None else f"{'+' if change > 0 else ''}{floatformat(change, 1)} %"
+            )
+        rows.append(values)
+    return rows
+
+
+def _write_members(document, group, notes):
+    """A group's members as a list in the group's order; roles follow the name."""
+    for line in group.report_lines:
+        if line["kind"] == "organisation":
+            seat = line["seat"]
+            number = notes.number(seat.organisation)
+            text = str(seat.organisation) + (f" [{number}]" if number else "")
+            if seat.role:
+                text += f" / {seat.role}"
+        elif line["kind"] == "offices":
+            codes = office_codes(line["offices"])
+            if line["department"]:
+                text = _("Representatives of the offices %(codes)s and from the %(name)s") % {
+                    "codes": codes,
+                    "name": line["department"].name,
+                }
+            else:
+                text = _("Representatives of the offices %(codes)s") % {"codes": codes}
+        elif line["seat"].department:
+            text = _("Representatives from the %(name)s") % {"name": line["seat"].department.name}
+        else:
+            text = line["seat"].role
+        _bullet(document, text)
+
+
 def write_report(document, context, edition_marks):
     """The report into ``document``; ``edition_marks`` (short, long) say whether it is a
     draft or which published version: the short one heads every page."""
     report, concept = context["report"], context["concept"]
+    notes = SourceNotes()
     short, long = edition_marks
-    for section in document.sections:
-        section.header.paragraphs[0].text = short
-        section.header.paragraphs[0].runs[0].bold = True
-    document.add_paragraph(long).runs[0].bold = True
-    issuer = str(concept.municipality)
+    _setup(document, report, concept, short)
+    letterhead = document.add_paragraph()
+    letterhead.add_run(str(concept.municipality)).bold = True
     if report.issued_by:
-        issuer += f" · {report.issued_by.name}"
-    document.add_paragraph(issuer)
+        letterhead.add_run("\n" + report.issued_by.name)
+    document.add_paragraph(long).runs[0].bold = True
     document.add_heading(report.title, level=0)
-    document.add_paragraph(
-        _("Period %(start)s – %(end)s")
-        % {
-            "start": format_date(report.period_start, "F Y"),
-            "end": format_date(report.period_end, "F Y"),
-        }
-    )
+    period = _("Period %(start)s – %(end)s") % {
+        "start": format_date(report.period_start, "F Y"),
+        "end": format_date(report.period_end, "F Y"),
+    }
+    document.add_paragraph(keep_together(period))
     if report.presented_on:
         occasion = report.presentation or str(report.presented_to or "")
         document.add_paragraph(
-            f"{occasion} " + _("on %(date)s") % {"date": format_date(report.presented_on)}
+            keep_together(
+                f"{occasion} " + _("on %(date)s") % {"date": format_date(report.presented_on)}
+            )
         )
-    for item in context["sections"]:
+
+    sections = context["sections"]
+    document.add_heading(_("Summary"), level=2)
+    summary = _("The report covers %(start)s to %(end)s in %(count)s sections.") % {
+        "start": format_date(report.period_start, "F Y"),
+        "end": format_date(report.period_end, "F Y"),
+        "count": len(sections),
+    }
+    if not context["shows_statuses"]:
+        summary += " " + _(
+            "It describes what was done or is being done in the period and gives no "
+            "status of implementation for its items."
+        )
+    document.add_paragraph(keep_together(summary))
+    header = [_("Section"), _("Entries")]
+    if context["shows_statuses"]:
+        header.append(_("Status in the period"))
+    rows = []
+    for item in sections:
+        values = [
+            f"{item['section'].number}. {item['section'].title}",
+            str(item.get("count") or ""),
+        ]
+        if context["shows_statuses"]:
+            values.append("; ".join(f"{label}: {n}" for label, n in item.get("statuses", [])))
+        rows.append(values)
+    _table(document, header, rows)
+
+    document.add_heading(_("Contents"), level=2)
+    _field(
+        document.add_paragraph(),
+        'TOC \\o "1-1" \\h \\z \\u',
+        _("Word fills in the table of contents when the document is opened or updated (F9)."),
+    )
+
+    for item in sections:
         section = item["section"]
         document.add_heading(f"{section.number}. {section.title}", level=1)
         if section.text:
-            document.add_paragraph(section.text)
+            document.add_paragraph(keep_together(section.text))
         if section.kind == Kind.FOUNDATIONS:
             _bullet(document, concept.title)
             plan = context["action_plan"]
@@ -150,40 +332,45 @@ def write_report(document, context, edition_marks):
                 text = _("The expert working groups worked until %(date)s.") % {
                     "date": format_date(groups[0].active_until, "F Y")
                 }
-                if groups[0].members_involved_in:
-                    text += " " + _("Their members were involved in drafting the %(concept)s.") % {
-                        "concept": groups[0].members_involved_in.title
-                    }
-                document.add_paragraph(text)
+                successor = groups[0].members_involved_in
+                if successor:
+                    number = notes.number(successor)
+                    text += " " + _(
+                        "Their members were involved in drafting the integration concept "
+                        "%(period)s."
+                    ) % {"period": successor.period_label}
+                    text += f" [{number}]" if number else ""
+                document.add_paragraph(keep_together(text))
         elif section.kind == Kind.MEMBERS:
             for group in context["expert_groups"]:
                 document.add_heading(f"{group.short_name}: {group.title}", level=2)
-                table = document.add_table(rows=1, cols=2)
-                table.style = "Table Grid"
-                table.rows[0].cells[0].text = _("Member")
-                table.rows[0].cells[1].text = _("Role")
-                for seat in group.report_organisations:
-                    row = table.add_row().cells
-                    row[0].text, row[1].text = str(seat.organisation), seat.role
-                if group.report_offices:
-                    row = table.add_row().cells
-                    row[0].text = _("Representatives of the offices %(codes)s") % {
-                        "codes": office_codes(group.report_offices)
-                    }
-                for seat in group.report_others:
-                    row = table.add_row().cells
-                    if seat.department:
-                        row[0].text = _("Representatives of the %(name)s") % {
-                            "name": seat.department.name
-                        }
-                    else:
-                        row[0].text = seat.role
+                _write_members(document, group, notes)
         elif section.kind in (Kind.MEASURES, Kind.FUNDING):
             for block in item["blocks"]:
                 if len(item["blocks"]) > 1:
                     document.add_heading(block["topic"].title, level=2)
                 for measure in block["measures"]:
-                    _write_measure(document, measure, 0)
+                    _write_measure(document, measure, 0, notes)
+            funding = item.get("funding")
+            if funding and funding["rows"]:
+                document.add_heading(_("Amounts named in this section"), level=3)
+                header = [_("Funding"), *funding["columns"]]
+                if funding["has_change"]:
+                    header.append(pgettext("funding table", "Change"))
+                _table(document, header, _funding_rows(funding, notes))
         elif section.kind == Kind.NEEDS:
             for need in context["needs"]:
                 _write_need(document, need, 0)
+
+    if notes.items:
+        document.add_heading(_("Notes on the sources"), level=1)
+        document.add_paragraph(
+            _(
+                "Marked entries do not come from the source as it stands: they are "
+                "completed, interpreted or taken from another source, as each note says."
+            )
+        )
+        for note in notes.items:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(f"[{note['number']}] {note['subject']}: ").bold = True
+            paragraph.add_run(keep_together(note["note"]))

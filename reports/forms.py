@@ -13,6 +13,9 @@ class PublishForm(AccessibleErrorsMixin, forms.Form):
         required=False,
         help_text=PublishedVersion._meta.get_field("note").help_text,
     )
+    # The latest version's number when the form was opened (0 for none): a form sent
+    # twice, or after a colleague published, publishes nothing.
+    opened_after = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
     confirm = forms.BooleanField(
         label=_("I have checked the draft. Publish it as a version that cannot be changed."),
         error_messages={

@@ -33,7 +33,10 @@ FIELDS = [
     OpenDataField("lead_office", _("Code or name of the lead office, if known."), "51"),
     OpenDataField(
         "status",
-        _("Status of the latest approved entry, one of: %(values)s.")
+        _(
+            "Status of the latest approved entry, one of: %(values)s; empty where no "
+            "status has been approved yet."
+        )
         % {"values": ", ".join(Status.values)},
         "completed",
     ),
@@ -73,7 +76,7 @@ def rows_for(measures):
             "topic": measure.topic.title if measure.topic else "",
             "field_of_action": measure.field_of_action.number if measure.field_of_action else "",
             "lead_office": measure.lead_office.key if measure.lead_office else "",
-            "status": entry.status if entry else Status.NOT_STARTED.value,
+            "status": entry.status if entry else "",
             "progress": entry.progress if entry and entry.progress is not None else "",
             "status_as_of": entry.as_of.isoformat() if entry else "",
             "planned_end": measure.planned_end.isoformat() if measure.planned_end else "",

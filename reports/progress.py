@@ -3,7 +3,7 @@ field of action, working group and office, each in one grouped query."""
 
 from django.db.models import Count
 
-from measures.models import MeasureQuerySet, Status
+from measures.models import NO_STATUS, MeasureQuerySet, Status
 
 STATUS_ORDER = [
     Status.COMPLETED,
@@ -17,12 +17,13 @@ STATUS_ORDER = [
 
 
 def status_counts(measures, group_by=None):
-    """{group value: {"total": n, "by_status": [(status, n), …], "done": n}}; one query.
+    """{group value: {"total": n, "by_status": [(status, n), …], "done": n, "rated": n}};
+    one query.
 
     ``done`` counts completed and ongoing measures: those the concept has put into
-    practice."""
+    practice; ``rated`` those with any status (a share is only given among them)."""
     aggregates = {"total": Count("pk")}
-    for status in STATUS_ORDER:
+    for status in [*STATUS_ORDER, NO_STATUS]:
         aggregates[status.value] = Count("pk", filter=MeasureQuerySet.status_q(status))
     if group_by:
         rows = measures.order_by().values(group_by).annotate(**aggregates)
@@ -31,10 +32,11 @@ def status_counts(measures, group_by=None):
     result = {}
     for row in rows:
         key = row.get(group_by) if group_by else None
-        by_status = [(status, row[status.value]) for status in STATUS_ORDER]
+        by_status = [(status, row[str(status)]) for status in [*STATUS_ORDER, NO_STATUS]]
         result[key] = {
             "total": row["total"],
             "by_status": by_status,
             "done": row[Status.COMPLETED.value] + row[Status.ONGOING.value],
+            "rated": row["total"] - row[str(NO_STATUS)],
         }
     return result

@@ -10,15 +10,34 @@ from measures.models import (
     FundingAmount,
     FundingLine,
     IndicatorValue,
+    Language,
     Measure,
     StatusEntry,
     Topic,
 )
-from working_groups.models import Membership, WorkingGroup
+from working_groups.models import Membership, Office, WorkingGroup
 
 from .models import ReportSection
+from .progress import STATUS_ORDER
+from .templatetags.report_tags import SourceNotes
 
 Kind = ReportSection.Kind
+
+
+def _with_children(measures):
+    for measure in measures:
+        yield measure
+        yield from _with_children(measure.report_children)
+
+
+def _status_summary(measures):
+    """(status label, count) for the items of a section that have a status in the
+    period; empty when none has one (the report then states no status at all)."""
+    counts = {}
+    for measure in measures:
+        if measure.report_status:
+            counts[measure.report_status] = counts.get(measure.report_status, 0) + 1
+    return [(status.label, counts[status]) for status in STATUS_ORDER if counts.get(status)]
 
 
 def _measures_as_of(report):
@@ -42,9 +61,14 @@ def _measures_as_of(report):
         )
         .select_related("lead_office", "responsible_department")
         .prefetch_related(
-            "partner_offices",
+            # in the order the bureau gave the offices (for Dresden the source's order)
+            Prefetch(
+                "partner_offices", queryset=Office.objects.order_by("position", "code", "name")
+            ),
             "partner_organisations",
-            "languages",
+            # in the order they were recorded (for Dresden the source's: englisch /
+            # tschechisch / russisch), not alphabetically
+            Prefetch("languages", queryset=Language.objects.order_by("pk")),
             Prefetch("indicators__values", queryset=values_in_period),
         )
         .order_by("position", "number")
@@ -52,18 +76,77 @@ def _measures_as_of(report):
 
 
 def _member_lines(memberships):
-    """The seats of a group as the report lists them: organisations (with their role),
-    then the offices together ("VertreterInnen der Ämter 10, 15, 51, 80"), then
-    departments and role-only seats."""
-    organisations, offices, others = [], [], []
+    """The seats of a group as the report lists them, in the group's own order (for
+    Dresden the source's): one line per organisation or role, and one line for each run
+    of offices ("VertreterInnen der Ämter 10, 15, 51, 80"), which takes a department
+    that follows it along ("… 15, 33, 41 und aus dem OB-Bereich")."""
+    lines = []
     for seat in memberships:
-        if seat.organisation:
-            organisations.append(seat)
-        elif seat.office:
-            offices.append(seat.office)
+        previous = lines[-1] if lines else None
+        if seat.office_id:
+            if previous and previous["kind"] == "offices" and not previous["department"]:
+                previous["offices"].append(seat.office)
+            else:
+                lines.append({"kind": "offices", "offices": [seat.office], "department": None})
+        elif seat.department_id and previous and previous["kind"] == "offices":
+            previous["department"] = seat.department
+        elif seat.organisation_id:
+            lines.append({"kind": "organisation", "seat": seat})
         else:
-            others.append(seat)
-    return organisations, offices, others
+            lines.append({"kind": "other", "seat": seat})
+    return lines
+
+
+def _names(obj):
+    """The ways a record can be named in running text."""
+    names = [obj.name, getattr(obj, "short_name", ""), obj.code if hasattr(obj, "code") else ""]
+    if isinstance(obj, Office) and obj.code:
+        names.append(f"Amt {obj.code}")
+    return [name for name in names if name and len(name) > 2]
+
+
+def _named_in(obj, text):
+    return any(name in text for name in _names(obj))
+
+
+def _say_once(measure):
+    """What an item adds after its own words: the lead office (or department) and the
+    partner organisations, leaving out any the item's words already name."""
+    text = " ".join(
+        [measure.title, measure.description] + [line.title for line in measure.report_funding]
+    )
+    lead = measure.lead_office or measure.responsible_department
+    measure.report_lead = None if lead is None or _named_in(lead, text) else lead
+    measure.report_partners = [
+        org for org in measure.partner_organisations.all() if not _named_in(org, text)
+    ]
+
+
+def _funding_table(lines):
+    """Funding lines with amounts as a table: one column per year (or span of years)
+    that any line has, the change in % where a line has two single years."""
+    lines = [line for line in lines if line.report_amounts]
+    columns = sorted({(a.year_from, a.year_to) for line in lines for a in line.report_amounts})
+    rows = []
+    for line in lines:
+        by_years = {(a.year_from, a.year_to): a for a in line.report_amounts}
+        change = None
+        if line.first_last:
+            first, last = line.first_last
+            if first.amount:
+                change = (last.amount - first.amount) / first.amount * 100
+        rows.append(
+            {"line": line, "cells": [by_years.get(column) for column in columns], "change": change}
+        )
+    labels = [str(a) if a == b else f"{a}–{b}" for a, b in columns]
+    for row in rows:
+        # Each amount with its column's label: on a phone the table becomes labelled rows.
+        row["labelled"] = list(zip(labels, row["cells"], strict=True))
+    return {
+        "columns": labels,
+        "rows": rows,
+        "has_change": any(r["change"] is not None for r in rows),
+    }
 
 
 def report_context(report):
@@ -107,11 +190,13 @@ def report_context(report):
         )
     ):
         amounts = list(line.amounts.all())
+        line.report_amounts = amounts
         singles = [a for a in amounts if a.year_from == a.year_to]
         line.first_last = (singles[0], singles[-1]) if len(singles) > 1 else None
         funding_lines[line.measure_id].append(line)
     for measure in measures:
         measure.report_funding = funding_lines.get(measure.pk, [])
+        _say_once(measure)
 
     groups = list(
         WorkingGroup.objects.filter(concept=report.concept)
@@ -124,9 +209,7 @@ def report_context(report):
         )
     )
     for group in groups:
-        group.report_organisations, group.report_offices, group.report_others = _member_lines(
-            group.memberships.all()
-        )
+        group.report_lines = _member_lines(group.memberships.all())
 
     needs = list(ActionNeed.objects.filter(concept=report.concept).select_related("carried_into"))
     sub_needs = defaultdict(list)
@@ -140,19 +223,35 @@ def report_context(report):
         item = {"section": section}
         if section.kind in (Kind.MEASURES, Kind.FUNDING):
             item["blocks"] = topic_blocks(section)
+            in_section = [m for block in item["blocks"] for m in _with_children(block["measures"])]
+            item["count"] = len(in_section)
+            item["statuses"] = _status_summary(in_section)
+            if section.kind == Kind.FUNDING:
+                item["funding"] = _funding_table(
+                    [line for m in in_section for line in m.report_funding]
+                )
         rendered.append(item)
 
     action_plan = getattr(report.concept, "action_plan", None)
     provisions = list(action_plan.provisions.all()) if action_plan else []
     for provision in provisions:
         provision.report_children = [p for p in provisions if p.parent_id == provision.pk]
+    expert_groups = [g for g in groups if g.kind == WorkingGroup.Kind.EXPERT]
+    for item in rendered:
+        kind = item["section"].kind
+        if kind == Kind.MEMBERS:
+            item["count"] = sum(len(g.report_lines) for g in expert_groups)
+        elif kind == Kind.NEEDS:
+            item["count"] = len(sub_needs.get(None, []))
     return {
+        "source_notes": SourceNotes(),
         "report": report,
         "concept": report.concept,
         "action_plan": action_plan,
         "provisions": [p for p in provisions if p.parent_id is None],
         "sections": rendered,
         "groups": groups,
-        "expert_groups": [g for g in groups if g.kind == WorkingGroup.Kind.EXPERT],
+        "expert_groups": expert_groups,
+        "shows_statuses": any(item.get("statuses") for item in rendered),
         "needs": sub_needs.get(None, []),
     }

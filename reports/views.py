@@ -16,9 +16,12 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from integration_tracker.cells import neutralise_row
+from integration_tracker.page_cache import ANY, SHARED, audience, cached_body, concept_scope
 from measures.models import (
     ActionNeed,
     FundingAmount,
@@ -27,8 +30,8 @@ from measures.models import (
     Measure,
     Status,
     StatusEntry,
+    Topic,
 )
-from measures.page_cache import cached_page
 from measures.permissions import can_publish, can_read_progress, can_read_reports
 from working_groups.models import Concept, Membership, WorkingGroup
 
@@ -37,8 +40,8 @@ from .filters import ProgressFilter
 from .forms import PublishForm
 from .models import PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
-from .progress import status_counts
-from .publishing import publish
+from .progress import NO_STATUS, status_counts
+from .publishing import NothingToPublish, publish
 from .rendering import report_context
 from .tasks import fingerprint, latest_export, latest_exports, request_export
 
@@ -70,25 +73,40 @@ def _concept(request):
     return (concepts[0] if concepts else None), concepts
 
 
-def _progress_page(request, template, build_context):
-    """A progress page whose body comes from the cache (measures/page_cache.py) when the
-    records have not changed since it was rendered for the same audience."""
-    return cached_page(request, template, build_context)
+def _progress_page(request, template, scopes, build_context):
+    """A progress page whose body comes from the cache (integration_tracker/page_cache.py)
+    when the records of ``scopes`` have not changed since it was rendered for the same
+    audience; the frame around it is rendered for each request."""
+
+    def render_body():
+        context = build_context()
+        html = render_to_string(template, context, request=request)
+        return html, {"page_title": context.get("page_title", "")}
+
+    body, frame = cached_body(request, template, scopes, audience(request), render_body)
+    return render(request, "reports/progress_page.html", {"body": body, **frame})
+
+
+def _concept_scopes(concept):
+    return [SHARED, concept_scope(concept.pk)] if concept else [SHARED]
 
 
 @progress_access
 def overview(request):
+    concept, concepts = _concept(request)
     return _progress_page(
-        request, "reports/_overview_body.html", lambda: _overview_context(request)
+        request,
+        "reports/_overview_body.html",
+        _concept_scopes(concept),
+        lambda: _overview_context(request, concept, concepts),
     )
 
 
-def _overview_context(request):
-    concept, concepts = _concept(request)
+def _overview_context(request, concept, concepts):
     context = {
         "concepts": concepts,
         "concept": concept,
-        "statuses": Status.choices,
+        "statuses": [*Status.choices, (str(NO_STATUS), NO_STATUS.label)],
         "page_title": _("Progress"),
     }
     if concept is None:
@@ -116,9 +134,7 @@ def _overview_context(request):
     }
 
     overall = status_counts(measures)[None]
-    by_field = status_counts(measures, "field_of_action")
-    by_group = status_counts(measures, "working_group")
-    by_office = status_counts(measures, "lead_office")
+    topics = list(Topic.objects.filter(concept=concept).order_by("position", "pk"))
     overdue_count = measures.overdue().count()
     stale_count = measures.stale().count()
     page = Paginator(
@@ -136,6 +152,56 @@ def _overview_context(request):
             result.append((none_label, counts[None]))
         return result
 
+    # A breakdown only by a dimension that holds data: never a single "without …" bar
+    # (the 2009 concept has no fields of action of its own, but report headings).
+    breakdowns = []
+    for key, group_by, objects, title, caption, none_label in [
+        (
+            "topic",
+            "topic",
+            topics,
+            _("By heading"),
+            _("Measures per heading and status"),
+            _("without heading"),
+        ),
+        (
+            "field",
+            "field_of_action",
+            fields,
+            _("By field of action"),
+            _("Measures per field of action and status"),
+            _("without field of action"),
+        ),
+        (
+            "group",
+            "working_group",
+            groups,
+            _("By working group"),
+            _("Measures per working group and status"),
+            _("without working group"),
+        ),
+        (
+            "office",
+            "lead_office",
+            offices,
+            _("By lead office"),
+            _("Measures per lead office and status"),
+            _("without lead office"),
+        ),
+    ]:
+        if not objects:
+            continue
+        counts = status_counts(measures, group_by)
+        if set(counts) - {None}:
+            breakdowns.append(
+                {
+                    "key": key,
+                    "title": title,
+                    "caption": caption,
+                    "rows": rows(counts, objects, none_label),
+                }
+            )
+
     context.update(
         {
             "fields": fields,
@@ -148,9 +214,7 @@ def _overview_context(request):
                 for name, errors in progress_filter.errors.items()
             ],
             "overall": overall,
-            "by_field": rows(by_field, fields, _("without field of action")),
-            "by_group": rows(by_group, groups, _("without working group")),
-            "by_office": rows(by_office, offices, _("without lead office")),
+            "breakdowns": breakdowns,
             "overdue_count": overdue_count,
             "stale_count": stale_count,
             # Reports in the making are for the bureau and the council.
@@ -166,8 +230,14 @@ def _overview_context(request):
 
 @progress_access
 def measure_progress(request, pk):
+    concept_id = Measure.objects.filter(pk=pk).values_list("concept_id", flat=True).first()
+    if concept_id is None:
+        raise Http404
     return _progress_page(
-        request, "reports/_measure_progress_body.html", lambda: _measure_context(request, pk)
+        request,
+        "reports/_measure_progress_body.html",
+        [SHARED, concept_scope(concept_id)],
+        lambda: _measure_context(request, pk),
     )
 
 
@@ -198,7 +268,7 @@ def _measure_context(request, pk):
         "timeline": measure.status_entries.approved()
         .order_by("-as_of", "-pk")
         .only("status", "progress", "as_of", "note", "reason", "measure_id"),
-        "partner_offices": measure.partner_offices.all(),
+        "partner_offices": measure.partner_offices.order_by("position", "code", "name"),
         "partner_organisations": measure.partner_organisations.all(),
         "indicators": measure.indicators.prefetch_related(
             Prefetch("values", queryset=IndicatorValue.objects.filter(approved))
@@ -214,7 +284,10 @@ def _measure_context(request, pk):
 
 @progress_access
 def members(request):
-    return _progress_page(request, "reports/_members_body.html", lambda: _members_context(request))
+    # Groups and members are master data: the shared version alone.
+    return _progress_page(
+        request, "reports/_members_body.html", [SHARED], lambda: _members_context(request)
+    )
 
 
 def _members_context(request):
@@ -242,7 +315,10 @@ def _members_context(request):
 
 @progress_access
 def funding(request):
-    return _progress_page(request, "reports/_funding_body.html", lambda: _funding_context(request))
+    # Funding lines of every concept.
+    return _progress_page(
+        request, "reports/_funding_body.html", [SHARED, ANY], lambda: _funding_context(request)
+    )
 
 
 def _funding_context(request):
@@ -263,7 +339,16 @@ def _funding_context(request):
         line.amount_list = amounts
         line.change = _change(amounts)
         programmes.setdefault(line.programme, []).append(line)
-    return {"programmes": list(programmes.items()), "page_title": _("Funding")}
+    # One scale for every bar on the page: 550.000 € draws longer than 149.200 €.
+    largest = max(
+        (a.amount for lines in programmes.values() for line in lines for a in line.amount_list),
+        default=0,
+    )
+    return {
+        "programmes": list(programmes.items()),
+        "amount_scale": largest,
+        "page_title": _("Funding"),
+    }
 
 
 def _change(amounts):
@@ -285,7 +370,10 @@ def _change(amounts):
 
 @progress_access
 def needs(request):
-    return _progress_page(request, "reports/_needs_body.html", lambda: _needs_context(request))
+    # A need lists the measures addressing it, with their status, from any concept.
+    return _progress_page(
+        request, "reports/_needs_body.html", [SHARED, ANY], lambda: _needs_context(request)
+    )
 
 
 def _needs_context(request):
@@ -328,7 +416,7 @@ def open_data_csv(request):
     writer = csv.writer(response)
     writer.writerow([field.name for field in FIELDS])
     for row in rows_for(Measure.objects.all()):
-        writer.writerow([row[field.name] for field in FIELDS])
+        writer.writerow(neutralise_row(row[field.name] for field in FIELDS))
     return response
 
 
@@ -476,15 +564,34 @@ def report_publish(request, slug):
     if not can_publish(request.user):
         raise PermissionDenied
     report = _report_for(request, slug)
-    form = PublishForm(request.POST or None)
+    last_number = _versions(report).values_list("number", flat=True).first() or 0
+    form = PublishForm(request.POST or None, initial={"opened_after": last_number})
     if request.method == "POST" and form.is_valid():
-        version = publish(report, request.user, note=form.cleaned_data["note"])
+        try:
+            version = publish(
+                report,
+                request.user,
+                note=form.cleaned_data["note"],
+                opened_after=form.cleaned_data["opened_after"],
+            )
+        except NothingToPublish as refused:
+            if refused.changed_since_opened:
+                message = _(
+                    "Version %(number)s was published in the meantime; nothing else was "
+                    "published. Please check it before you publish again."
+                )
+            else:
+                message = _(
+                    "The report has not changed since version %(number)s; nothing was published."
+                )
+            messages.warning(request, message % {"number": refused.version.number})
+            return redirect(report)
         messages.success(
             request,
             _("Version %(number)s of the report has been published.") % {"number": version.number},
         )
         return redirect(report)
-    next_number = (_versions(report).values_list("number", flat=True).first() or 0) + 1
+    next_number = last_number + 1
     return render(
         request,
         "reports/report_publish.html",

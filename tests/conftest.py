@@ -1,5 +1,10 @@
+import itertools
+import uuid
+from importlib import import_module
+
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 from integration_tracker.roles import Role, ensure_role_groups
 from measures.audit import record_missing_history
@@ -29,6 +34,21 @@ def dresden(db):
 
 
 @pytest.fixture
+def dresden_statuses(dresden):
+    """The Dresden data set with an approved status for every measure, for tests of
+    workflows that need statuses. The seed gives none: these are test data only
+    (tests/data/dresden_test_statuses.json), never part of the data set."""
+    from pathlib import Path
+
+    from measures.models import Measure
+
+    call_command(
+        "loaddata", Path(__file__).parent / "data" / "dresden_test_statuses.json", verbosity=0
+    )
+    Measure.objects.all().refresh_current_status()
+
+
+@pytest.fixture
 def bureau_user(db):
     return _user_with_role(Role.BUREAU, username="bureau", is_staff=True)
 
@@ -51,6 +71,10 @@ def admin_user(db):
     return UserFactory(username="root", is_staff=True, is_superuser=True)
 
 
+_RUN = uuid.uuid4().hex[:12]
+_tests = itertools.count()
+
+
 @pytest.fixture(autouse=True)
 def immediate_tasks(settings):
     """Background tasks run at once, in the test's transaction; one end-to-end test
@@ -59,11 +83,60 @@ def immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
+def empty_cache(settings):
     """Cached pages of one test must not answer another test's request (the test
-    database is rolled back, the cache is not)."""
+    database is rolled back, the cache is not). The local-memory cache is emptied;
+    a shared Redis (REDIS_URL) is not flushed, because other test runs may use the
+    same database: each test gets its own key prefix there instead."""
     from django.core.cache import cache
 
+    if settings.REDIS_URL:
+        default = settings.CACHES["default"]
+        prefix = f"test-{_RUN}-{next(_tests)}"
+        settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}
+        yield
+        return
     cache.clear()
     yield
     cache.clear()
+
+
+def remove_published_versions():
+    """For tests that flush the database (live server, transactions): on SQLite the
+    flush deletes row by row, which the trigger refuses for published versions, so
+    they go with the trigger dropped for a moment. PostgreSQL's flush truncates."""
+    from django.db import connection
+
+    from reports.models import PublishedVersion
+
+    if connection.vendor != "sqlite" or not PublishedVersion.objects.exists():
+        return
+    triggers = import_module("reports.migrations.0004_published_version_undeletable").TRIGGERS
+    create, drop = triggers["sqlite"]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in drop:
+            cursor.execute(statement)
+        cursor.execute(f"DELETE FROM {PublishedVersion._meta.db_table}")
+        for statement in create:
+            cursor.execute(statement)
+
+
+@pytest.fixture(autouse=True)
+def page_versions_bump_at_once(request, monkeypatch):
+    """The page cache bumps its versions when a transaction commits, but the test's
+    own transaction never does: bump at once instead. Tests with real commits
+    (``transaction=True``, the live server) and tests marked ``commit_hooks`` keep
+    Django's behaviour."""
+    marker = request.node.get_closest_marker("django_db")
+    if (
+        (marker and marker.kwargs.get("transaction"))
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or request.node.get_closest_marker("commit_hooks")
+    ):
+        return
+    from integration_tracker import page_cache
+
+    monkeypatch.setattr(
+        page_cache, "changed", lambda *scopes, using=None: page_cache.bump_now(*scopes)
+    )

@@ -54,6 +54,28 @@ def test_active_session_continues(client, council_member):
     assert client.get(reverse("measures:home")).status_code == 200
 
 
+def test_short_idle_timeout_is_renewed_by_an_active_user(client, council_member, settings):
+    # With a timeout of one minute, a request 40 s after the last renewal must renew it,
+    # or the next request 30 s later would log out a user who was never idle for a minute.
+    settings.SESSION_IDLE_TIMEOUT = 60
+    client.force_login(council_member)
+    session = client.session
+    session[LAST_ACTIVITY] = int(time.time()) - 40
+    session.save()
+    assert client.get(reverse("measures:home")).status_code == 200
+    assert client.session[LAST_ACTIVITY] >= int(time.time()) - 5
+
+
+def test_long_idle_timeout_renews_at_most_every_five_minutes(client, council_member, settings):
+    settings.SESSION_IDLE_TIMEOUT = 3600
+    client.force_login(council_member)
+    session = client.session
+    session[LAST_ACTIVITY] = last = int(time.time()) - 200
+    session.save()
+    assert client.get(reverse("measures:home")).status_code == 200
+    assert client.session[LAST_ACTIVITY] == last
+
+
 def test_password_change(client, council_member):
     client.force_login(council_member)
     url = reverse("password_change")
@@ -72,6 +94,26 @@ def test_password_change(client, council_member):
     assert good.status_code == 302
     council_member.refresh_from_db()
     assert council_member.check_password("Ein-langes-Passwort-2026")
+
+
+def test_wrong_current_passwords_lock_the_password_change(client, council_member, settings):
+    client.force_login(council_member)
+    url = reverse("password_change")
+    wrong = {
+        "old_password": "falsch",
+        "new_password1": "Neu-2026-xyz",
+        "new_password2": "Neu-2026-xyz",
+    }
+    statuses = [client.post(url, wrong, REMOTE_ADDR="10.0.0.1").status_code for _ in range(6)]
+    assert statuses[: settings.AXES_FAILURE_LIMIT - 1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert statuses[-1] == 429
+    # Now even the right current password is refused, with the lockout page.
+    right = {**wrong, "old_password": "secret-password"}
+    locked = client.post(url, right, REMOTE_ADDR="10.0.0.1")
+    assert locked.status_code == 429
+    assert "vorübergehend gesperrt" in locked.content.decode()
+    council_member.refresh_from_db()
+    assert council_member.check_password("secret-password")
 
 
 def test_logout_needs_post(client, council_member):

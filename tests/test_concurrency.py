@@ -65,3 +65,28 @@ def test_two_reviewers_approving_at_once_approve_once():
     entry.refresh_from_db()
     assert entry.state == StatusEntry.State.APPROVED
     assert entry.history.filter(state=StatusEntry.State.APPROVED).count() == 1
+
+
+def test_two_publish_requests_at_once_publish_one_version():
+    from reports.models import PublishedVersion, Report
+    from reports.publishing import NothingToPublish, publish
+
+    from .factories import ConceptFactory
+
+    report = Report.objects.create(
+        concept=ConceptFactory(),
+        slug="bericht",
+        title="Bericht",
+        period_start=datetime.date(2013, 1, 1),
+        period_end=datetime.date(2013, 12, 31),
+    )
+    bureau = UserFactory(username="bureau")
+    results = run_together(
+        lambda: publish(Report.objects.get(pk=report.pk), bureau),
+        lambda: publish(Report.objects.get(pk=report.pk), bureau),
+    )
+    # The second waits for the first's lock on the report, then finds its content
+    # already published.
+    assert sorted(type(r).__name__ for r in results) == ["NothingToPublish", "PublishedVersion"]
+    assert any(isinstance(r, NothingToPublish) for r in results)
+    assert PublishedVersion.objects.count() == 1

@@ -11,10 +11,16 @@ from measures.models import (
     FundingLine,
     Indicator,
     Measure,
-    Status,
     StatusEntry,
 )
-from working_groups.models import Concept, Membership, Office, Organisation, WorkingGroup
+from working_groups.models import (
+    Concept,
+    FieldOfAction,
+    Membership,
+    Office,
+    Organisation,
+    WorkingGroup,
+)
 
 pytestmark = pytest.mark.usefixtures("dresden")
 
@@ -115,13 +121,15 @@ def test_every_office_code_of_the_seed_exists():
 
 
 def test_office_names_behind_numbers_are_marked_unless_the_seed_gives_them():
-    assert Office.objects.get(code="41").name == "Kulturamt"
-    assert not Office.objects.get(code="41").name_is_assumption
+    # "Amt 41" and "Kulturamt" stand apart in the seed: that they are one is inferred
+    amt_41 = Office.objects.get(code="41")
+    assert amt_41.name == "Kulturamt" and amt_41.name_is_assumption
+    assert "Annahme" in amt_41.source_note
     assert Office.objects.get(code="51").name_is_assumption
     unknown = Office.objects.get(code="15")
     assert unknown.name == ""
     assert "nicht bekannt" in unknown.source_note
-    for office in Office.objects.exclude(code__in=["", "41"]).exclude(name=""):
+    for office in Office.objects.exclude(code="").exclude(name=""):
         assert office.name_is_assumption, office
 
 
@@ -216,7 +224,8 @@ def test_funding_areas_of_die_soziale_stadt():
         "Nördliche Johannstadt": "proposed",
     }
     assert line.responsible_office.name == "Stadtplanungsamt"
-    assert Measure.objects.get(number="5.1.2").planned_end == datetime.date(2011, 12, 31)
+    # "bis 2011" stays in the item's words: no planned end that would make it overdue
+    assert Measure.objects.get(number="5.1.2").planned_end is None
 
 
 def test_needs_for_action_with_their_sub_points_carried_into_2015():
@@ -231,13 +240,44 @@ def test_needs_for_action_with_their_sub_points_carried_into_2015():
     assert set(needs.values_list("carried_into__slug", flat=True)) == {"ik-2015-2020"}
 
 
-def test_every_measure_has_an_approved_status_within_the_reporting_period():
-    for measure in Measure.objects.select_related("current_entry"):
-        entry = measure.current_entry
-        assert entry is not None, measure
-        assert entry.state == StatusEntry.State.APPROVED
-        assert datetime.date(2009, 7, 1) <= entry.as_of <= datetime.date(2014, 3, 31)
-    assert Measure.objects.get(number="4.2.7").current_status == Status.IN_PREPARATION
+def test_the_data_set_records_no_status_and_no_percentage_the_seed_does_not_state():
+    """The seed lists what was done in the bureau's words; it gives no status and no
+    percentage for any item ("weitergeführt", "bis 2011" stay in the wording)."""
+    assert not StatusEntry.objects.exists()
+    assert not Measure.objects.filter(current_entry__isnull=False).exists()
+    assert "weitergeführt" in Measure.objects.get(number="4.2.5").title
+    assert Measure.objects.get(number="5.1.2").description == "Bis 2011."
+
+
+def test_what_comes_from_outside_the_seed_or_is_inferred_says_so_in_its_note():
+    later = Concept.objects.get(slug="ik-2015-2020")
+    assert "Außerhalb der Quelle" in later.source_note
+    for field in FieldOfAction.objects.filter(concept=later):
+        assert "Außerhalb der Quelle" in field.source_note, field
+    for need in ActionNeed.objects.all():
+        assert "Annahme" in need.source_note, need
+    for number in ["3.1.3", "3.1.8", "3.2.3", "4.2.4", "4.2.8", "5.8"]:
+        assert Measure.objects.get(number=number).source_note, number
+    for short_name in ["BAMF", "101. MS", "VHS"]:
+        assert Organisation.objects.get(short_name=short_name).source_note, short_name
+
+
+def test_offices_of_section_3_are_listed_in_the_seeds_order():
+    umbrella = Measure.objects.get(number="3.1")
+    names = [o.name for o in umbrella.partner_offices.order_by("position")]
+    assert names == [
+        "Jugendamt",
+        "Büro der Integrations- und Ausländerbeauftragten",
+        "Büro der Oberbürgermeisterin",
+        "Ordnungsamt",
+        "Bürgeramt",
+        "Haupt- und Personalamt",
+        "Amt für Stadtgrün und Abfallwirtschaft",
+        "Sozialamt",
+        "Gesundheitsamt",
+        "Amt für Wirtschaftsförderung",
+        "Kulturamt",
+    ]
 
 
 def test_current_entry_in_the_data_set_matches_the_derived_one():

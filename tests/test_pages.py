@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from .budgets import REQUEST
 from .factories import (
     ConceptFactory,
     MeasureFactory,
@@ -25,9 +26,12 @@ def test_anonymous_is_sent_to_login_when_pages_are_not_public(client, dresden):
     assert response.status_code == 302
 
 
-def test_home_shows_the_concept_its_groups_and_measures(client, council_member, dresden):
+def test_concept_page_shows_the_concept_its_groups_and_measures(client, council_member, dresden):
     client.force_login(council_member)
-    response = client.get(reverse("measures:home"))
+    assert "Konzept zur Integration von Migrantinnen und Migranten 2009" in (
+        client.get(reverse("measures:home")).content.decode()
+    )
+    response = client.get(reverse("measures:concept_detail", args=["ik-2009"]))
     assert response.status_code == 200
     content = response.content.decode()
     assert "Konzept zur Integration von Migrantinnen und Migranten 2009" in content
@@ -84,6 +88,7 @@ def test_pages_in_english(client, council_member, dresden):
     content = client.get(reverse("measures:home")).content.decode()
     assert '<html lang="en">' in content
     assert "Skip to main content" in content
+    content = client.get(reverse("measures:concept_detail", args=["ik-2009"])).content.decode()
     assert "July 1, 2009" in content
 
 
@@ -110,10 +115,10 @@ def test_concept_page_queries_do_not_grow_with_measures(
     for measure in MeasureFactory.create_batch(count, concept=concept):
         StatusEntryFactory(measure=measure)
     client.force_login(council_member)
-    # session, user with roles, concept, measures with offices and current entry,
+    # session, user, roles, concept, measures with offices and current entry,
     # partner offices, partner organisations, topics, groups, fields of action
     # (of the groups), memberships, fields of action (of the concept)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(REQUEST + 9):
         response = client.get(reverse("measures:concept_detail", args=[concept.slug]))
     assert response.status_code == 200
 
@@ -126,7 +131,9 @@ def test_home_queries_do_not_grow_with_measures(
     MembershipFactory(group=WorkingGroupFactory(concept=concept))
     MeasureFactory.create_batch(count, concept=concept)
     client.force_login(council_member)
-    with django_assert_num_queries(12):
+    # the request (session, user, roles), concepts, latest version, featured concept,
+    # counts
+    with django_assert_num_queries(REQUEST + 4):
         response = client.get(reverse("measures:home"))
     assert response.status_code == 200
 

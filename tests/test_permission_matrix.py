@@ -40,6 +40,7 @@ ROLES = [
 ]
 OK, REDIRECT = 200, 302
 LOGIN = "login"  # anonymous: redirected to the login page
+ADMIN_LOGIN = "admin_login"  # not staff: redirected to the admin's login page
 
 
 def allow(**codes):
@@ -67,6 +68,11 @@ PROGRESS_POST = everyone(405)
 REPORT_READ = allow(council=OK, owner_staff=403, other_staff=403, bureau=OK, admin=OK)
 REPORT_NOT_POST = allow(council=405, owner_staff=405, other_staff=405, bureau=405, admin=405)
 AUTHOR_ONLY = {"colleague": 404, "partner_staff": 404}
+
+# The admin shows status entries and published versions but changes and deletes
+# neither (four eyes; frozen versions); people who are not staff go to its login.
+ADMIN_VIEW_ONLY = {**everyone(ADMIN_LOGIN), "bureau": OK, "admin": OK}
+ADMIN_REFUSED = {**ADMIN_VIEW_ONLY, "bureau": 403, "admin": 403}
 
 # name → (url builder, GET expectations, POST expectations, POST data builder)
 MATRIX = {
@@ -172,6 +178,37 @@ MATRIX = {
         NOT_POST_BUREAU,
         None,
     ),
+    "admin_entry_change": (
+        lambda o: reverse("admin:measures_statusentry_change", args=[o["submitted"].pk]),
+        ADMIN_VIEW_ONLY,
+        ADMIN_REFUSED,
+        lambda o: {
+            "measure": o["measure"].pk,
+            "status": Status.COMPLETED,
+            "progress": "100",
+            "as_of": datetime.date.today().isoformat(),
+            "state": StatusEntry.State.APPROVED,
+            "note": "forged",
+        },
+    ),
+    "admin_entry_delete": (
+        lambda o: reverse("admin:measures_statusentry_delete", args=[o["approved"].pk]),
+        ADMIN_REFUSED,
+        ADMIN_REFUSED,
+        lambda o: {"post": "yes"},
+    ),
+    "admin_version_change": (
+        lambda o: reverse("admin:reports_publishedversion_change", args=[o["version"].pk]),
+        ADMIN_VIEW_ONLY,
+        ADMIN_REFUSED,
+        lambda o: {"note": "forged"},
+    ),
+    "admin_version_delete": (
+        lambda o: reverse("admin:reports_publishedversion_delete", args=[o["version"].pk]),
+        ADMIN_REFUSED,
+        ADMIN_REFUSED,
+        lambda o: {"post": "yes"},
+    ),
     # --- reports: progress pages, open data, reports and their versions ---
     **{
         f"progress_{page}": (
@@ -272,7 +309,7 @@ def world(db):
     measure = MeasureFactory(concept=concept, lead_office=owner_office)
     measure.partner_offices.add(partner_office)
     internal = MeasureFactory(concept=concept, lead_office=owner_office, is_public=False)
-    StatusEntryFactory(measure=measure, as_of=datetime.date(2014, 1, 1))
+    approved = StatusEntryFactory(measure=measure, as_of=datetime.date(2014, 1, 1))
     draft = StatusEntryFactory(
         measure=measure,
         author=users["owner_staff"],
@@ -297,7 +334,7 @@ def world(db):
         period_end=datetime.date(2014, 3, 31),
     )
     frozen = b"<p>Fassung 1</p>"
-    PublishedVersion.objects.create(
+    version = PublishedVersion.objects.create(
         report=report,
         number=1,
         published_at=datetime.datetime(2014, 12, 16, tzinfo=datetime.UTC),
@@ -319,6 +356,8 @@ def world(db):
         "draft": draft,
         "submitted": submitted,
         "round": reporting_round,
+        "approved": approved,
+        "version": version,
     }
 
 
@@ -328,7 +367,7 @@ def snapshot():
         sorted(Measure.objects.values_list("pk", "version")),
         sorted(ReportingRound.objects.values_list("pk", "closed_at")),
         Reminder.objects.count(),
-        PublishedVersion.objects.count(),
+        sorted(PublishedVersion.objects.values_list("pk", "note", "html_sha256")),
     )
 
 
@@ -359,9 +398,12 @@ def test_permission_matrix(client, settings, world, name, method, role, public):
     if expected == LOGIN:
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
+    elif expected == ADMIN_LOGIN:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("admin:login"))
     else:
         assert response.status_code == expected, response.content[:500]
-    refused = expected == LOGIN or expected >= 400
+    refused = expected in (LOGIN, ADMIN_LOGIN) or expected >= 400
     if method == "POST" and refused:
         assert snapshot() == before, "a refused POST must write nothing"
     if method == "POST" and expected == REDIRECT:

@@ -1,6 +1,7 @@
 """Progress pages for the council and the public; open data; accessibility statement."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -9,8 +10,10 @@ import pytest
 from django.urls import reverse
 
 from measures.models import Measure, Status, StatusEntry
+from reports.progress import NO_STATUS
 from working_groups.models import Office
 
+from .budgets import REQUEST
 from .factories import (
     ActionNeedFactory,
     ConceptFactory,
@@ -51,22 +54,55 @@ def test_anonymous_measure_page_goes_to_login_when_not_public(client, dresden):
     assert response.status_code == 302
 
 
-def test_overview_counts_the_dresden_measures(client, council_member, dresden):
+def test_overview_counts_the_dresden_measures_without_inventing_progress(
+    client, council_member, dresden
+):
     client.force_login(council_member)
     response = client.get(reverse("reports:overview"))
     overall = response.context["overall"]
     assert overall["total"] == 44
-    assert dict(overall["by_status"])[Status.IN_PREPARATION] == 1
-    assert sum(n for _s, n in overall["by_status"]) == 44
+    # the seed gives no status: every measure has none yet, none is "not started"
+    assert dict(overall["by_status"])[NO_STATUS] == 44
+    assert dict(overall["by_status"])[Status.NOT_STARTED] == 0
     content = response.content.decode()
     assert 'role="img"' in content  # the chart
-    assert "In Vorbereitung: 1" in content or "in Vorbereitung: 1" in content  # its text
+    assert "noch kein Sachstand: 44" in content  # its text
+    assert not re.search(r"\d+ %", content)  # no percentage the source never gave
+    # breakdowns only by dimensions that hold data: the report headings and offices
+    assert [b["key"] for b in response.context["breakdowns"]] == ["topic", "office"]
+    assert "ohne Handlungsfeld" not in content
 
 
-def test_overview_filters_are_shareable_urls(client, council_member, dresden):
+def test_overview_gives_a_share_only_among_measures_with_a_status(
+    client, council_member, bureau_user, dresden
+):
+    StatusEntryFactory(
+        measure=Measure.objects.get(number="4.2.7"),
+        status=Status.IN_PREPARATION,
+        progress=None,
+        reviewer=bureau_user,
+        state=StatusEntry.State.APPROVED,
+    )
+    client.force_login(council_member)
+    response = client.get(reverse("reports:overview"))
+    assert response.context["overall"]["rated"] == 1
+    content = response.content.decode()
+    assert "1 mit freigegebenem Sachstand" in content
+    assert "in Vorbereitung: 1" in content or "In Vorbereitung: 1" in content
+
+
+def test_overview_filters_are_shareable_urls(client, council_member, bureau_user, dresden):
+    StatusEntryFactory(
+        measure=Measure.objects.get(number="4.2.7"),
+        status=Status.IN_PREPARATION,
+        reviewer=bureau_user,
+        state=StatusEntry.State.APPROVED,
+    )
     client.force_login(council_member)
     response = client.get(reverse("reports:overview"), {"status": "in_preparation"})
     assert [m.number for m in response.context["page"].object_list] == ["4.2.7"]
+    response = client.get(reverse("reports:overview"), {"status": "none"})
+    assert response.context["overall"]["total"] == 43
     kultur = Measure.objects.get(number="5.6.1").lead_office
     response = client.get(reverse("reports:overview"), {"amt": kultur.pk})
     # lead or partner: 3.1 counts the Kulturamt among its offices
@@ -75,7 +111,8 @@ def test_overview_filters_are_shareable_urls(client, council_member, dresden):
     Measure.objects.get(number="5.6.1").partner_offices.add(*Office.objects.all()[:3])
     response = client.get(reverse("reports:overview"), {"amt": kultur.pk})
     assert response.context["overall"]["total"] == 2
-    assert sum(c["total"] for _o, c in response.context["by_field"]) == 2
+    by_topic = response.context["breakdowns"][0]
+    assert sum(c["total"] for _o, c in by_topic["rows"]) == 2
     response = client.get(reverse("reports:overview"), {"q": "Gräberfeld"})
     assert {m.number for m in response.context["page"].object_list} == {"4.2.6", "4.2.7"}
 
@@ -89,7 +126,7 @@ def test_public_sees_no_draft_returned_internal_note_or_staff_name(client, dresd
         author=staff,
         reviewer=reviewer,
         state=StatusEntry.State.APPROVED,
-        as_of=measure.current_entry.as_of.replace(year=2015),
+        as_of=datetime.date(2015, 3, 31),
         note="Öffentlicher Stand",
         internal_note="GEHEIM-intern",
         status=Status.ONGOING,
@@ -140,7 +177,7 @@ def test_council_sees_non_public_measures_but_no_internal_notes(client, council_
         state="approved",
         internal_note="GEHEIM-intern",
         note="sichtbar",
-        as_of=measure.current_entry.as_of.replace(year=2015),
+        as_of=datetime.date(2015, 3, 31),
     )
     client.force_login(council_member)
     content = client.get(reverse("reports:measure", args=[measure.pk])).content.decode()
@@ -161,6 +198,18 @@ def test_needs_page_shows_hierarchy_and_the_later_concept(client, council_member
     content = client.get(reverse("reports:needs")).content.decode()
     assert "Traumafolgestörungen" in content
     assert "Konzept zur Integration von Menschen mit Migrationshintergrund 2015–2020" in content
+    # that the needs went into it is an inference, and says so
+    assert "ist eine Annahme" in content
+
+
+def test_bureau_sees_the_source_notes_on_the_progress_pages(client, bureau_user, dresden):
+    client.force_login(bureau_user)
+    content = client.get(reverse("reports:members")).content.decode()
+    assert "Dass Amt 41 das Kulturamt ist" in content
+    assert 'class="source-note"' in content
+    measure = Measure.objects.get(number="4.2.8")
+    content = client.get(reverse("reports:measure", args=[measure.pk])).content.decode()
+    assert "EB Kita" in content
 
 
 def test_members_page_shows_groups_roles_and_period(client, council_member, dresden):
@@ -169,6 +218,8 @@ def test_members_page_shows_groups_roles_and_period(client, council_member, dres
     assert "Verein der Vietnamesen in Dresden e. V. – Vertreter des Ausländerbeirats" in content
     assert "bis Mai 2013" in content
     assert "VertreterInnen der Eigenbetriebe" in content
+    assert "des Konzept zur" not in content  # grammar and the seed's own name
+    assert "Erarbeitung des Integrationskonzeptes 2015–2020 mit." in content
 
 
 def documented_fields(client):
@@ -192,7 +243,7 @@ def test_open_data_matches_its_documentation_field_for_field(client, council_mem
     assert all(list(m) == fields for m in data["measures"])
     assert data["licence"].startswith("Datenlizenz Deutschland")
     by_number = {m["number"]: m for m in data["measures"]}
-    assert by_number["3.1.3"]["status"] == "completed"
+    assert by_number["3.1.3"]["status"] == ""  # the seed gives none
     assert by_number["3.1.3"]["lead_office"] == "Ordnungsamt"
 
 
@@ -224,37 +275,40 @@ def test_progress_pages_queries_do_not_grow(
     FundingAmountFactory(line=line, year_from=2009, year_to=2009)
     FundingAmountFactory(line=line, year_from=2013, year_to=2013)
     client.force_login(council_member)
+    # From the cache: session, user and roles, and what names the versions in the key.
     cached = {
-        reverse("reports:overview"),
-        reverse("reports:measure", args=[measures[0].pk]),
-        reverse("reports:members"),
-        reverse("reports:funding"),
-        reverse("reports:needs"),
+        reverse("reports:overview"): REQUEST + 1,  # the concepts
+        reverse("reports:measure", args=[measures[0].pk]): REQUEST + 1,  # its concept
+        reverse("reports:members"): REQUEST,
+        reverse("reports:funding"): REQUEST,
+        reverse("reports:needs"): REQUEST,
     }
     budgets = {
-        # data generation, session, user with roles, concepts (with whether they have
-        # measures), fields, groups, offices, 4 grouped counts, overdue count, stale
-        # count, page count, page, reports
-        reverse("reports:overview"): 16,
-        reverse("reports:measure", args=[measures[0].pk]): 12,
-        reverse("reports:members"): 7,
-        # generation, session, user with roles, lines (+ programme, office, measure),
-        # amounts, areas
-        reverse("reports:funding"): 6,
-        # generation, session, user with roles, concepts (with whether they have
-        # measures), needs (+ concept, field), their offices, their measures
-        # (+ current entry)
-        reverse("reports:needs"): 7,
-        reverse("reports:open_data"): 2,  # session, user with roles
-        reverse("reports:open_data_csv"): 3,  # + the measures with their relations
-        reverse("reports:open_data_json"): 3,
+        # session, user, roles, concepts (with whether they have measures), fields,
+        # groups, offices, 4 grouped counts, overdue count, stale count, page count,
+        # page, reports
+        reverse("reports:overview"): REQUEST + 13,
+        # session, user, roles, the measure's concept (cache key), the measure,
+        # partner offices, partner organisations, approved entries, indicators (none
+        # here, so no values), funding lines, their amounts, needs, sub-measures
+        reverse("reports:measure", args=[measures[0].pk]): REQUEST + 10,
+        # session, user, roles, concepts, groups (+ members involved), their fields,
+        # their memberships
+        reverse("reports:members"): REQUEST + 4,
+        # session, user, roles, lines (+ programme, office, measure), amounts, areas
+        reverse("reports:funding"): REQUEST + 3,
+        # session, user, roles, concepts (with whether they have measures), needs
+        # (+ concept, field), their offices, their measures (+ current entry)
+        reverse("reports:needs"): REQUEST + 4,
+        reverse("reports:open_data"): REQUEST,  # session, user, roles
+        reverse("reports:open_data_csv"): REQUEST + 1,  # + the measures with their relations
+        reverse("reports:open_data_json"): REQUEST + 1,
     }
     for url, budget in budgets.items():
         with django_assert_num_queries(budget):
             assert client.get(url).status_code == 200, url
-    # From the cache: session, user with roles and the data generation, nothing else.
-    for url in cached:
-        with django_assert_num_queries(3):
+    for url, budget in cached.items():
+        with django_assert_num_queries(budget):
             assert client.get(url).status_code == 200, url
 
 

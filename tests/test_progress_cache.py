@@ -1,5 +1,8 @@
-"""The progress pages are cached and rendered afresh after any change to the records:
-approving an entry shows at once; one audience's page never reaches another."""
+"""The progress pages and the workspace pages keep their bodies in Django's cache
+(integration_tracker/page_cache.py) and render afresh after a change to the records:
+approving an entry shows at once; one audience's body never reaches another; a role
+or office change shows at once; an entry on one concept keeps the other concepts'
+pages; the CSRF token is the response's own."""
 
 import datetime
 
@@ -7,10 +10,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from measures.models import DataChange, Measure, StatusEntry
+from integration_tracker.page_cache import ANY, SHARED, concept_scope, versions
+from measures.models import Measure, StatusEntry
 from working_groups.models import Membership, Office
 
-from .factories import UserFactory
+from .budgets import REQUEST
+from .factories import ConceptFactory, MeasureFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("dresden")
 
@@ -38,8 +43,9 @@ def test_approval_shows_at_once_on_cached_pages(
     client.force_login(council_member)
     before = client.get(OVERVIEW).content.decode()
     assert "Ersatzlos entfallen" not in client.get(page).content.decode()
-    # Unchanged records: the page comes from the cache.
-    with django_assert_max_num_queries(3):
+    # Unchanged records: the body comes from the cache; session, user, roles and the
+    # measure's concept (whose version is part of the key).
+    with django_assert_max_num_queries(REQUEST + 1):
         assert client.get(page).content.decode().count("Ersatzlos entfallen") == 0
 
     bureau = Client()
@@ -92,18 +98,61 @@ def test_audiences_and_languages_get_their_own_pages(client, council_member, set
     assert "Fortschritt" in german.get(OVERVIEW).content.decode()
 
 
-def test_changes_are_recorded_in_the_same_transaction_and_pruned(council_member):
-    start = DataChange.objects.count()
+@pytest.mark.commit_hooks
+def test_versions_are_bumped_on_commit_only(django_capture_on_commit_callbacks):
     measure = Measure.objects.get(number="3.1.3")
-    measure.title = "Neu"
-    measure.save()
-    assert DataChange.objects.count() > start
-    assert DataChange.objects.order_by("-pk").first().model == "measures.measure"
+    author = UserFactory()
+    scopes = [SHARED, ANY, concept_scope(measure.concept_id)]
+    before = versions(scopes)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        submitted_entry(measure, author)
+        # Saved, not committed: readers still get the old version.
+        assert versions(scopes) == before
+    assert callbacks
+    shared, any_concept, concept = versions(scopes)
+    assert shared == before[0]  # a status entry is not master data
+    assert any_concept != before[1] and concept != before[2]
+
+
+def test_an_entry_on_one_concept_keeps_the_pages_of_another(
+    client, council_member, django_assert_num_queries
+):
+    other = ConceptFactory()
+    MeasureFactory(concept=other)
+    client.force_login(council_member)
+    page = OVERVIEW + f"?konzept={other.slug}"
+    author = UserFactory()
+    client.get(page)
+    submitted_entry(Measure.objects.get(number="3.1.3"), author)
+    # From the cache: session, user, roles, the concepts (the key names the concept).
+    with django_assert_num_queries(REQUEST + 1):
+        assert client.get(page).status_code == 200
+    # A change to master data renders every page afresh.
+    other.title = "Konzept mit neuem Titel"
+    other.save()
+    assert "Konzept mit neuem Titel" in client.get(page).content.decode()
+
+
+def test_body_templates_of_cached_pages_carry_no_csrf_token():
+    """A token in a cached body would be served to the next user of the audience."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    bodies = [
+        "reports/_overview_body.html",
+        "reports/_measure_progress_body.html",
+        "reports/_members_body.html",
+        "reports/_funding_body.html",
+        "reports/_needs_body.html",
+        "measures/_measure_list_body.html",
+        "measures/_measure_detail_body.html",
+    ]
+    for name in bodies:
+        assert "csrf_token" not in (Path(settings.BASE_DIR) / "templates" / name).read_text()
 
 
 def test_workspace_pages_are_cached_per_user_with_a_fresh_csrf_token(office_staff):
-    from measures.page_cache import CSRF_PLACEHOLDER
-
     measure = Measure.objects.filter(lead_office__code="51").first()
     draft = StatusEntry.objects.create(
         measure=measure,
@@ -119,7 +168,7 @@ def test_workspace_pages_are_cached_per_user_with_a_fresh_csrf_token(office_staf
     for browser in browsers:
         browser.force_login(office_staff)
         content = browser.get(page).content.decode()
-        assert CSRF_PLACEHOLDER not in content
+        assert f'form="submit-entry-{draft.pk}"' in content
         tokens.append(content.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0])
     assert tokens[0] != tokens[1]
     # The second browser got the cached body with its own token, and it is accepted.
@@ -173,3 +222,86 @@ def test_a_role_given_shows_at_once_without_a_change_to_the_records(client, coun
     assert review in client.get(OVERVIEW).content.decode()
     council_member.groups.clear()
     assert client.get(OVERVIEW).status_code == 302  # to the login: no role, no page
+
+
+def test_a_role_dependent_body_does_not_leak_between_bureau_and_council(
+    client, bureau_user, council_member, settings, tmp_path
+):
+    """Bureau and council may see the same records, but a body that asks for a role
+    must reach only that role: the role set is part of the audience."""
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "_members_body.html").write_text(
+        "{% if user_is_bureau %}NUR-FUER-DAS-BUERO{% else %}FUER-DEN-BEIRAT{% endif %}"
+    )
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]}]
+    members = reverse("reports:members")
+    client.force_login(bureau_user)
+    assert "NUR-FUER-DAS-BUERO" in client.get(members).content.decode()
+    council = Client()
+    council.force_login(council_member)
+    page = council.get(members).content.decode()
+    assert "NUR-FUER-DAS-BUERO" not in page
+    assert "FUER-DEN-BEIRAT" in page
+
+
+def test_a_demoted_user_no_longer_sees_the_cached_pages_of_the_old_role(client, bureau_user):
+    """Issue 14 (7): moved from the bureau to an office, at once, without a change to
+    the records."""
+    from django.contrib.auth.models import Group
+
+    from integration_tracker.roles import Role
+
+    measure = Measure.objects.filter(lead_office__code="41").first()
+    StatusEntry.objects.create(
+        measure=measure,
+        status="in_progress",
+        progress=10,
+        as_of=datetime.date.today(),
+        state=StatusEntry.State.SUBMITTED,
+        author=UserFactory(),
+        internal_note="Nur für das Büro bestimmt",
+    )
+    page = reverse("measures:measure_detail", args=[measure.pk])
+    listing = reverse("measures:measure_list")
+    client.force_login(bureau_user)
+    assert "Nur für das Büro bestimmt" in client.get(page).content.decode()
+    assert "Alle Maßnahmen" in client.get(listing).content.decode()
+
+    bureau_user.groups.set([Group.objects.get(name=Role.OFFICE_STAFF)])
+    Office.objects.filter(code="51").first().staff.add(bureau_user)
+
+    assert client.get(page).status_code == 404
+    content = client.get(listing).content.decode()
+    assert "Meine Maßnahmen" in content
+    assert measure.title not in content
+
+
+def test_an_office_change_shows_at_once(client, office_staff):
+    measure = Measure.objects.filter(lead_office__code="51").exclude(partner_offices__code="41")[0]
+    page = reverse("measures:measure_detail", args=[measure.pk])
+    listing = reverse("measures:measure_list") + "?q=" + measure.number
+    client.force_login(office_staff)
+    assert client.get(page).status_code == 200
+    assert measure.title in client.get(listing).content.decode()
+
+    # The admin moves the account from office 51 to office 41 (a many-to-many change
+    # of the account's offices, no change to measures).
+    office_staff.offices.set([Office.objects.filter(code="41").first()])
+
+    assert client.get(page).status_code == 404
+    assert measure.title not in client.get(listing).content.decode()
+
+
+def test_signals_only_for_watched_models():
+    """Receivers connected per model: history rows, sessions and the import bookkeeping
+    send nothing to the page cache, so Django's fast delete stays on for them."""
+    from django.contrib.sessions.models import Session
+    from django.db.models.signals import post_delete, post_save
+
+    from measures.models import SpreadsheetImport
+
+    for model in [Session, SpreadsheetImport, Measure.history.model, StatusEntry.history.model]:
+        assert not post_delete.has_listeners(model), model
+        assert not post_save.has_listeners(model), model
+    assert post_delete.has_listeners(StatusEntry) and post_save.has_listeners(Measure)

@@ -12,6 +12,7 @@ from measures.models import Measure, Reminder, ReportingRound, Status, StatusEnt
 from measures.services import open_round, send_reminders
 from working_groups.models import Concept, Office
 
+from .budgets import REQUEST
 from .factories import StatusEntryFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("dresden")
@@ -31,6 +32,7 @@ def reporting_round():
     )
 
 
+@pytest.mark.usefixtures("dresden_statuses")
 def test_bureau_opens_a_round_with_the_unfinished_measures(client, bureau_user):
     client.force_login(bureau_user)
     response = client.post(
@@ -114,6 +116,7 @@ def test_entries_belong_to_the_open_round_and_count_per_office(
     assert "Jugendamt" in page and "verspätet" in page
 
 
+@pytest.mark.usefixtures("dresden_statuses")
 def test_stale_filter_lists_due_measures_without_approved_entry(
     client, office_staff, reporting_round
 ):
@@ -192,7 +195,7 @@ def test_round_page_queries_do_not_grow(client, bureau_user, django_assert_num_q
     for measure in measures[::2]:
         StatusEntryFactory(measure=measure, reporting_round=reporting_round)
     client.force_login(bureau_user)
-    # session, user with roles, round, due measures, entries of the round, offices
-    with django_assert_num_queries(6):
+    # session, user, roles, round, due measures, entries of the round, offices
+    with django_assert_num_queries(REQUEST + 4):
         response = client.get(reporting_round.get_absolute_url())
     assert response.status_code == 200

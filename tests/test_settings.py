@@ -85,3 +85,17 @@ def test_language_and_time_zone():
     assert settings.LANGUAGE_CODE == "de"
     assert [code for code, _name in settings.LANGUAGES] == ["de", "en"]
     assert settings.TIME_ZONE == "Europe/Berlin"
+
+
+def test_gunicorn_runs_one_process_unless_the_cache_is_shared(monkeypatch):
+    """A local-memory cache is one process's: without REDIS_URL a change made through
+    one gunicorn process would not reach the pages cached by another."""
+    import runpy
+    from pathlib import Path
+
+    conf = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+    monkeypatch.delenv("GUNICORN_WORKERS", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert runpy.run_path(str(conf))["workers"] == 1
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert runpy.run_path(str(conf))["workers"] > 1

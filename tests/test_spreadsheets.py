@@ -66,6 +66,7 @@ def exported_row(dataset, number):
     return dict(zip(dataset.headers, dataset[numbers.index(number)], strict=True))
 
 
+@pytest.mark.usefixtures("dresden_statuses")
 def test_measures_are_exported_with_natural_keys():
     dataset = MeasureResource().export()
     row = exported_row(dataset, "3.1.3")

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from measures.models import Measure, Status, StatusEntry
 
+from .budgets import REQUEST
 from .factories import (
     ConceptFactory,
     IndicatorFactory,
@@ -75,6 +76,7 @@ def test_bureau_sees_all_measures(client, bureau_user):
     assert response.context["page"].paginator.count == Measure.objects.count()
 
 
+@pytest.mark.usefixtures("dresden_statuses")
 def test_list_filters_by_status_and_search(client, bureau_user):
     client.force_login(bureau_user)
     response = client.get(reverse("measures:measure_list"), {"status": "in_preparation"})
@@ -83,6 +85,7 @@ def test_list_filters_by_status_and_search(client, bureau_user):
     assert [m.number for m in response.context["page"].object_list] == ["4.2.1"]
 
 
+@pytest.mark.usefixtures("dresden_statuses")
 def test_staff_enters_and_submits_a_status(client, staff51, jugendamt_measure):
     client.force_login(staff51)
     url = reverse("measures:entry_create", args=[jugendamt_measure.pk])
@@ -283,13 +286,13 @@ def test_measure_list_queries_do_not_grow(client, bureau_user, django_assert_num
     for measure in MeasureFactory.create_batch(count, concept=concept, lead_office=office):
         StatusEntryFactory(measure=measure)
     client.force_login(bureau_user)
-    # data generation (cache key), session, user with roles, count, page of measures
+    # session, user, roles, the user's offices (cache key), count, page of measures
     # (with offices, current entry and timeliness in the same query), open rounds,
     # the user's returned entries, and the two dropdowns of the filter
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(REQUEST + 7):
         response = client.get(reverse("measures:measure_list"))
     assert response.status_code == 200
-    with django_assert_num_queries(3):  # from the cache: generation, session, user with roles
+    with django_assert_num_queries(REQUEST + 1):  # from the cache: session, user, roles, offices
         assert client.get(reverse("measures:measure_list")).status_code == 200
 
 
@@ -306,14 +309,16 @@ def test_measure_page_queries_do_not_grow(client, bureau_user, django_assert_num
         IndicatorValueFactory(indicator=indicator, status_entry=entry)
         IndicatorValueFactory(indicator=IndicatorFactory(measure=parent))
     client.force_login(bureau_user)
-    # data generation (cache key), session, user with roles, measure, the user's editable
-    # entries, partner offices, partner organisations, languages, entries, their
-    # indicator values and those values' indicators, indicators and their approved
-    # values, funding lines and their amounts, needs, sub-measures
-    with django_assert_num_queries(17):
+    # session, user, roles, the measure's concept and the user's offices (cache key),
+    # measure, the user's editable entries, partner offices, partner organisations,
+    # languages, entries, their indicator values and those values' indicators,
+    # indicators and their approved values, funding lines and their amounts, needs,
+    # sub-measures
+    with django_assert_num_queries(REQUEST + 16):
         response = client.get(parent.get_absolute_url())
     assert response.status_code == 200
-    with django_assert_num_queries(3):  # from the cache: generation, session, user with roles
+    # From the cache: session, user, roles, the measure's concept, the user's offices.
+    with django_assert_num_queries(REQUEST + 2):
         assert client.get(parent.get_absolute_url()).status_code == 200
 
 
@@ -341,9 +346,9 @@ def test_review_queue_queries_do_not_grow(
         )
         IndicatorValueFactory(indicator=IndicatorFactory(measure=measure), status_entry=entry)
     client.force_login(bureau_user)
-    # session, user with roles, count, page of entries (with measure, office, current
+    # session, user, roles, count, page of entries (with measure, office, current
     # entry, author), their indicator values, and those values' indicators
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(REQUEST + 4):
         response = client.get(reverse("measures:review_queue"))
     assert response.status_code == 200
 
@@ -356,7 +361,7 @@ def test_round_list_queries_do_not_grow(client, bureau_user, django_assert_num_q
     for _ in range(count):
         ReportingRoundFactory(concept=concept)
     client.force_login(bureau_user)
-    with django_assert_num_queries(3):  # session, user with roles, rounds with counts
+    with django_assert_num_queries(REQUEST + 1):  # session, user, roles, rounds with counts
         response = client.get(reverse("measures:round_list"))
     assert response.status_code == 200
 

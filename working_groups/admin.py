@@ -3,6 +3,8 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from integration_tracker.cells import NeutralisedExportMixin
+
 from .models import (
     ActionPlan,
     ActionPlanProvision,
@@ -83,7 +85,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Office)
-class OfficeAdmin(ImportExportModelAdmin):
+class OfficeAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
     resource_classes = [OfficeResource]
     list_display = [
         "code",
@@ -101,7 +103,7 @@ class OfficeAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ImportExportModelAdmin):
+class OrganisationAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
     resource_classes = [OrganisationResource]
     list_display = ["name", "short_name", "kind", "municipality", "membership_count"]
     list_filter = ["kind", "municipality"]
@@ -158,7 +160,7 @@ class WorkingGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ImportExportModelAdmin):
+class MembershipAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
     resource_classes = [MembershipResource]
     list_display = ["__str__", "group", "role", "position", "active_from", "active_until"]
     list_filter = ["group__concept", "group"]

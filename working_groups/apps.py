@@ -24,3 +24,8 @@ class WorkingGroupsConfig(AppConfig):
         from integration_tracker.sessions import mark_activity
 
         user_logged_in.connect(mark_activity, dispatch_uid="integration_tracker.mark_activity")
+
+        from integration_tracker import page_cache
+
+        page_cache.watch_app(self)
+        page_cache.watch_users()

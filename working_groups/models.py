@@ -285,6 +285,11 @@ class Office(models.Model):
     )
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OFFICE)
+    position = models.PositiveSmallIntegerField(
+        _("position in lists"),
+        default=0,
+        help_text=_("Order in which reports list the offices, e.g. as the source lists them."),
+    )
     department = models.ForeignKey(
         Department,
         verbose_name=_("department"),

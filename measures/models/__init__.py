@@ -2,12 +2,12 @@
 reminders, indicators, funding, needs for action. One module per area; the tables
 are those of the single models.py this package replaced."""
 
-from .data_change import DataChange
 from .funding import FundingAmount, FundingArea, FundingLine, FundingLineArea, FundingProgramme
 from .imports import SpreadsheetImport
 from .indicators import Indicator, IndicatorValue
 from .measures import (
     FINISHED_STATUSES,
+    NO_STATUS,
     STATUSES_NEEDING_REASON,
     Language,
     Measure,
@@ -22,9 +22,9 @@ from .rounds import Reminder, ReportingRound
 
 __all__ = [
     "FINISHED_STATUSES",
+    "NO_STATUS",
     "STATUSES_NEEDING_REASON",
     "ActionNeed",
-    "DataChange",
     "FundingAmount",
     "FundingArea",
     "FundingLine",

@@ -34,6 +34,20 @@ class Status(models.TextChoices):
     DROPPED = "dropped", _("dropped")
 
 
+class NoStatus(str):
+    """The bucket of measures without any approved status yet ("noch kein Sachstand"):
+    not the same as "not started", which somebody has to have reported. A string, so
+    that it serves as a filter value and a key next to the ``Status`` values."""
+
+    label = _("no status yet")
+    value = "none"
+
+    def __new__(cls):
+        return super().__new__(cls, "none")
+
+
+NO_STATUS = NoStatus()
+
 # Statuses that need a reason, and those after which a measure is no longer overdue.
 STATUSES_NEEDING_REASON = (Status.DEFERRED, Status.DROPPED)
 FINISHED_STATUSES = (Status.COMPLETED, Status.ONGOING, Status.DROPPED)
@@ -107,10 +121,10 @@ class MeasureQuerySet(models.QuerySet):
 
     @staticmethod
     def status_q(status):
-        """Current status ``status``; a measure without an approved entry has not
-        started."""
-        if status == Status.NOT_STARTED:
-            return Q(current_entry__isnull=True) | Q(current_entry__status=status)
+        """Current status ``status``; ``NO_STATUS`` for measures without an approved
+        entry (they have no status, which is not "not started")."""
+        if status == NO_STATUS:
+            return Q(current_entry__isnull=True)
         return Q(current_entry__status=status)
 
     @staticmethod

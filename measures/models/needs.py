@@ -90,6 +90,7 @@ class ActionNeed(models.Model):
         related_name="inherited_action_needs",
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    source_note = models.TextField(_("source and assumptions"), blank=True)
 
     class Meta:
         verbose_name = _("need for action")

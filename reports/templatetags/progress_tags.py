@@ -26,9 +26,10 @@ def status_bar(counts, label=""):
 
 
 @register.inclusion_tag("reports/_amount_bars.svg")
-def amount_bars(amounts, label=""):
-    """One horizontal bar per amount, scaled to the largest."""
-    largest = max((a.amount for a in amounts), default=0) or 1
+def amount_bars(amounts, label="", largest=None):
+    """One horizontal bar per amount, scaled to ``largest`` (the largest amount on the
+    page, so that bars of different lines compare) or else to the largest here."""
+    largest = largest or max((a.amount for a in amounts), default=0) or 1
     rows = [
         {
             "amount": a,

@@ -23,7 +23,9 @@ SECTIONS = [
             "der Integrations- und Ausländerbeauftragten",
             "definiert Rechenschaftslegung sowie Fortschreibung des IK",
             "Die Facharbeitsgruppen arbeiteten bis Mai 2013.",
-            "Konzept zur Integration von Menschen mit Migrationshintergrund 2015–2020",
+            # the seed's words, not the later concept's title (that comes from elsewhere)
+            "Deren Mitglieder wurden bei der Erarbeitung des Integrationskonzeptes 2015–2020 "
+            "einbezogen.",
         ],
     ),
     (
@@ -64,15 +66,14 @@ SECTIONS = [
             "Chinesisch-Deutsches-Zentrum e. V.",
             "Kreissportbund Dresden e. V.",
             "AFROPA e. V. / Vertreter des Ausländerbeirats",
-            "VertreterInnen der Ämter 15, 33, 41",
-            "OB-Bereich",
+            "VertreterInnen der Ämter 15, 33, 41 und aus dem OB-Bereich",
         ],
     ),
     (
         "3. Interkulturelle Orientierung und Öffnung",
         [
             "Mehrsprachigkeit, Infomaterialien, Öffentlichkeitsarbeit",
-            # the offices that reported on multilingual material (listed by code order)
+            # the offices that reported on multilingual material, in the seed's order
             "Jugendamt",
             "Büro der Integrations- und Ausländerbeauftragten",
             "Büro der Oberbürgermeisterin",
@@ -92,7 +93,7 @@ SECTIONS = [
             "Infoblätter zum Dresden-Pass, Willkommensbroschüre für Asylsuchende",
             "Infoblätter bei Beratungen / Schulaufnahmeuntersuchung",
             "Broschüren der Wirtschaftsförderung (Englisch)",
-            "Kultur-/Info-Broschüren (Englisch / Russisch / Tschechisch)",
+            "Kultur-/Info-Broschüren (Englisch / Tschechisch / Russisch)",  # the seed's order
             "Fortbildung und Personal",
             "Teilnehmende an zentraler/dezentraler Fortbildung",
             "222 Beschäftigte (Juli 2009 – November 2014)",
@@ -137,8 +138,6 @@ SECTIONS = [
             "„Die Soziale Stadt“",
             "In den Gebieten Prohlis, Am Koitschgraben und in Gorbitz sind eine Vielzahl von "
             "Projekten zur Integrationsarbeit durchgeführt worden.",
-            "Prohlis, Am Koitschgraben, Gorbitz, "
-            "Nördliche Johannstadt (zur Aufnahme vorgeschlagen)",
             "Engagement für Aufnahme der „Nördlichen Johannstadt“ als Fördergebiet",
             "Integrationszentrum „Am Koitschgraben“",
             "Bis 2011.",
@@ -146,19 +145,24 @@ SECTIONS = [
             "Migrationshintergrund (Jugendamt)",
             "Umsetzung des Lokalen Handlungsprogramms für Demokratie und Toleranz, gegen "
             "Rechtsextremismus",
-            "ca. 550.000 € (2012–2013)",
+            "ca. 550.000 €",
             "Beteiligung ausländischer Kulturvereine im Rahmen der Städtepartnerschaften "
             "(Büro der Oberbürgermeisterin)",
             "Ausbau der Finanzierung des Gemeindedolmetscherdienstes",
             "Regelmäßige institutionelle kulturelle Förderung, Projektförderung",
-            "140.600 € (2009) → 149.200 € (2013)",
+            "Förderung interkultureller Arbeit durch das Amt 41",
+            "140.600 €",
+            "149.200 €",
+            "+6,1 %",
             "Projektförderung Migrantenvereine",
-            "36.800 € (2009) → 40.400 € (2013)",
+            "36.800 €",
+            "40.400 €",
+            "+9,8 %",
             "Fachliche, finanzielle Unterstützung der Interkulturellen Tage "
             "(Erhöhung der Fördersumme) sowie Beteiligung",
             "Interkulturelle Veranstaltungen",
             "Theater Junge Generation",
-            "Volkshochschule Dresden",
+            "im Theater Junge Generation und in der VHS",  # as the seed writes it
             "Chinesisches Frühlingsfest und Tetfest (GB 7)",
             "Verein der Vietnamesen in Dresden e. V.",
         ],
@@ -186,3 +190,61 @@ SECTIONS = [
         ],
     ),
 ]
+
+# Nothing the seed does not say, no database phrase and nothing said twice.
+FORBIDDEN = [
+    "umgesetzt, 100",
+    "[umgesetzt",
+    "[Daueraufgabe",
+    "% umgesetzt",
+    "keine Beträge erfasst",
+    "(Sozialamt) – Seniorenbegegnungsstätte",
+    "(101. Mittelschule) – 101. Mittelschule",
+    "(Geschäftsbereich Ordnung und Sicherheit)",
+    "(Englisch) (Amt für Wirtschaftsförderung)",
+    "VertreterInnen: OB-Bereich",
+    "des Konzept zur",
+    "(Kulturamt)",
+]
+
+# Lists whose order is the seed's (each entry appears after the one before it).
+ORDERS = {
+    "FAG 1": [
+        "Cabana, ÖIZ e. V.",
+        "Caritas-Jugendmigrationsdienst",
+        "KIW-Gesellschaft e. V.",
+        "EXIS e. V.",
+        "Verein der Vietnamesen in Dresden e. V. / Vertreter des Ausländerbeirats",
+        "Cultura et cetera e. V.",
+        "VertreterInnen der Ämter 10, 15, 51, 80",
+        "Technische Universität Dresden",
+        "Jobcenter Dresden",
+        "Arbeitsagentur Dresden",
+        "Industrie- und Handelskammer",
+        "Handwerkskammer",
+    ],
+    "FAG 2": [
+        "Cabana, ÖIZ e. V.",
+        "Ausländerrat Dresden e. V. / Vertreter des Ausländerbeirats",
+        "Dresdner Verein für soziale Integration von Ausländern und Aussiedlern",
+        "Caritas-Jugendmigrationsdienst",
+        "Verein der Vietnamesen in Dresden e. V.",
+        "VertreterInnen der Ämter 50, 51, 53, 61",
+        "VertreterInnen der Eigenbetriebe",
+        "Krankenhaus Friedrichstadt",
+        "Krankenhaus Neustadt",
+    ],
+    "3. Interkulturelle Orientierung und Öffnung": [
+        "Ämter: Jugendamt",
+        "Büro der Integrations- und Ausländerbeauftragten",
+        "Büro der Oberbürgermeisterin",
+        "Ordnungsamt",
+        "Bürgeramt",
+        "Haupt- und Personalamt",
+        "Amt für Stadtgrün und Abfallwirtschaft",
+        "Sozialamt",
+        "Gesundheitsamt",
+        "Amt für Wirtschaftsförderung",
+        "Kulturamt",
+    ],
+}

@@ -1,0 +1,40 @@
+"""The login and the password change, limited alike: wrong current passwords count
+as failed logins of the account (django-axes), so the password change cannot be used
+to guess a password without limit once someone has an unlocked session."""
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form sets the user name's maximum length on the input only;
+    a longer name went on to django-axes, which cannot store it (a server error on
+    PostgreSQL). Here it is a form error, before anything is looked up."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username is not None and len(username) > self.fields["username"].max_length:
+            raise self.get_invalid_login_error()
+        return super().clean()
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def _credentials(self):
+        return {"username": self.request.user.get_username()}
+
+    def post(self, request, *args, **kwargs):
+        if not AxesProxyHandler.is_allowed(request, self._credentials()):
+            return get_lockout_response(request, credentials=self._credentials())
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error("old_password"):
+            # django-axes counts it; once over the limit, its middleware answers
+            # with the lockout page (429) instead of this form.
+            user_login_failed.send(
+                sender=__name__, credentials=self._credentials(), request=self.request
+            )
+        return super().form_invalid(form)

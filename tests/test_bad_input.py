@@ -1,0 +1,194 @@
+"""Bad input never gives a server error: every GET parameter of every page is fuzzed
+with NUL characters, huge, negative and fractional numbers, long strings and wrong
+types, for the bureau and for anonymous visitors of the public pages; and the inputs
+a probe found (a NUL in a search, an over-long login name, a CSV with a NUL byte, an
+absurd year in an admin date filter, a 23-digit office number) give 400 or a message."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from measures.models import Measure, SpreadsheetImport
+from reports.models import Report
+from reports.publishing import publish
+
+from .factories import ReportingRoundFactory, StatusEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+BAD_VALUES = [
+    "\x00",
+    "a\x00b",
+    "9" * 23,
+    "-1",
+    "-99999999999999999999",
+    "1.5",
+    "1e309",
+    "x" * 3000,
+    "[]",
+    "true",
+    "ä€𝔘",
+]
+
+SINGLY = {"9" * 23}
+
+# Every parameter a page reads (views, filters, pagination, the admin's filters).
+PARAMS = [
+    "q",
+    "page",
+    "seite",
+    "konzept",
+    "handlungsfeld",
+    "gruppe",
+    "amt",
+    "status",
+    "ueberfaellig",
+    "veraltet",
+    "field_of_action",
+    "working_group",
+    "due",
+    "overdue",
+    "stale",
+    "ordering",
+    "next",
+]
+ADMIN_PARAMS = [
+    "q",
+    "p",
+    "o",
+    "as_of__year",
+    "as_of__month",
+    "as_of__day",
+    "state__exact",
+    "measure__concept__id__exact",
+    "current_entry__status__exact",
+    "is_public__exact",
+]
+
+
+def pages(world):
+    measure = Measure.objects.filter(current_entry__isnull=False).order_by("pk").first()
+    return [
+        reverse("measures:home"),
+        reverse("measures:concept_detail", args=[measure.concept.slug]),
+        reverse("measures:measure_list"),
+        reverse("measures:measure_detail", args=[measure.pk]),
+        reverse("measures:entry_create", args=[measure.pk]),
+        reverse("measures:review_queue"),
+        reverse("measures:round_list"),
+        reverse("measures:round_create"),
+        reverse("measures:round_detail", args=[world["round"].pk]),
+        reverse("measures:data_exchange"),
+        reverse("measures:table_export", args=["massnahmen", "csv"]),
+        reverse("measures:change_history", args=["massnahme", measure.pk]),
+        reverse("reports:overview"),
+        reverse("reports:measure", args=[measure.pk]),
+        reverse("reports:members"),
+        reverse("reports:funding"),
+        reverse("reports:needs"),
+        reverse("reports:open_data"),
+        reverse("reports:open_data_csv"),
+        reverse("reports:open_data_json"),
+        reverse("reports:report_list"),
+        reverse("reports:report_detail", args=[world["report"].slug]),
+        reverse("reports:report_publish", args=[world["report"].slug]),
+        reverse("reports:version_download", args=[world["report"].slug, 1, "html"]),
+        reverse("reports:accessibility"),
+        reverse("login"),
+        reverse("password_change"),
+    ]
+
+
+ADMIN_PAGES = [
+    "admin:measures_statusentry_changelist",
+    "admin:measures_measure_changelist",
+    "admin:measures_reportinground_changelist",
+]
+
+
+@pytest.fixture
+def world(bureau_user):
+    # A small world, so that some thousand requests stay quick.
+    entry = StatusEntryFactory(measure__is_public=True)
+    concept = entry.measure.concept
+    report = Report.objects.create(
+        concept=concept,
+        slug="bericht",
+        title="Bericht",
+        period_start=datetime.date(2013, 1, 1),
+        period_end=datetime.date(2014, 12, 31),
+    )
+    publish(report, bureau_user)
+    return {
+        "report": report,
+        "round": ReportingRoundFactory(concept=concept),
+    }
+
+
+def assert_handled(response, url, params):
+    assert response.status_code < 500, (url, params)
+
+
+@pytest.mark.parametrize("who", ["bureau", "anonymous"])
+def test_no_page_fails_on_bad_parameters(client, settings, world, bureau_user, who):
+    settings.PUBLIC_PROGRESS_PAGES = True
+    if who == "bureau":
+        client.force_login(bureau_user)
+    urls = pages(world)
+    if who == "bureau":
+        urls += [reverse(name) for name in ADMIN_PAGES]
+    for url in urls:
+        names = ADMIN_PARAMS if url.startswith("/admin/") else PARAMS
+        for value in BAD_VALUES:
+            # All at once, and each parameter given twice …
+            params = {name: [value, "1"] for name in names}
+            assert_handled(client.get(url, params), url, params)
+            if value in SINGLY:
+                # … and one by one, so that one refused parameter hides no other.
+                for name in names:
+                    params = {name: value}
+                    assert_handled(client.get(url, params), url, params)
+
+
+def test_a_nul_in_the_search_is_refused_with_400(client, settings, world):
+    settings.PUBLIC_PROGRESS_PAGES = True
+    response = client.get(reverse("reports:overview"), {"q": "\x00"})
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    assert client.post(reverse("login"), {"username": "a\x00", "password": "x"}).status_code == 400
+
+
+def test_an_overlong_login_name_is_a_form_error(client, bureau_user):
+    response = client.post(reverse("login"), {"username": "x" * 300, "password": "falsch"})
+    assert response.status_code == 200
+    assert "Bitte Benutzername und Passwort eingeben" in response.content.decode()
+
+
+def test_a_csv_with_a_nul_byte_is_refused_with_a_message(client, bureau_user):
+    client.force_login(bureau_user)
+    content = "Konzept;Maßnahme;Umsetzungsstand;Stand vom\r\nik\x00;1;in_progress;01.01.2015\r\n"
+    upload = SimpleUploadedFile("stand.csv", content.encode("utf-8"), content_type="text/csv")
+    response = client.post(
+        reverse("measures:import_upload"), {"kind": "status_entries", "file": upload}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Nullzeichen" in response.content.decode()
+    batch = SpreadsheetImport.objects.get()
+    assert bytes(batch.content) == content.encode("utf-8")
+
+
+@pytest.mark.parametrize("year", ["99999", "9999", "0", "-1", "9" * 23])
+def test_an_absurd_year_in_the_admin_date_filter_is_refused(client, bureau_user, year):
+    client.force_login(bureau_user)
+    url = reverse("admin:measures_statusentry_changelist")
+    response = client.get(url, {"as_of__year": year, "as_of__month": "12"})
+    assert response.status_code == 302
+    assert response.url.endswith("?e=1")
+
+
+def test_a_23_digit_office_number_is_ignored(client, settings, world):
+    settings.PUBLIC_PROGRESS_PAGES = True
+    response = client.get(reverse("reports:overview"), {"amt": "9" * 23, "gruppe": "-5"})
+    assert response.status_code == 200
