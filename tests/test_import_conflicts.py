@@ -59,6 +59,10 @@ def test_a_stale_file_does_not_put_the_old_title_back(client, bureau_user):
     measure = Measure.objects.get(concept__slug="ik-2009", number="3.1.2")
     assert measure.title == "Von jemand anderem geändert"
     assert measure.version == 2
+    # The background task's result page names the row left out and its values.
+    page = client.get(response.url).content.decode()
+    assert "1 Zeile wurde ausgelassen: ihr Datensatz wurde nach dem Export geändert." in page
+    assert "Gespeichert vor dem Import" in page
 
 
 def test_the_bureau_may_take_the_files_values_with_a_reason(client, bureau_user):
@@ -76,6 +80,7 @@ def test_the_bureau_may_take_the_files_values_with_a_reason(client, bureau_user)
     client.post(url, {"on_conflict": "overwrite", "reason": "Beschluss der AG vom 3. März"})
     measure = Measure.objects.get(concept__slug="ik-2009", number="3.1.2")
     assert measure.title == old_title
+    assert "die Begründung steht in seiner Historie" in client.get(url).content.decode()
     latest = measure.history.first()
     assert latest.history_change_reason == "Beschluss der AG vom 3. März"
     assert latest.history_user == bureau_user
