@@ -11,7 +11,7 @@ from django.urls import reverse
 from import_export.forms import SelectableFieldsExportForm
 
 from measures.models import ActionNeed, Measure
-from measures.resources import ActionNeedResource, MeasureResource
+from measures.resources import ActionNeedResource, MeasureAdminResource
 from working_groups.models import Membership, Office, Organisation
 from working_groups.resources import MembershipResource, OfficeResource, OrganisationResource
 
@@ -21,7 +21,7 @@ EVIL = '=HYPERLINK("http://evil.example","x")'
 
 # model, its resource, and the text field that gets the formula
 ADMIN_EXPORTS = [
-    (Measure, MeasureResource, "title"),
+    (Measure, MeasureAdminResource, "title"),
     (Organisation, OrganisationResource, "name"),
     (Office, OfficeResource, "name"),
     (Membership, MembershipResource, "role"),
