@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
+from integration_tracker.import_formats import LimitedCSV, LimitedXLSX
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -194,7 +196,13 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-IMPORT_FORMATS = [CSV, XLSX]
+# Imports read within the limits of SPREADSHEET_LIMITS (integration_tracker/uploads.py).
+IMPORT_FORMATS = [LimitedCSV, LimitedXLSX]
+# Limits for every uploaded spreadsheet (the /daten/ workspace and the admin); the
+# defaults are in integration_tracker/uploads.py: upload_bytes (5 MB), uncompressed_bytes
+# (50 MB unpacked XLSX), rows (20,000), columns (60), cell_chars (10,000), errors (200
+# listed, the rest counted).
+SPREADSHEET_LIMITS = {}
 EXPORT_FORMATS = [CSV, XLSX]
 
 # Public progress pages without login (issue: progress pages); off by default.

@@ -5,8 +5,8 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportModelAdmin
 
+from integration_tracker.admin_import import LimitedImportExportModelAdmin
 from integration_tracker.cells import NeutralisedExportMixin
 
 from .models import (
@@ -77,7 +77,7 @@ class IndicatorInline(admin.TabularInline):
 
 
 @admin.register(Measure)
-class MeasureAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
+class MeasureAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
     resource_classes = [MeasureAdminResource]
     list_display = [
         "number",
@@ -370,7 +370,7 @@ class FundingLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(FundingAmount)
-class FundingAmountAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
+class FundingAmountAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
     resource_classes = [FundingAmountResource]
     list_display = ["line", "year_from", "year_to", "amount", "kind", "is_approximate"]
     list_filter = ["kind", "is_approximate", "line__programme"]
@@ -380,7 +380,7 @@ class FundingAmountAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
 
 
 @admin.register(ActionNeed)
-class ActionNeedAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
+class ActionNeedAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
     resource_classes = [ActionNeedResource]
     list_display = ["number", "short_title", "status", "concept", "carried_into"]
     list_filter = ["status", "concept", "carried_into"]

@@ -2,10 +2,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integration_tracker.forms import AccessibleErrorsMixin
+from integration_tracker.uploads import FileProblem, check_upload_size
 from working_groups.models import Concept
 
 from .models import STATUSES_NEEDING_REASON, SpreadsheetImport, StatusEntry
-from .tables import MAX_UPLOAD_BYTES
 
 
 class StatusEntryForm(AccessibleErrorsMixin, forms.ModelForm):
@@ -164,8 +164,10 @@ class SpreadsheetUploadForm(AccessibleErrorsMixin, forms.Form):
         extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
         if extension not in ("xlsx", "csv"):
             raise forms.ValidationError(_("Please upload an XLSX or CSV file."))
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        try:
+            check_upload_size(upload.size)
+        except FileProblem as problem:
+            raise forms.ValidationError(str(problem)) from problem
         upload.file_format = extension
         return upload
 

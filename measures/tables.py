@@ -21,6 +21,7 @@ from import_export import fields, widgets
 
 from integration_tracker.cells import neutralise_row, restore
 from integration_tracker.spreadsheets import KeyWidget, SpreadsheetResource
+from integration_tracker.uploads import FileProblem, capped_errors, read_spreadsheet
 
 from .models import Measure, SpreadsheetImport, Status, StatusEntry
 from .resources import ActionNeedResource, FundingAmountResource, MeasureResource
@@ -71,7 +72,6 @@ HEADINGS = {
     "version": "Version",
 }
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PREVIEW_ROWS = 50
 
 
@@ -266,50 +266,13 @@ def export_table(table, format, queryset=None):
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-class FileProblem(ValueError):
-    """The file as a whole cannot be read or lacks columns; nothing is imported."""
-
-
 def read_dataset(content, file_format):
-    """A tablib Dataset from the uploaded bytes, empty rows dropped."""
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise FileProblem(_("The file is larger than 5 MB."))
-    try:
-        if file_format == "xlsx":
-            if not content.startswith(b"PK"):
-                raise FileProblem(_("The file is not an Excel workbook (.xlsx)."))
-            dataset = tablib.Dataset().load(io.BytesIO(content), format="xlsx")
-        else:
-            try:
-                text = content.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = content.decode("cp1252")  # “CSV (Trennzeichen-getrennt)” from Excel
-            if "\x00" in text:
-                # No cell holds it, and the database cannot store it in the summary.
-                raise FileProblem(
-                    _(
-                        "The file contains NUL characters, which a CSV file cannot hold. "
-                        "Please save it again as “CSV UTF-8”."
-                    )
-                )
-            first_line = text.split("\n", 1)[0]
-            delimiter = max((";", ",", "\t"), key=first_line.count)
-            rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-            if not rows:
-                raise FileProblem(_("The file is empty."))
-            dataset = tablib.Dataset(headers=rows[0])
-            for row in rows[1:]:
-                dataset.append((row + [""] * len(rows[0]))[: len(rows[0])])
-    except FileProblem:
-        raise
-    except Exception as error:  # openpyxl, csv and tablib raise many kinds
-        raise FileProblem(
-            _("The file could not be read (%(error)s).") % {"error": error}
-        ) from error
+    """A tablib Dataset from the uploaded bytes within the upload limits, empty rows
+    dropped, neutralised cells restored."""
+    dataset = read_spreadsheet(content, file_format)
     kept = tablib.Dataset(headers=dataset.headers)
     for row in dataset:
-        if any(cell not in (None, "") and str(cell).strip() for cell in row):
-            kept.append([restore(cell) for cell in row])
+        kept.append([restore(cell) for cell in row])
     return kept
 
 
@@ -427,6 +390,8 @@ def run(
         if summary["errors"] or dry_run:
             transaction.set_rollback(True)
     summary["errors"].sort(key=lambda error: (error["row"] or 0, error["column"]))
+    summary["error_count"] = len(summary["errors"])
+    summary["errors"] = capped_errors(summary["errors"])
     summary["totals"] = {
         kind: count for kind, count in result.totals.items() if count and kind != "error"
     }

@@ -72,7 +72,10 @@ def check_spreadsheet(batch_id):
     except Exception as error:
         _fail(batch_id, error)
         raise
-    return {"rows": summary.get("total_rows"), "errors": len(summary["errors"])}
+    return {
+        "rows": summary.get("total_rows"),
+        "errors": summary.get("error_count", len(summary["errors"])),
+    }
 
 
 @task()
@@ -106,7 +109,10 @@ def import_spreadsheet(batch_id, user_id, on_conflict="skip", reason=""):
     except Exception as error:
         _fail(batch_id, error)
         raise
-    return {"rows": summary.get("total_rows"), "errors": len(summary["errors"])}
+    return {
+        "rows": summary.get("total_rows"),
+        "errors": summary.get("error_count", len(summary["errors"])),
+    }
 
 
 @task()

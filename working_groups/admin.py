@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
+from integration_tracker.admin_import import LimitedImportExportModelAdmin
 from integration_tracker.cells import NeutralisedExportMixin
 
 from .models import (
@@ -85,7 +85,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Office)
-class OfficeAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
+class OfficeAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
     resource_classes = [OfficeResource]
     list_display = [
         "code",
@@ -103,7 +103,7 @@ class OfficeAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
+class OrganisationAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
     resource_classes = [OrganisationResource]
     list_display = ["name", "short_name", "kind", "municipality", "membership_count"]
     list_filter = ["kind", "municipality"]
@@ -160,7 +160,7 @@ class WorkingGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(NeutralisedExportMixin, ImportExportModelAdmin):
+class MembershipAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
     resource_classes = [MembershipResource]
     list_display = ["__str__", "group", "role", "position", "active_from", "active_until"]
     list_filter = ["group__concept", "group"]
