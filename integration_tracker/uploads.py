@@ -17,6 +17,7 @@ import codecs
 import contextlib
 import csv
 import io
+import re
 import zipfile
 
 import tablib
@@ -90,13 +91,7 @@ def _collect(rows, filler):
                 % {"row": number(number_), "limit": number(limit["columns"])}
             )
         if number_ - 1 > limit["rows"]:
-            raise FileProblem(
-                _(
-                    "The file has more than %(limit)s rows (below the heading row); at "
-                    "most %(limit)s rows can be imported at once. Please split the file."
-                )
-                % {"limit": number(limit["rows"])}
-            )
+            raise _too_many_rows(limit)
         for index, cell in enumerate(row):
             if isinstance(cell, str) and len(cell) > limit["cell_chars"]:
                 raise FileProblem(
@@ -140,6 +135,7 @@ def _xlsx_rows(content):
             )
             % {"size": megabytes(unpacked), "limit": megabytes(limit["uncompressed_bytes"])}
         )
+    _count_rows_and_cells(content)
     try:
         # read_only streams the sheet; data_only=False shows formulas as formulas.
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
@@ -152,17 +148,11 @@ def _xlsx_rows(content):
         # The dimensions a file declares may be made up; rows are read as they are.
         sheet.reset_dimensions()
         formulas, cells_read = [], 0
-        budget = 2 * limit["rows"] * limit["columns"]
         for number_, row in enumerate(sheet.iter_rows(), start=1):
+            # Gaps in a row are filled with empty cells; they count too.
             cells_read += len(row)
-            if cells_read > budget:
-                raise FileProblem(
-                    _(
-                        "The worksheet has too many cells; at most %(rows)s rows and "
-                        "%(columns)s columns are read."
-                    )
-                    % {"rows": number(limit["rows"]), "columns": number(limit["columns"])}
-                )
+            if cells_read > _cell_budget(limit):
+                raise _too_many_cells(limit)
             values = []
             for index, cell in enumerate(row):
                 if cell.data_type == "f":
@@ -181,6 +171,63 @@ def _xlsx_rows(content):
         ) from error
     finally:
         workbook.close()
+
+
+ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+
+
+def _cell_budget(limit):
+    return (limit["rows"] + 1) * limit["columns"]
+
+
+def _too_many_cells(limit):
+    return FileProblem(
+        _(
+            "The worksheet has too many cells; at most %(rows)s rows and "
+            "%(columns)s columns are read."
+        )
+        % {"rows": number(limit["rows"]), "columns": number(limit["columns"])}
+    )
+
+
+def _count_rows_and_cells(content):
+    """Counts the row and cell elements of every worksheet as the XML is unpacked,
+    stopping as soon as a limit is passed: openpyxl reads a whole worksheet that
+    declares no dimensions just to open the workbook, even in read-only mode."""
+    limit = limits()
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for member in archive.infolist():
+            if not (
+                member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")
+            ):
+                continue
+            rows = cells = 0
+            tail = b""
+            with archive.open(member) as source:
+                while chunk := source.read(256 * 1024):
+                    # A tag split between two chunks is counted in the next one.
+                    text = tail + chunk
+                    cut = max(len(text) - 16, 0)
+                    rows += len(ROW_TAG.findall(text, 0, cut))
+                    cells += len(CELL_TAG.findall(text, 0, cut))
+                    tail = text[cut:]
+                    if rows > limit["rows"] + 1:
+                        raise _too_many_rows(limit)
+                    if cells > _cell_budget(limit):
+                        raise _too_many_cells(limit)
+            if len(ROW_TAG.findall(tail)) + rows > limit["rows"] + 1:
+                raise _too_many_rows(limit)
+
+
+def _too_many_rows(limit):
+    return FileProblem(
+        _(
+            "The file has more than %(limit)s rows (below the heading row); at "
+            "most %(limit)s rows can be imported at once. Please split the file."
+        )
+        % {"limit": number(limit["rows"])}
+    )
 
 
 def _formula_message(cells):

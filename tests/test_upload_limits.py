@@ -65,6 +65,31 @@ def test_an_xlsx_with_more_rows_than_the_limit_is_refused():
     assert "mehr als 20.000 Zeilen" in message
 
 
+def test_a_bomb_without_declared_dimensions_is_refused_before_openpyxl_scans_it(monkeypatch):
+    """1 million rows in a 70 KB file: openpyxl would read the whole sheet to open it."""
+    buffer = io.BytesIO()
+    source = zipfile.ZipFile(io.BytesIO(xlsx([HEADINGS], write_only=False)))
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = (
+                    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                    b'2006/main"><sheetData>'
+                    + b"<row><c><v>1</v></c></row>" * 1_000_000
+                    + b"</sheetData></worksheet>"
+                )
+            archive.writestr(member, data)
+    content = buffer.getvalue()
+    assert len(content) < 300_000
+
+    def never(*args, **kwargs):
+        raise AssertionError("openpyxl was asked to open the bomb")
+
+    monkeypatch.setattr("integration_tracker.uploads.load_workbook", never)
+    assert "mehr als 20.000 Zeilen" in refusal(content, "xlsx")
+
+
 def test_a_csv_with_200000_bad_rows_is_refused_by_its_row_count():
     content = ("Konzept;Maßnahme\n" + "x;y\n" * 200_000).encode()
     assert "more than 20,000 rows" in refusal(content, "csv", "en")
