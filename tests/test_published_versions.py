@@ -215,3 +215,10 @@ def test_the_council_page_of_a_report_queries_are_constant(
     # session, user, roles, report, latest version
     with django_assert_num_queries(REQUEST + 2):
         assert client.get(DETAIL).status_code == 302
+
+
+def test_a_version_page_belongs_to_the_reports_section(client, users, report):
+    add_version(report, users["bureau"], 1)
+    client.force_login(users["council"])
+    response = client.get(page_url(1))
+    assert [c["label"] for c in response.context["breadcrumbs"]] == ["Startseite", "Berichte"]
