@@ -222,3 +222,10 @@ def test_a_version_page_belongs_to_the_reports_section(client, users, report):
     client.force_login(users["council"])
     response = client.get(page_url(1))
     assert [c["label"] for c in response.context["breadcrumbs"]] == ["Startseite", "Berichte"]
+
+
+def test_the_start_page_leads_the_council_to_the_version_page(client, users, report):
+    add_version(report, users["bureau"], 1)
+    client.force_login(users["council"])
+    home = client.get(reverse("measures:home")).content.decode()
+    assert f'<a href="{page_url(1)}">Umsetzungsbericht</a>' in home
