@@ -35,15 +35,18 @@ def _is_unsafe_attribute(name, value):
 
 
 def body_html(document):
-    """The elements of ``document``'s body (bytes or str), cleaned, marked safe."""
+    """The elements of ``document``'s body (bytes or str), cleaned and marked safe,
+    and the document's language (``<html lang>``, empty if it names none), so the
+    page can say in which language the stored report is written."""
     if isinstance(document, bytes | memoryview):
         document = bytes(document).decode("utf-8")
     if not document.strip():
-        return mark_safe("")
+        return mark_safe(""), ""
     root = lxml.html.document_fromstring(document)
+    lang = root.get("lang", "")
     body = root.find("body")
     if body is None:
-        return mark_safe("")
+        return mark_safe(""), lang
     for element in list(body.iter()):
         if not isinstance(element.tag, str):
             # Comments and processing instructions.
@@ -58,4 +61,4 @@ def body_html(document):
                 del element.attrib[name]
     parts = [body.text or ""] if body.text else []
     parts += [lxml.html.tostring(child, encoding="unicode") for child in body]
-    return mark_safe("".join(parts))  # noqa: S308 - cleaned above, the app's own HTML
+    return mark_safe("".join(parts)), lang  # noqa: S308 - cleaned above, the app's own HTML

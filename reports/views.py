@@ -631,6 +631,7 @@ def version_detail(request, slug, number):
     if version is None:
         raise Http404
     html = report.versions.values_list("html", flat=True).get(pk=version.pk)
+    body, lang = body_html(html)
     return render(
         request,
         "reports/version_detail.html",
@@ -639,7 +640,8 @@ def version_detail(request, slug, number):
             "version": version,
             "versions": versions,
             "latest_version": versions[0],
-            "body": body_html(html),
+            "body": body,
+            "body_lang": lang,
             "can_read_drafts": can_read_drafts(request.user),
         },
     )

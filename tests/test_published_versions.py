@@ -130,6 +130,15 @@ def test_a_version_is_read_in_the_browser_safely(client, users, report):
     assert page.count("<html") == 1 and page.count("<body") == 1
 
 
+def test_the_stored_report_keeps_its_language_on_an_english_page(client, users, report):
+    add_version(report, users["bureau"], 1)
+    client.force_login(users["council"])
+    page = client.get(page_url(1), headers={"accept-language": "en"}).content.decode()
+    assert '<html lang="en">' in page
+    assert "Version 1, published on Dec. 1, 2014 by Berta Büro" in page
+    assert '<div class="published-report" lang="de">' in page
+
+
 def test_checksums_are_in_a_details_element(client, users, report):
     version = add_version(report, users["bureau"], 1)
     client.force_login(users["council"])
