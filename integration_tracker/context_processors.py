@@ -32,6 +32,7 @@ SECTIONS = {
         "report_list": "reports",
         "report_detail": "reports",
         "report_publish": "reports",
+        "version_detail": "reports",
     },
 }
 

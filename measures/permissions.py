@@ -27,8 +27,15 @@ def can_read_progress(user):
 
 
 def can_read_reports(user):
-    """Reports in the making and their published versions: the bureau and the council."""
+    """Reports and their published versions: the bureau and the council (who reads
+    drafts is ``can_read_drafts``)."""
     return is_bureau(user) or is_council(user)
+
+
+def can_read_drafts(user):
+    """Drafts (the report rendered from the current records, and its PDF/DOCX/HTML
+    exports): the bureau. The council reads what the bureau has published."""
+    return is_bureau(user)
 
 
 def can_publish(user):

@@ -168,7 +168,7 @@ class PublishedVersion(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("reports:version_download", args=[self.report.slug, self.number, "pdf"])
+        return reverse("reports:version_detail", args=[self.report.slug, self.number])
 
     def delete(self, *args, **kwargs):
         raise ImmutableVersionError(_("A published version cannot be deleted."))

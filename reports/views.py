@@ -32,7 +32,12 @@ from measures.models import (
     StatusEntry,
     Topic,
 )
-from measures.permissions import can_publish, can_read_progress, can_read_reports
+from measures.permissions import (
+    can_publish,
+    can_read_drafts,
+    can_read_progress,
+    can_read_reports,
+)
 from working_groups.models import Concept, Membership, WorkingGroup
 
 from .exports import CONTENT_TYPES, render_html
@@ -41,6 +46,7 @@ from .forms import PublishForm
 from .models import PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
 from .progress import NO_STATUS, status_counts
+from .published_html import body_html
 from .publishing import NothingToPublish, publish
 from .rendering import report_context
 from .tasks import fingerprint, latest_export, latest_exports, request_export
@@ -438,9 +444,10 @@ def accessibility_statement(request):
     return render(request, "reports/accessibility.html", {"a11y": settings.ACCESSIBILITY})
 
 
-def _report_for(request, slug):
-    """The report, for the bureau and the council only."""
-    if not can_read_reports(request.user):
+def _report_for(request, slug, *, draft=False):
+    """The report, for the bureau and the council only; with ``draft``, for the
+    bureau only (the council reads published versions, never drafts)."""
+    if not can_read_reports(request.user) or (draft and not can_read_drafts(request.user)):
         raise PermissionDenied
     return get_object_or_404(
         Report.objects.select_related(
@@ -458,7 +465,8 @@ def _versions(report):
 @login_required
 @require_safe
 def report_list(request):
-    """All reports with their published versions (bureau and council)."""
+    """All reports with their published versions (bureau and council). The council
+    is led to each report's latest published version, the bureau to the draft."""
     if not can_read_reports(request.user):
         raise PermissionDenied
     reports = Report.objects.select_related("concept__municipality").prefetch_related(
@@ -466,7 +474,11 @@ def report_list(request):
     )
     paginator = Paginator(reports, 25)
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "reports/report_list.html", {"page": page, "reports": page})
+    return render(
+        request,
+        "reports/report_list.html",
+        {"page": page, "reports": page, "can_read_drafts": can_read_drafts(request.user)},
+    )
 
 
 def _export_states(report, exports, context=None):
@@ -487,13 +499,21 @@ def _export_states(report, exports, context=None):
 @login_required
 @require_safe
 def report_detail(request, slug):
-    """The report rendered from the records (bureau and council), with its
-    published versions and the state of its draft documents."""
+    """The bureau: the report rendered from the records, with its published
+    versions and the state of its draft documents. The council: the latest
+    published version (or word that there is none yet)."""
     report = _report_for(request, slug)
+    if not can_read_drafts(request.user):
+        versions = list(_versions(report)[:1])
+        if versions:
+            return redirect("reports:version_detail", report.slug, versions[0].number)
+        return render(request, "reports/report_unpublished.html", {"report": report})
     context = report_context(report)
     # The fingerprint is taken from the report's own context, before the page adds to it.
     exports = _export_states(report, latest_exports(report), context)
-    context["versions"] = _versions(report)
+    context["versions"] = versions = list(_versions(report))
+    context["latest_version"] = versions[0] if versions else None
+    context["can_read_drafts"] = True
     context["can_publish"] = can_publish(request.user)
     context["exports"] = exports
     return render(request, "reports/report_detail.html", context)
@@ -510,8 +530,8 @@ def _attachment(content, format, filename):
 def report_download(request, slug, format):
     """The draft as HTML (rendered now, it is quick), or its PDF/DOCX once the
     background task has rendered it from the records as they are now; until then
-    the export page, which says how far it is."""
-    report = _report_for(request, slug)
+    the export page, which says how far it is. The bureau only."""
+    report = _report_for(request, slug, draft=True)
     filename = f"{report.slug}-entwurf.{format}"
     if format == "html":
         return _attachment(render_html(report).encode("utf-8"), format, filename)
@@ -533,8 +553,8 @@ EXPORT_REFRESH_SECONDS = 3
 @require_http_methods(["GET", "POST"])
 def report_export(request, slug, format):
     """GET: how far the draft's PDF or DOCX is. POST: have it rendered (or take the
-    finished file if the records have not changed since)."""
-    report = _report_for(request, slug)
+    finished file if the records have not changed since). The bureau only."""
+    report = _report_for(request, slug, draft=True)
     if format not in ReportExport.Format.values:
         raise Http404
     if request.method == "POST":
@@ -597,6 +617,33 @@ def report_publish(request, slug):
         "reports/report_publish.html",
         {"report": report, "form": form, "next_number": next_number},
         status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_safe
+def version_detail(request, slug, number):
+    """A published version read in the browser: its stored HTML inside the site's
+    page, with its PDF beside it and the report's other versions."""
+    report = _report_for(request, slug)
+    versions = list(_versions(report))
+    version = next((v for v in versions if v.number == number), None)
+    if version is None:
+        raise Http404
+    html = report.versions.values_list("html", flat=True).get(pk=version.pk)
+    body, lang = body_html(html)
+    return render(
+        request,
+        "reports/version_detail.html",
+        {
+            "report": report,
+            "version": version,
+            "versions": versions,
+            "latest_version": versions[0],
+            "body": body,
+            "body_lang": lang,
+            "can_read_drafts": can_read_drafts(request.user),
+        },
     )
 
 

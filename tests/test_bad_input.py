@@ -95,6 +95,7 @@ def pages(world):
         reverse("reports:report_detail", args=[world["report"].slug]),
         reverse("reports:report_publish", args=[world["report"].slug]),
         reverse("reports:version_download", args=[world["report"].slug, 1, "html"]),
+        reverse("reports:version_detail", args=[world["report"].slug, 1]),
         reverse("reports:accessibility"),
         reverse("login"),
         reverse("password_change"),

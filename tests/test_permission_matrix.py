@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from integration_tracker.roles import Role, ensure_role_groups
 from measures.models import Measure, Reminder, ReportingRound, Status, StatusEntry
-from reports.models import PublishedVersion, Report
+from reports.models import PublishedVersion, Report, ReportExport
 
 from .factories import (
     ConceptFactory,
@@ -64,8 +64,12 @@ NOT_POST_BUREAU = allow(council=403, owner_staff=403, other_staff=403, bureau=40
 NOT_GET_BUREAU = NOT_POST_BUREAU
 PROGRESS_READ = {**everyone(OK), "anonymous": LOGIN}
 PROGRESS_POST = everyone(405)
-# Reports in the making and published versions: the bureau and the council.
+# Reports and published versions: the bureau and the council. Drafts (the report
+# rendered from the current records, its HTML/PDF/DOCX) are the bureau's: the council
+# asking for a report's page is sent to its latest published version, and gets 403
+# for a draft document (README, "Roles").
 REPORT_READ = allow(council=OK, owner_staff=403, other_staff=403, bureau=OK, admin=OK)
+REPORT_PAGE = {**REPORT_READ, "council": REDIRECT}
 REPORT_NOT_POST = allow(council=405, owner_staff=405, other_staff=405, bureau=405, admin=405)
 AUTHOR_ONLY = {"colleague": 404, "partner_staff": 404}
 
@@ -242,12 +246,40 @@ MATRIX = {
     "report_list": (lambda o: reverse("reports:report_list"), REPORT_READ, REPORT_NOT_POST, None),
     "report_detail": (
         lambda o: reverse("reports:report_detail", args=[o["report"].slug]),
+        REPORT_PAGE,
+        REPORT_NOT_POST,
+        None,
+    ),
+    # Nothing published yet: the council reads that there is nothing yet.
+    "report_detail_unpublished": (
+        lambda o: reverse("reports:report_detail", args=[o["unpublished"].slug]),
         REPORT_READ,
         REPORT_NOT_POST,
         None,
     ),
-    "report_download": (
-        lambda o: reverse("reports:report_download", args=[o["report"].slug, "html"]),
+    **{
+        f"report_download_{format}": (
+            partial(
+                lambda format, o: reverse(
+                    "reports:report_download", args=[o["report"].slug, format]
+                ),
+                format,
+            ),
+            # PDF and DOCX: to the export page until the file is rendered
+            BUREAU_READ if format == "html" else {**BUREAU_READ, "bureau": 302, "admin": 302},
+            REPORT_NOT_POST,
+            None,
+        )
+        for format in ["html", "pdf", "docx"]
+    },
+    "report_export": (
+        lambda o: reverse("reports:report_export", args=[o["report"].slug, "docx"]),
+        BUREAU_READ,
+        allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
+        lambda o: {},
+    ),
+    "version_detail": (
+        lambda o: reverse("reports:version_detail", args=[o["report"].slug, 1]),
         REPORT_READ,
         REPORT_NOT_POST,
         None,
@@ -333,6 +365,13 @@ def world(db):
         period_start=datetime.date(2009, 7, 1),
         period_end=datetime.date(2014, 3, 31),
     )
+    unpublished = Report.objects.create(
+        concept=concept,
+        slug="noch-nicht",
+        title="Noch nicht veröffentlicht",
+        period_start=datetime.date(2015, 1, 1),
+        period_end=datetime.date(2016, 12, 31),
+    )
     frozen = b"<p>Fassung 1</p>"
     version = PublishedVersion.objects.create(
         report=report,
@@ -353,6 +392,7 @@ def world(db):
         "measure": measure,
         "internal": internal,
         "report": report,
+        "unpublished": unpublished,
         "draft": draft,
         "submitted": submitted,
         "round": reporting_round,
@@ -368,6 +408,7 @@ def snapshot():
         sorted(ReportingRound.objects.values_list("pk", "closed_at")),
         Reminder.objects.count(),
         sorted(PublishedVersion.objects.values_list("pk", "note", "html_sha256")),
+        sorted(ReportExport.objects.values_list("pk", "state")),
     )
 
 

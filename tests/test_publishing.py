@@ -166,9 +166,18 @@ def test_council_sees_and_downloads_published_versions(client, bureau_user, coun
     client.force_login(council_member)
     listing = client.get(reverse("reports:report_list")).content.decode()
     assert version_url(1, "pdf") in listing
-    detail = client.get(DETAIL_URL).content.decode()
+    response = client.get(DETAIL_URL)
+    # The council's report page is the latest published version, read in the browser.
+    page_url = reverse("reports:version_detail", args=[SLUG, 1])
+    assert response.status_code == 302 and response.url == page_url
+    detail = client.get(page_url).content.decode()
     assert version.pdf_sha256 in detail and "Vorlage" in detail
+    assert "<h1>Umsetzung des Konzeptes zur Integration" in detail  # the stored report
+    assert "Fassung 1, veröffentlicht am" in detail
     assert PUBLISH_URL not in detail  # no publish button for the council
+    # no draft and no way to it
+    assert f'href="{DETAIL_URL}"' not in detail and "/download." not in detail
+    assert 'class="draft-mark"' not in detail
     response = client.get(version_url(1, "pdf"))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert f"{SLUG}-fassung-1.pdf" in response["Content-Disposition"]

@@ -32,8 +32,8 @@ def queued_only(settings):
 
 
 @pytest.mark.parametrize("format, magic", [("pdf", b"%PDF"), ("docx", b"PK")])
-def test_council_creates_the_draft_document_and_downloads_it(client, council_member, format, magic):
-    client.force_login(council_member)
+def test_bureau_creates_the_draft_document_and_downloads_it(client, bureau_user, format, magic):
+    client.force_login(bureau_user)
     assert f'action="{export_url(format)}"' in client.get(REPORT).content.decode()
 
     response = client.post(export_url(format))
@@ -41,7 +41,7 @@ def test_council_creates_the_draft_document_and_downloads_it(client, council_mem
     assert response.status_code == 302 and response.url == export_url(format)
     export = ReportExport.objects.get(format=format)
     assert export.state == ReportExport.State.DONE
-    assert export.requested_by == council_member
+    assert export.requested_by == bureau_user
     page = client.get(REPORT).content.decode()
     assert f'href="{download_url(format)}"' in page
     download = client.get(download_url(format))
@@ -161,8 +161,12 @@ def test_only_a_finished_export_can_hold_a_file(db):
         )
 
 
-def test_staff_may_neither_create_nor_fetch_draft_documents(client, office_staff):
-    client.force_login(office_staff)
+@pytest.mark.parametrize("role", ["office_staff", "council_member"])
+def test_only_the_bureau_creates_and_fetches_draft_documents(request, client, role):
+    """Drafts are for the bureau; the council reads published versions."""
+    client.force_login(request.getfixturevalue(role))
+    page = client.get(REPORT)
+    assert export_url() not in page.content.decode()
     assert client.get(export_url()).status_code == 403
     assert client.post(export_url()).status_code == 403
     assert client.get(download_url()).status_code == 403

@@ -168,7 +168,12 @@ def test_the_measured_pages_work_on_generated_data(client):
         (council, reverse("reports:overview")),
         (staff, reverse("measures:measure_list")),
         (staff, reverse("measures:measure_detail", args=[measure.pk])),
+        # Drafts are the bureau's; nothing published here, so the council reads that.
         (council, reverse("reports:report_detail", args=[report.slug])),
+        (
+            User.objects.filter(groups__name=Role.BUREAU).order_by("pk").first(),
+            reverse("reports:report_detail", args=[report.slug]),
+        ),
     ]
     for user, url in pages:
         client.force_login(user)

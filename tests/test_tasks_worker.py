@@ -36,9 +36,9 @@ def run_worker():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_pdf_export_from_the_report_page_completes_through_the_worker(
-    client, dresden, council_member, database_tasks
+    client, dresden, bureau_user, database_tasks
 ):
-    client.force_login(council_member)
+    client.force_login(bureau_user)
     client.post(reverse("reports:report_export", args=[SLUG, "pdf"]))
     export = ReportExport.objects.get()
     assert export.state == ReportExport.State.QUEUED, "the request only queues it"

@@ -1,6 +1,6 @@
 """The bureau's report and spreadsheet journeys in a real browser: export a table,
 import status entries after checking the file, publish the report; the advisory
-council downloads the published version."""
+council reads the published version in the browser and downloads it."""
 
 import hashlib
 
@@ -75,8 +75,20 @@ def test_bureau_publishes_and_the_council_downloads(page, login, demo_site):
         page.get_by_role("link", name="Fassung 1 vom").click()
     content = download.value.path().read_bytes()
     assert hashlib.sha256(content).hexdigest() == version.pdf_sha256
+    # The council's report page is the published version, read in the browser.
     page.get_by_role("link", name="Umsetzung des Konzeptes zur Integration").click()
-    expect(page.get_by_role("table", name="Veröffentlichte Fassungen")).to_contain_text(
-        version.pdf_sha256
-    )
+    expect(page.get_by_text("Fassung 1, veröffentlicht am")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Umsetzung des Konzeptes")
+    about = page.get_by_role("region", name="Über diese Fassung")
+    expect(about.get_by_role("link", name="Fassung 1 als PDF")).to_be_visible()
+    checksums = page.get_by_text("SHA-256-Prüfsummen")
+    expect(page.get_by_text(version.pdf_sha256)).not_to_be_visible()
+    checksums.click()
+    expect(page.get_by_text(version.pdf_sha256)).to_be_visible()
     expect(page.get_by_role("link", name="veröffentlichen")).to_have_count(0)
+    expect(page.get_by_role("link", name="Entwurf")).to_have_count(0)
+    # A draft is the bureau's.
+    response = page.goto(
+        page.url.split("/berichte/")[0] + "/berichte/" + version.report.slug + "/download.html"
+    )
+    assert response.status == 403
