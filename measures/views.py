@@ -366,6 +366,15 @@ def entry_edit(request, pk):
     entry = get_object_or_404(editable_entries(request.user).select_related("measure"), pk=pk)
     measure = _get_measure_for_user(request, entry.measure_id)
     indicators = list(measure.indicators.all())
+    if request.method == "POST" and "submit" in request.POST:
+        waiting = waiting_entry(request.user, measure)
+        if waiting is not None:
+            return render(
+                request,
+                "measures/statusentry_waiting.html",
+                {"measure": measure, "entry": waiting},
+                status=409,
+            )
     if request.method == "POST":
         form = StatusEntryForm(request.POST, instance=entry, measure=measure, indicators=indicators)
         if form.is_valid():
@@ -385,6 +394,14 @@ def entry_edit(request, pk):
 @require_POST
 def entry_submit(request, pk):
     entry = get_object_or_404(editable_entries(request.user).select_related("measure"), pk=pk)
+    waiting = waiting_entry(request.user, entry.measure)
+    if waiting is not None:
+        return render(
+            request,
+            "measures/statusentry_waiting.html",
+            {"measure": entry.measure, "entry": waiting},
+            status=409,
+        )
     try:
         submit_entry(entry, request.user)
     except NotAllowed:

@@ -505,3 +505,29 @@ def test_a_new_entry_can_be_started_once_the_waiting_one_is_reviewed(
     client.force_login(staff51)
     url = reverse("measures:entry_create", args=[jugendamt_measure.pk])
     assert 'name="status"' in client.get(url).content.decode()
+
+
+def test_a_draft_cannot_be_submitted_while_another_entry_waits(
+    client, staff51, jugendamt_measure, waiting
+):
+    draft = StatusEntryFactory(
+        measure=jugendamt_measure, author=staff51, state=StatusEntry.State.DRAFT, as_of=TODAY
+    )
+    client.force_login(staff51)
+    response = client.post(reverse("measures:entry_submit", args=[draft.pk]))
+    assert response.status_code == 409
+    assert f"#entry-{waiting.pk}" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == StatusEntry.State.DRAFT
+    jugendamt_measure.refresh_from_db()
+    response = client.post(
+        reverse("measures:entry_edit", args=[draft.pk]),
+        {**entry_data(jugendamt_measure), "entry_version": str(draft.version)},
+    )
+    assert response.status_code == 409
+    draft.refresh_from_db()
+    assert draft.state == StatusEntry.State.DRAFT
+    # Saving it as a draft is still possible.
+    data = {**entry_data(jugendamt_measure), "entry_version": str(draft.version)}
+    del data["submit"]
+    assert client.post(reverse("measures:entry_edit", args=[draft.pk]), data).status_code == 302
