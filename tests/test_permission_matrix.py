@@ -116,9 +116,9 @@ MATRIX = {
     "entry_edit": (
         lambda o: reverse("measures:entry_edit", args=[o["draft"].pk]),
         allow(council=403, owner_staff=OK, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY),
-        # The author's office has another entry waiting for review: 409, nothing written
-        # (a successful submission is tested in test_workspace).
-        allow(council=403, owner_staff=409, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY),
+        allow(
+            council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY
+        ),
         lambda o: {
             "status": Status.IN_PROGRESS,
             "progress": "35",
