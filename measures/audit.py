@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from working_groups.models import Membership
 
-from .models import FundingAmount, Measure, StatusEntry
+from .models import FundingAmount, Measure, ReportingRound, StatusEntry
 
 # URL key → tracked model
 TRACKED = {
@@ -21,6 +21,7 @@ TRACKED = {
     "sachstand": StatusEntry,
     "mitgliedschaft": Membership,
     "foerderbetrag": FundingAmount,
+    "berichtsrunde": ReportingRound,
 }
 
 SKIPPED = {"id", "created_at"}

@@ -1,11 +1,12 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from integration_tracker.forms import AccessibleErrorsMixin
 from integration_tracker.uploads import FileProblem, check_upload_size
 from working_groups.models import Concept
 
-from .models import STATUSES_NEEDING_REASON, SpreadsheetImport, StatusEntry
+from .models import STATUSES_NEEDING_REASON, ReportingRound, SpreadsheetImport, StatusEntry
 
 
 class StatusEntryForm(AccessibleErrorsMixin, forms.ModelForm):
@@ -138,10 +139,26 @@ class ReportingRoundForm(AccessibleErrorsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("period_start"), cleaned.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", _("The period cannot end before it starts."))
+        # The round's own rules (period in order, deadline within reach of the period).
+        dates = ReportingRound(
+            period_start=cleaned.get("period_start"),
+            period_end=cleaned.get("period_end"),
+            deadline=cleaned.get("deadline"),
+        )
+        try:
+            dates.clean()
+        except ValidationError as error:
+            self.add_error(None, error)
         return cleaned
+
+
+class ReopenRoundForm(AccessibleErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the round reopened?"),
+        help_text=_("Recorded in the round's change history."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+    )
 
 
 class SpreadsheetUploadForm(AccessibleErrorsMixin, forms.Form):

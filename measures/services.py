@@ -164,12 +164,29 @@ def open_round(*, concept, title, period_start, period_end, deadline, unfinished
     return reporting_round
 
 
+def _set_round_closed(reporting_round, closed_at, *, was_open, reason=""):
+    """Close or reopen: a guarded UPDATE that only one of two concurrent requests can
+    win, then a save through the model so the history records who, when and why."""
+    with transaction.atomic():
+        if not ReportingRound.objects.filter(
+            pk=reporting_round.pk, opened_at__isnull=False, closed_at__isnull=was_open
+        ).update(closed_at=closed_at):
+            raise NotAllowed
+        reporting_round.closed_at = closed_at
+        reporting_round._change_reason = reason
+        reporting_round.save(update_fields=["closed_at"])
+        # Which measures are due (stale) changes with the round.
+        page_cache.changed(page_cache.concept_scope(reporting_round.concept_id))
+
+
 def close_round(reporting_round):
-    ReportingRound.objects.filter(pk=reporting_round.pk, closed_at__isnull=True).update(
-        closed_at=timezone.now()
-    )
-    # An update sends no post_save; which measures are due (stale) changes.
-    page_cache.changed(page_cache.concept_scope(reporting_round.concept_id))
+    """Close an open round; raises NotAllowed if it is not open (any more)."""
+    _set_round_closed(reporting_round, timezone.now(), was_open=True)
+
+
+def reopen_round(reporting_round, reason):
+    """Open a closed round again, recording why; raises NotAllowed if it is not closed."""
+    _set_round_closed(reporting_round, None, was_open=False, reason=reason)
 
 
 def late_offices(reporting_round, today=None):

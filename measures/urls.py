@@ -19,6 +19,7 @@ urlpatterns = [
     path("berichtsrunden/neu/", views.round_create, name="round_create"),
     path("berichtsrunden/<int:pk>/", views.round_detail, name="round_detail"),
     path("berichtsrunden/<int:pk>/abschliessen/", views.round_close, name="round_close"),
+    path("berichtsrunden/<int:pk>/wieder-oeffnen/", views.round_reopen, name="round_reopen"),
     path("berichtsrunden/<int:pk>/erinnern/", views.round_remind, name="round_remind"),
     path("daten/", views.data_exchange, name="data_exchange"),
     path("daten/export/<slug:slug>.<str:format>", views.table_export, name="table_export"),

@@ -25,6 +25,7 @@ from .audit import TRACKED, change_log
 from .filters import MeasureFilter
 from .forms import (
     ConflictChoiceForm,
+    ReopenRoundForm,
     ReportingRoundForm,
     ReturnForm,
     SpreadsheetUploadForm,
@@ -44,6 +45,7 @@ from .permissions import (
     editable_entries,
     readable_entries,
     uses_workspace,
+    waiting_entry,
     workspace_measures,
 )
 from .services import (
@@ -52,6 +54,7 @@ from .services import (
     approve_entry,
     close_round,
     open_round,
+    reopen_round,
     return_entry,
     save_entry,
     submit_entry,
@@ -330,6 +333,15 @@ def entry_create(request, pk):
     measure = _get_measure_for_user(request, pk)
     if not can_enter_status(request.user, measure):
         raise PermissionDenied
+    waiting = waiting_entry(request.user, measure)
+    if waiting is not None:
+        # One entry of an office waits for review: a second one would compete with it.
+        return render(
+            request,
+            "measures/statusentry_waiting.html",
+            {"measure": measure, "entry": waiting},
+            status=409 if request.method == "POST" else 200,
+        )
     indicators = list(measure.indicators.all())
     if request.method == "POST":
         form = StatusEntryForm(request.POST, measure=measure, indicators=indicators)
@@ -355,6 +367,15 @@ def entry_edit(request, pk):
     entry = get_object_or_404(editable_entries(request.user).select_related("measure"), pk=pk)
     measure = _get_measure_for_user(request, entry.measure_id)
     indicators = list(measure.indicators.all())
+    if request.method == "POST" and "submit" in request.POST:
+        waiting = waiting_entry(request.user, measure)
+        if waiting is not None:
+            return render(
+                request,
+                "measures/statusentry_waiting.html",
+                {"measure": measure, "entry": waiting},
+                status=409,
+            )
     if request.method == "POST":
         form = StatusEntryForm(request.POST, instance=entry, measure=measure, indicators=indicators)
         if form.is_valid():
@@ -374,6 +395,14 @@ def entry_edit(request, pk):
 @require_POST
 def entry_submit(request, pk):
     entry = get_object_or_404(editable_entries(request.user).select_related("measure"), pk=pk)
+    waiting = waiting_entry(request.user, entry.measure)
+    if waiting is not None:
+        return render(
+            request,
+            "measures/statusentry_waiting.html",
+            {"measure": entry.measure, "entry": waiting},
+            status=409,
+        )
     try:
         submit_entry(entry, request.user)
     except NotAllowed:
@@ -548,12 +577,70 @@ def round_remind(request, pk):
 
 
 @_bureau_only
-@require_POST
+@require_http_methods(["GET", "POST"])
 def round_close(request, pk):
-    reporting_round = get_object_or_404(ReportingRound, pk=pk)
-    close_round(reporting_round)
-    messages.success(request, _("The round is closed."))
-    return redirect(reporting_round)
+    """Closing needs a confirmation on its own page that says what is outstanding."""
+    reporting_round = get_object_or_404(ReportingRound.objects.select_related("concept"), pk=pk)
+    if not reporting_round.is_open:
+        messages.error(request, _("This round is not open."))
+        return redirect(reporting_round)
+    if request.method == "POST":
+        try:
+            close_round(reporting_round)
+        except NotAllowed:
+            messages.error(request, _("This round is not open."))
+        else:
+            messages.success(
+                request, _("The round is closed. You can reopen it from the round's page.")
+            )
+        return redirect(reporting_round)
+    progress = reporting_round.office_progress()
+    offices = Office.objects.in_bulk([pk for pk in progress if pk])
+    late = reporting_round.is_past_deadline()
+    outstanding = sorted(
+        (
+            {"office": offices.get(office_id), "outstanding": row["outstanding"], "late": late}
+            for office_id, row in progress.items()
+            if row["outstanding"]
+        ),
+        key=lambda row: str(row["office"] or ""),
+    )
+    return render(
+        request,
+        "measures/round_confirm_close.html",
+        {
+            "round": reporting_round,
+            "outstanding": outstanding,
+            "outstanding_total": sum(row["outstanding"] for row in outstanding),
+            "due_total": sum(row["due"] for row in progress.values()),
+            "late": late,
+        },
+    )
+
+
+@_bureau_only
+@require_http_methods(["GET", "POST"])
+def round_reopen(request, pk):
+    """The bureau opens a closed round again; the reason goes into its history."""
+    reporting_round = get_object_or_404(ReportingRound.objects.select_related("concept"), pk=pk)
+    if reporting_round.is_open or reporting_round.opened_at is None:
+        messages.error(request, _("Only a closed round can be reopened."))
+        return redirect(reporting_round)
+    form = ReopenRoundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reopen_round(reporting_round, form.cleaned_data["reason"])
+        except NotAllowed:
+            messages.error(request, _("Only a closed round can be reopened."))
+        else:
+            messages.success(request, _("The round is open again."))
+        return redirect(reporting_round)
+    return render(
+        request,
+        "measures/round_reopen.html",
+        {"round": reporting_round, "form": form},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @_bureau_only

@@ -1,9 +1,12 @@
 """Demo accounts and the one-time loading of the Dresden data set."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
+from django.urls import reverse
 
 from integration_tracker.roles import is_bureau, is_council, is_office_staff
 from measures.models import Measure
@@ -47,3 +50,27 @@ def test_bootstrap_twice_duplicates_nothing(settings, capsys):
     ) == counts
     assert Measure.objects.get(number="3.1.1").title == "Vom Büro geändert"
     assert "not loaded again" in capsys.readouterr().out
+
+
+def test_bootstrap_opens_a_demo_round_with_measures_due_for_amt51(settings, client, capsys):
+    from measures.models import ReportingRound
+
+    settings.DEBUG = True
+    call_command("bootstrap_demo")
+    reporting_round = ReportingRound.objects.get()
+    assert reporting_round.is_open and reporting_round.title.startswith("[Demo]")
+    today = datetime.date.today()
+    assert reporting_round.period_start <= today <= reporting_round.period_end
+    assert reporting_round.deadline >= today
+    due = set(reporting_round.due_measures.values_list("number", flat=True))
+    assert due and due <= set(
+        Measure.objects.filter(lead_office__code="51").values_list("number", flat=True)
+    )
+    assert reporting_round.history.get().history_change_reason.startswith("Demo")
+    # amt51 sees what is due right away.
+    client.force_login(get_user_model().objects.get(username="amt51"))
+    page = client.get(reverse("measures:home")).content.decode()
+    assert reporting_round.title in page
+    call_command("bootstrap_demo")
+    assert ReportingRound.objects.count() == 1  # not opened twice
+    assert "already present" in capsys.readouterr().out

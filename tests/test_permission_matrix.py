@@ -97,7 +97,16 @@ MATRIX = {
     "entry_create": (
         lambda o: reverse("measures:entry_create", args=[o["measure"].pk]),
         OWNER_READ,
-        allow(council=403, owner_staff=REDIRECT, other_staff=404, bureau=REDIRECT, admin=REDIRECT),
+        # The author's office has an entry waiting for review (409: start no second one);
+        # the partner office has not.
+        allow(
+            council=403,
+            owner_staff=409,
+            partner_staff=REDIRECT,
+            other_staff=404,
+            bureau=REDIRECT,
+            admin=REDIRECT,
+        ),
         lambda o: {
             "status": Status.IN_PROGRESS,
             "progress": "30",
@@ -128,9 +137,9 @@ MATRIX = {
     "entry_submit": (
         lambda o: reverse("measures:entry_submit", args=[o["draft"].pk]),
         NOT_POST,
-        allow(
-            council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY
-        ),
+        # The author's office has another entry waiting for review: 409, nothing written
+        # (a successful submission is tested in test_workspace).
+        allow(council=403, owner_staff=409, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY),
         lambda o: {},
     ),
     "review_queue": (
@@ -172,9 +181,15 @@ MATRIX = {
     ),
     "round_close": (
         lambda o: reverse("measures:round_close", args=[o["round"].pk]),
-        NOT_GET_BUREAU,
+        BUREAU_READ,  # the confirmation page
         allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
         lambda o: {},
+    ),
+    "round_reopen": (
+        lambda o: reverse("measures:round_reopen", args=[o["closed_round"].pk]),
+        BUREAU_READ,
+        allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
+        lambda o: {"reason": "Amt 51 meldet nach."},
     ),
     "change_history": (
         lambda o: reverse("measures:change_history", args=["massnahme", o["measure"].pk]),
@@ -386,6 +401,11 @@ def world(db):
     reporting_round = ReportingRoundFactory(
         concept=concept, opened_at=datetime.datetime.now(datetime.UTC)
     )
+    closed_round = ReportingRoundFactory(
+        concept=concept,
+        opened_at=datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC),
+        closed_at=datetime.datetime(2015, 2, 1, tzinfo=datetime.UTC),
+    )
     return {
         "users": users,
         "concept": concept,
@@ -396,6 +416,7 @@ def world(db):
         "draft": draft,
         "submitted": submitted,
         "round": reporting_round,
+        "closed_round": closed_round,
         "approved": approved,
         "version": version,
     }

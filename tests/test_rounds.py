@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from measures.models import Measure, Reminder, ReportingRound, Status, StatusEntry
-from measures.services import open_round, send_reminders
+from measures.services import NotAllowed, close_round, open_round, send_reminders
 from working_groups.models import Concept, Office
 
 from .budgets import REQUEST
@@ -199,3 +199,195 @@ def test_round_page_queries_do_not_grow(client, bureau_user, django_assert_num_q
     with django_assert_num_queries(REQUEST + 4):
         response = client.get(reporting_round.get_absolute_url())
     assert response.status_code == 200
+
+
+# --- Closing needs a confirmation; a closed round can be reopened -------------------
+
+
+def test_closing_asks_for_confirmation_and_says_what_is_outstanding(
+    client, bureau_user, reporting_round
+):
+    client.force_login(bureau_user)
+    detail = client.get(reporting_round.get_absolute_url()).content.decode()
+    close_url = reverse("measures:round_close", args=[reporting_round.pk])
+    # The round's page only links to the confirmation; it closes nothing by itself.
+    assert f'href="{close_url}"' in detail
+    assert f'action="{close_url}"' not in detail
+    response = client.get(close_url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    due = reporting_round.due_measures.count()
+    assert f"{due} von {due} fälligen Maßnahmen sind noch offen" in page
+    assert "Jugendamt" in page and "verspätet" in page  # the deadline has passed
+    reporting_round.refresh_from_db()
+    assert reporting_round.is_open  # looking at the confirmation closes nothing
+
+
+def test_confirming_closes_the_round_and_records_it(client, bureau_user, reporting_round):
+    client.force_login(bureau_user)
+    response = client.post(reverse("measures:round_close", args=[reporting_round.pk]))
+    assert response.status_code == 302
+    reporting_round.refresh_from_db()
+    assert not reporting_round.is_open
+    record = reporting_round.history.latest()
+    assert record.closed_at is not None and record.history_user == bureau_user
+
+
+def test_a_closed_round_cannot_be_closed_again(client, bureau_user, reporting_round):
+    close_round(reporting_round)
+    closed_at = ReportingRound.objects.get(pk=reporting_round.pk).closed_at
+    client.force_login(bureau_user)
+    response = client.post(reverse("measures:round_close", args=[reporting_round.pk]))
+    assert response.status_code == 302
+    assert ReportingRound.objects.get(pk=reporting_round.pk).closed_at == closed_at
+    with pytest.raises(NotAllowed):
+        close_round(reporting_round)
+
+
+def test_bureau_reopens_a_closed_round_with_a_reason(client, bureau_user, reporting_round):
+    close_round(reporting_round)
+    client.force_login(bureau_user)
+    url = reverse("measures:round_reopen", args=[reporting_round.pk])
+    form = client.get(url)
+    assert form.status_code == 200
+    assert "Warum wird die Runde wieder geöffnet?" in form.content.decode()
+    response = client.post(url, {"reason": "Amt 51 hat eine Fristverlängerung."})
+    assert response.status_code == 302
+    reporting_round.refresh_from_db()
+    assert reporting_round.is_open
+    assert reporting_round.history.latest().history_change_reason == (
+        "Amt 51 hat eine Fristverlängerung."
+    )
+    history = client.get(
+        reverse("measures:change_history", args=["berichtsrunde", reporting_round.pk])
+    ).content.decode()
+    assert "Amt 51 hat eine Fristverlängerung." in history
+
+
+def test_reopening_needs_a_reason(client, bureau_user, reporting_round):
+    close_round(reporting_round)
+    client.force_login(bureau_user)
+    response = client.post(
+        reverse("measures:round_reopen", args=[reporting_round.pk]), {"reason": " "}
+    )
+    assert response.status_code == 400
+    assert response.content.decode().count("Pflichtfeld") >= 1
+    reporting_round.refresh_from_db()
+    assert not reporting_round.is_open
+
+
+def test_an_open_round_cannot_be_reopened(client, bureau_user, reporting_round):
+    client.force_login(bureau_user)
+    response = client.post(
+        reverse("measures:round_reopen", args=[reporting_round.pk]), {"reason": "x"}
+    )
+    assert response.status_code == 302
+    assert reporting_round.history.count() == 1  # only its creation
+
+
+@pytest.mark.parametrize("name", ["round_close", "round_reopen"])
+def test_only_the_bureau_closes_and_reopens(client, office_staff, reporting_round, name):
+    if name == "round_reopen":
+        close_round(reporting_round)
+    url = reverse(f"measures:{name}", args=[reporting_round.pk])
+    before = ReportingRound.objects.get(pk=reporting_round.pk).closed_at
+    response = client.post(url, {"reason": "x"})
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    client.force_login(office_staff)
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"reason": "x"}).status_code == 403
+    assert ReportingRound.objects.get(pk=reporting_round.pk).closed_at == before
+
+
+@pytest.mark.parametrize("name", ["round_close", "round_reopen"])
+def test_close_and_reopen_refuse_other_methods(client, bureau_user, reporting_round, name):
+    client.force_login(bureau_user)
+    url = reverse(f"measures:{name}", args=[reporting_round.pk])
+    assert client.put(url).status_code == 405
+    assert client.delete(url).status_code == 405
+    assert ReportingRound.objects.get(pk=reporting_round.pk).is_open
+
+
+def test_closing_needs_the_csrf_token(bureau_user, reporting_round):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(bureau_user)
+    response = client.post(reverse("measures:round_close", args=[reporting_round.pk]))
+    assert response.status_code == 403
+    assert ReportingRound.objects.get(pk=reporting_round.pk).is_open
+
+
+# --- The deadline lies within reach of the period ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("deadline", "message"),
+    [
+        ("2020-01-01", "Die Frist kann nicht vor dem Beginn des Zeitraums liegen."),
+        ("2028-06-30", "Die Frist kann höchstens ein Jahr nach dem Ende des Zeitraums liegen."),
+    ],
+)
+def test_round_form_refuses_a_deadline_far_from_the_period(client, bureau_user, deadline, message):
+    client.force_login(bureau_user)
+    response = client.post(
+        reverse("measures:round_create"),
+        {
+            "concept": Concept.objects.get(slug="ik-2009").pk,
+            "title": "Runde 2026",
+            "period_start": "2026-01-01",
+            "period_end": "2026-12-31",
+            "deadline": deadline,
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page
+    assert "<title>Fehler: " in page
+    assert not ReportingRound.objects.exists()
+
+
+def test_round_form_accepts_a_deadline_shortly_after_the_period(client, bureau_user):
+    client.force_login(bureau_user)
+    response = client.post(
+        reverse("measures:round_create"),
+        {
+            "concept": Concept.objects.get(slug="ik-2009").pk,
+            "title": "Runde 2026",
+            "period_start": "2026-01-01",
+            "period_end": "2026-12-31",
+            "deadline": "2027-02-28",
+        },
+    )
+    assert response.status_code == 302
+
+
+def test_the_database_refuses_a_deadline_before_the_period():
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportingRound.objects.create(
+            concept=Concept.objects.get(slug="ik-2009"),
+            title="x",
+            period_start=datetime.date(2026, 1, 1),
+            period_end=datetime.date(2026, 12, 31),
+            deadline=datetime.date(2020, 1, 1),
+        )
+
+
+def test_deadline_messages_in_english(client, bureau_user):
+    client.force_login(bureau_user)
+    response = client.post(
+        reverse("measures:round_create"),
+        {
+            "concept": Concept.objects.get(slug="ik-2009").pk,
+            "title": "Runde 2026",
+            "period_start": "2026-01-01",
+            "period_end": "2026-12-31",
+            "deadline": "2020-01-01",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    page = response.content.decode()
+    assert "The deadline cannot lie before the period starts." in page
+    assert "<title>Error: " in page

@@ -375,3 +375,159 @@ def test_review_queue_shows_an_entry_without_author(client, bureau_user, jugenda
     response = client.get(reverse("measures:review_queue"))
     assert response.status_code == 200
     assert "Verfasser unbekannt" in response.content.decode()
+
+
+# --- An ongoing task takes no percentage ------------------------------------------
+
+
+def test_ongoing_task_with_a_percentage_is_refused(client, staff51, jugendamt_measure):
+    client.force_login(staff51)
+    response = client.post(
+        reverse("measures:entry_create", args=[jugendamt_measure.pk]),
+        entry_data(jugendamt_measure, status=Status.ONGOING, progress="50"),
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Eine Daueraufgabe hat keinen Prozentwert; lassen Sie den Fortschritt leer." in page
+    assert not StatusEntry.objects.filter(author=staff51).exists()
+
+
+def test_ongoing_task_without_a_percentage_is_saved(client, staff51, jugendamt_measure):
+    client.force_login(staff51)
+    response = client.post(
+        reverse("measures:entry_create", args=[jugendamt_measure.pk]),
+        entry_data(jugendamt_measure, status=Status.ONGOING, progress=""),
+    )
+    assert response.status_code == 302
+    assert StatusEntry.objects.get(author=staff51).progress is None
+
+
+def test_model_clean_refuses_an_ongoing_task_with_a_percentage(jugendamt_measure):
+    from django.core.exceptions import ValidationError
+
+    entry = StatusEntry(measure=jugendamt_measure, status=Status.ONGOING, progress=50, as_of=TODAY)
+    with pytest.raises(ValidationError) as error:
+        entry.clean()
+    assert "progress" in error.value.message_dict
+
+
+def test_the_database_refuses_an_ongoing_task_with_a_percentage(jugendamt_measure):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StatusEntry.objects.create(
+            measure=jugendamt_measure, status=Status.ONGOING, progress=50, as_of=TODAY
+        )
+
+
+# --- After errors: the title says so and the focus goes to the summary -------------
+
+
+def test_form_errors_put_error_in_the_title_and_focus_on_the_summary(
+    client, staff51, jugendamt_measure
+):
+    client.force_login(staff51)
+    url = reverse("measures:entry_create", args=[jugendamt_measure.pk])
+    fresh = client.get(url).content.decode()
+    assert "<title>Fehler:" not in fresh and 'id="error-summary"' not in fresh
+    response = client.post(url, entry_data(jugendamt_measure, progress="150"))
+    page = response.content.decode()
+    assert "<title>Fehler: " in page
+    assert 'tabindex="-1" id="error-summary" autofocus' in page
+    english = client.post(
+        url, entry_data(jugendamt_measure, progress="150"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "<title>Error: " in english
+
+
+# --- No second entry while one of the office waits for review ----------------------
+
+
+@pytest.fixture
+def waiting(staff51, jugendamt_measure):
+    return StatusEntryFactory(
+        measure=jugendamt_measure,
+        author=staff51,
+        state=StatusEntry.State.SUBMITTED,
+        submitted_at=datetime.datetime.now(datetime.UTC),
+        as_of=TODAY,
+    )
+
+
+def test_no_second_entry_while_one_waits_for_review(client, staff51, jugendamt_measure, waiting):
+    client.force_login(staff51)
+    url = reverse("measures:entry_create", args=[jugendamt_measure.pk])
+    page = client.get(url).content.decode()
+    link = f"{jugendamt_measure.get_absolute_url()}#entry-{waiting.pk}"
+    assert "Ein Sachstand wartet auf Prüfung" in page and link in page
+    assert 'name="status"' not in page  # no form to fill in
+    response = client.post(url, entry_data(jugendamt_measure))
+    assert response.status_code == 409
+    assert not StatusEntry.objects.filter(measure=jugendamt_measure, pk__gt=waiting.pk).exists()
+
+
+def test_a_colleague_of_the_same_office_cannot_start_a_second_entry(
+    client, jugendamt_measure, waiting
+):
+    from integration_tracker.roles import Role, ensure_role_groups
+    from working_groups.models import Office
+
+    from .factories import UserFactory
+
+    colleague = UserFactory(username="kollegin")
+    colleague.groups.add(ensure_role_groups()[Role.OFFICE_STAFF])
+    Office.objects.get(code="51").staff.add(colleague)
+    client.force_login(colleague)
+    response = client.post(
+        reverse("measures:entry_create", args=[jugendamt_measure.pk]),
+        entry_data(jugendamt_measure),
+    )
+    assert response.status_code == 409
+    assert not StatusEntry.objects.filter(author=colleague).exists()
+
+
+def test_another_office_may_report_while_one_waits(client, staff41, jugendamt_measure, waiting):
+    jugendamt_measure.partner_offices.add(staff41.offices.first())
+    client.force_login(staff41)
+    response = client.post(
+        reverse("measures:entry_create", args=[jugendamt_measure.pk]),
+        entry_data(jugendamt_measure),
+    )
+    assert response.status_code == 302
+    assert StatusEntry.objects.filter(author=staff41).exists()
+
+
+def test_a_new_entry_can_be_started_once_the_waiting_one_is_reviewed(
+    client, staff51, jugendamt_measure, waiting
+):
+    waiting.state = StatusEntry.State.APPROVED
+    waiting.save()
+    client.force_login(staff51)
+    url = reverse("measures:entry_create", args=[jugendamt_measure.pk])
+    assert 'name="status"' in client.get(url).content.decode()
+
+
+def test_a_draft_cannot_be_submitted_while_another_entry_waits(
+    client, staff51, jugendamt_measure, waiting
+):
+    draft = StatusEntryFactory(
+        measure=jugendamt_measure, author=staff51, state=StatusEntry.State.DRAFT, as_of=TODAY
+    )
+    client.force_login(staff51)
+    response = client.post(reverse("measures:entry_submit", args=[draft.pk]))
+    assert response.status_code == 409
+    assert f"#entry-{waiting.pk}" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == StatusEntry.State.DRAFT
+    jugendamt_measure.refresh_from_db()
+    response = client.post(
+        reverse("measures:entry_edit", args=[draft.pk]),
+        {**entry_data(jugendamt_measure), "entry_version": str(draft.version)},
+    )
+    assert response.status_code == 409
+    draft.refresh_from_db()
+    assert draft.state == StatusEntry.State.DRAFT
+    # Saving it as a draft is still possible.
+    data = {**entry_data(jugendamt_measure), "entry_version": str(draft.version)}
+    del data["submit"]
+    assert client.post(reverse("measures:entry_edit", args=[draft.pk]), data).status_code == 302

@@ -545,6 +545,13 @@ class StatusEntry(models.Model):
                 violation_error_message=_("A completed measure has a progress of 100 %."),
             ),
             models.CheckConstraint(
+                name="status_entry_ongoing_has_no_progress",
+                condition=~Q(status=Status.ONGOING) | Q(progress__isnull=True),
+                violation_error_message=_(
+                    "An ongoing task has no percentage; leave the progress empty."
+                ),
+            ),
+            models.CheckConstraint(
                 name="status_entry_deferred_or_dropped_needs_reason",
                 condition=~Q(status__in=STATUSES_NEEDING_REASON) | ~Q(reason=""),
                 violation_error_message=_("A deferred or dropped measure needs a reason."),
@@ -599,6 +606,8 @@ class StatusEntry(models.Model):
             errors["progress"] = _("Progress must lie between 0 and 100 %.")
         if self.status == Status.COMPLETED and self.progress != 100:
             errors["progress"] = _("A completed measure has a progress of 100 %.")
+        if self.status == Status.ONGOING and self.progress is not None:
+            errors["progress"] = _("An ongoing task has no percentage; leave the progress empty.")
         if self.status in STATUSES_NEEDING_REASON and not self.reason.strip():
             errors["reason"] = _("A deferred or dropped measure needs a reason.")
         if self.as_of and self.as_of > datetime.date.today():

@@ -2,10 +2,12 @@
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from working_groups.models import (
     Concept,
@@ -15,6 +17,10 @@ from working_groups.models import (
 from .measures import (
     Measure,
 )
+
+# A deadline may lie this long after the period ends: long enough for the offices
+# to report on a year, short enough to catch a mistyped year.
+DEADLINE_GRACE = datetime.timedelta(days=366)
 
 
 class ReportingRoundQuerySet(models.QuerySet):
@@ -46,6 +52,8 @@ class ReportingRound(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     objects = ReportingRoundQuerySet.as_manager()
+    # Closing and reopening are recorded with who, when and (for reopening) why.
+    history = HistoricalRecords(no_db_index=["concept"])  # see Measure
 
     class Meta:
         verbose_name = _("reporting round")
@@ -57,6 +65,11 @@ class ReportingRound(models.Model):
                 condition=Q(period_end__gte=F("period_start")),
                 violation_error_message=_("The period cannot end before it starts."),
             ),
+            models.CheckConstraint(
+                name="reporting_round_deadline_after_start",
+                condition=Q(deadline__gte=F("period_start")),
+                violation_error_message=_("The deadline cannot lie before the period starts."),
+            ),
         ]
 
     def __str__(self):
@@ -64,6 +77,17 @@ class ReportingRound(models.Model):
 
     def get_absolute_url(self):
         return reverse("measures:round_detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            errors["period_end"] = _("The period cannot end before it starts.")
+        if self.deadline and self.period_start and self.deadline < self.period_start:
+            errors["deadline"] = _("The deadline cannot lie before the period starts.")
+        elif self.deadline and self.period_end and self.deadline > self.period_end + DEADLINE_GRACE:
+            errors["deadline"] = _("The deadline can lie at most one year after the period ends.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_open(self):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from measures.models import Measure, SpreadsheetImport, StatusEntry
-from measures.services import open_round
+from measures.services import close_round, open_round
 from measures.tables import checksum
 from measures.tables import run as run_import
 from reports.models import Report
@@ -47,6 +47,15 @@ def site(demo_site, settings):
         author=measure.lead_office.staff.first(),
         reporting_round=reporting_round,
     )
+    closed_round = open_round(
+        concept=concept,
+        title="Abgeschlossene Runde",
+        period_start=datetime.date(2025, 1, 1),
+        period_end=datetime.date(2025, 12, 31),
+        deadline=datetime.date(2026, 1, 31),
+        unfinished_only=True,
+    )
+    close_round(closed_round)
     # A published version and two checked spreadsheets (one with errors) for the
     # bureau's report and import pages.
     report = Report.objects.get(slug="umsetzungsbericht-2009-2014")
@@ -75,6 +84,7 @@ def site(demo_site, settings):
         "measure": measure,
         "entry": entry,
         "round": reporting_round,
+        "closed_round": closed_round,
         "imports": imports,
     }
 
@@ -102,6 +112,8 @@ def workspace_pages(site, role):
             reverse("measures:measure_list"),
             reverse("measures:measure_list") + "?due=true&ordering=-status",
             reverse("measures:measure_detail", args=[measure.pk]),
+            reverse("measures:entry_create", args=[Measure.objects.get(number="4.1.1").pk]),
+            # An entry of the office waits for review: no second one.
             reverse("measures:entry_create", args=[measure.pk]),
             reverse("password_change"),
         ]
@@ -111,6 +123,8 @@ def workspace_pages(site, role):
         reverse("measures:round_list"),
         reverse("measures:round_create"),
         reverse("measures:round_detail", args=[site["round"].pk]),
+        reverse("measures:round_close", args=[site["round"].pk]),
+        reverse("measures:round_reopen", args=[site["closed_round"].pk]),
         reverse("measures:change_history", args=["massnahme", measure.pk]),
         reverse("measures:change_history", args=["sachstand", entry.pk]),
         reverse("measures:data_exchange"),
@@ -171,7 +185,9 @@ def test_form_with_errors_has_no_violations(browser, site):
     context = browser.new_context(locale="de-DE")
     page = context.new_page()
     login(page, site["url"], "amt51")
-    page.goto(site["url"] + reverse("measures:entry_create", args=[site["measure"].pk]))
+    # 4.2.2 has an entry waiting for review (no second one can be started): take 4.1.1.
+    free = Measure.objects.get(number="4.1.1")
+    page.goto(site["url"] + reverse("measures:entry_create", args=[free.pk]))
     page.locator("#id_status").select_option("completed")
     page.locator("#id_progress").fill("80")
     page.locator("button[name=submit]").click()

@@ -81,6 +81,9 @@ def test_form_errors_are_announced_and_linked_to_their_field(page, login, demo_s
     page.get_by_role("button", name="Zur Prüfung einreichen").click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("100 %")
+    # The title says there are errors, and the focus is on the summary (no script).
+    expect(page).to_have_title(re.compile(r"^Fehler: "))
+    expect(page.locator("#error-summary")).to_be_focused()
     summary.get_by_role("link").first.click()
     expect(page.get_by_label("Fortschritt (%)")).to_be_focused()
     expect(page.get_by_label("Fortschritt (%)")).to_have_attribute("aria-invalid", "true")
@@ -110,3 +113,29 @@ def test_the_entry_form_can_be_done_by_keyboard_alone(page, login, demo_site):
     assert fields == ["id_as_of", "id_note", "id_reason", "submit"]
     page.keyboard.press("Enter")
     expect(page.get_by_text("Der Sachstand wurde zur Prüfung eingereicht.")).to_be_visible()
+
+
+def test_bureau_confirms_closing_a_round_and_reopens_it(page, login, demo_site, due_round):
+    login("buero")
+    page.goto(f"{demo_site.url}{due_round.get_absolute_url()}")
+    page.get_by_role("link", name="Runde abschließen …").click()
+    due = due_round.due_measures.count()
+    expect(page.get_by_role("status")).to_contain_text(
+        f"{due} von {due} fälligen Maßnahmen sind noch offen"
+    )
+    due_round.refresh_from_db()
+    assert due_round.is_open  # the confirmation page closes nothing
+    page.get_by_role("button", name="Ja, Runde abschließen").click()
+    expect(page.get_by_text("Die Runde ist abgeschlossen.")).to_be_visible()
+    due_round.refresh_from_db()
+    assert not due_round.is_open
+
+    page.get_by_role("link", name="Runde wieder öffnen …").click()
+    page.get_by_role("button", name="Runde wieder öffnen").click()
+    expect(page).to_have_title(re.compile(r"^Fehler: "))
+    expect(page.locator("#error-summary")).to_be_focused()
+    page.get_by_label("Warum wird die Runde wieder geöffnet?").fill("Amt 51 meldet nach.")
+    page.get_by_role("button", name="Runde wieder öffnen").click()
+    expect(page.get_by_text("Die Runde ist wieder offen.")).to_be_visible()
+    page.get_by_role("link", name="Änderungsverlauf").click()
+    expect(page.get_by_text("Amt 51 meldet nach.")).to_be_visible()
