@@ -23,8 +23,11 @@ workers = int(os.environ.get("GUNICORN_WORKERS") or _default_workers)
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
-# A request that takes longer than this (the PDF export included) is a bug; the
-# worker is restarted rather than left hanging.
+# With gthread workers, `timeout` only restarts a worker whose main loop stops
+# answering; it does not end a long request in one of its threads. Long work therefore
+# never runs in a request: PDF/DOCX and spreadsheet checks and imports go to the task
+# worker, and uploads are refused by size, rows, columns and cell length before they
+# are read (integration_tracker/uploads.py).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
