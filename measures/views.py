@@ -16,7 +16,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from integration_tracker.page_cache import ANY, SHARED, audience, cached_body, concept_scope
+from integration_tracker.page_cache import (
+    ANY,
+    SHARED,
+    audience,
+    cached_body,
+    concept_scope,
+    measure_scope,
+    workspace_scopes,
+)
 from integration_tracker.roles import is_bureau, is_council, is_office_staff
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
@@ -180,12 +188,12 @@ def _workspace_page(request, page, body, scopes, build_context, frame_keys=()):
 @_workspace_user
 @require_safe
 def measure_list(request):
-    # The measures of every concept.
+    # The measures of every concept, with the work of the user's offices on them.
     return _workspace_page(
         request,
         "measures/measure_list.html",
         "measures/_measure_list_body.html",
-        [SHARED, ANY],
+        [SHARED, ANY, *workspace_scopes(request.user)],
         lambda: _measure_list_context(request),
     )
 
@@ -226,7 +234,9 @@ def measure_detail(request, pk):
         request,
         "measures/measure_detail.html",
         "measures/_measure_detail_body.html",
-        [SHARED, concept_scope(concept_id)],
+        # The concept's rounds and approvals (due, parent and children), the work on
+        # this measure (its entries in every state).
+        [SHARED, concept_scope(concept_id), measure_scope(pk)],
         lambda: _measure_detail_context(request, pk),
         frame_keys=["editable_entry_ids"],
     )

@@ -21,7 +21,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from integration_tracker.cells import neutralise_row
-from integration_tracker.page_cache import ANY, SHARED, audience, cached_body, concept_scope
+from integration_tracker.page_cache import (
+    ANY,
+    SHARED,
+    audience,
+    cached,
+    cached_body,
+    concept_scope,
+)
 from measures.models import (
     ActionNeed,
     FundingAmount,
@@ -64,10 +71,15 @@ def progress_access(view):
 
 def _concept(request):
     """The concept chosen in the query string, else the latest with measures."""
-    concepts = list(
-        Concept.objects.select_related("municipality")
-        .annotate(has_measures=Exists(Measure.objects.filter(concept=OuterRef("pk"))))
-        .order_by("-start_year")
+    # Master data: kept in the cache until a concept or a measure changes.
+    concepts = cached(
+        "progress-concepts",
+        [SHARED],
+        lambda: list(
+            Concept.objects.select_related("municipality")
+            .annotate(has_measures=Exists(Measure.objects.filter(concept=OuterRef("pk"))))
+            .order_by("-start_year")
+        ),
     )
     chosen = request.GET.get("konzept")
     by_slug = {c.slug: c for c in concepts}

@@ -10,7 +10,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from integration_tracker.page_cache import ANY, SHARED, concept_scope, versions
+from integration_tracker.page_cache import (
+    ANY,
+    SHARED,
+    WORK,
+    concept_scope,
+    measure_scope,
+    office_scope,
+    versions,
+)
 from measures.models import Measure, StatusEntry
 from working_groups.models import Membership, Office
 
@@ -102,16 +110,86 @@ def test_audiences_and_languages_get_their_own_pages(client, council_member, set
 def test_versions_are_bumped_on_commit_only(django_capture_on_commit_callbacks):
     measure = Measure.objects.get(number="3.1.3")
     author = UserFactory()
-    scopes = [SHARED, ANY, concept_scope(measure.concept_id)]
+    scopes = [SHARED, ANY, concept_scope(measure.concept_id), measure_scope(measure.pk)]
     before = versions(scopes)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        submitted_entry(measure, author)
-        # Saved, not committed: readers still get the old version.
+        entry = submitted_entry(measure, author)
+        entry.state = StatusEntry.State.APPROVED
+        entry.save()
+        # Saved, not committed: readers still get the old versions.
         assert versions(scopes) == before
     assert callbacks
-    shared, any_concept, concept = versions(scopes)
+    shared, any_concept, concept, work = versions(scopes)
     assert shared == before[0]  # a status entry is not master data
-    assert any_concept != before[1] and concept != before[2]
+    assert any_concept != before[1] and concept != before[2] and work != before[3]
+
+
+def test_a_submitted_entry_bumps_the_work_scopes_not_what_readers_see(
+    django_capture_on_commit_callbacks,
+):
+    """Readers see approved entries only: a draft or a submission renews the pages of
+    its measure and the lists of its offices, not the progress pages of its concept."""
+    measure = Measure.objects.get(number="3.1.3")
+    offices = [measure.lead_office_id, *measure.partner_offices.values_list("pk", flat=True)]
+    other_office = Office.objects.exclude(pk__in=offices).first()
+    other_measure = Measure.objects.exclude(pk=measure.pk).first()
+    readers = [SHARED, ANY, concept_scope(measure.concept_id)]
+    untouched = [office_scope(other_office.pk), measure_scope(other_measure.pk)]
+    work = [WORK, measure_scope(measure.pk), *(office_scope(pk) for pk in offices)]
+    author = UserFactory()
+    before = versions(readers + untouched + work)
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted_entry(measure, author)
+    after = versions(readers + untouched + work)
+    kept = len(readers) + len(untouched)
+    assert after[:kept] == before[:kept]
+    assert all(new != old for new, old in zip(after[kept:], before[kept:], strict=True))
+
+
+def test_a_submission_keeps_the_progress_pages_in_the_cache(
+    client, council_member, django_assert_num_queries
+):
+    measure = Measure.objects.get(number="3.1.3")
+    page = reverse("reports:measure", args=[measure.pk])
+    client.force_login(council_member)
+    author = UserFactory()
+    client.get(OVERVIEW)
+    client.get(page)
+    submitted_entry(measure, author)
+    # From the cache: session, user, roles (the overview; the concepts are cached
+    # too), and the measure's concept (measure page), whose version is in the key.
+    with django_assert_num_queries(REQUEST):
+        assert client.get(OVERVIEW).status_code == 200
+    with django_assert_num_queries(REQUEST + 1):
+        assert client.get(page).status_code == 200
+
+
+def test_an_entry_renews_the_lists_of_its_offices_and_keeps_the_others(
+    office_staff, django_assert_max_num_queries
+):
+    """Office 51's list renders afresh after an entry on one of its measures; the list
+    of an office without a part in that measure comes from the cache."""
+    measure = Measure.objects.filter(lead_office__code="51").exclude(partner_offices__code="41")[0]
+    other_office = Office.objects.filter(code="41").first()
+    other_staff = UserFactory()
+    other_staff.groups.add(*office_staff.groups.all())
+    other_office.staff.add(other_staff)
+    listing = reverse("measures:measure_list") + "?q=" + measure.number
+    own, other = Client(), Client()
+    own.force_login(office_staff)
+    other.force_login(other_staff)
+    assert "Bitte den Stand ergänzen" not in own.get(listing).content.decode()
+    other.get(listing)
+
+    entry = submitted_entry(measure, office_staff)
+    entry.state = StatusEntry.State.RETURNED
+    entry.review_comment = "Bitte den Stand ergänzen"
+    entry.save()
+
+    # Session, user, roles, the user's offices: nothing rendered afresh.
+    with django_assert_max_num_queries(REQUEST + 1):
+        assert other.get(listing).status_code == 200
+    assert "Bitte den Stand ergänzen" in own.get(listing).content.decode()
 
 
 def test_an_entry_on_one_concept_keeps_the_pages_of_another(
@@ -124,8 +202,8 @@ def test_an_entry_on_one_concept_keeps_the_pages_of_another(
     author = UserFactory()
     client.get(page)
     submitted_entry(Measure.objects.get(number="3.1.3"), author)
-    # From the cache: session, user, roles, the concepts (the key names the concept).
-    with django_assert_num_queries(REQUEST + 1):
+    # From the cache: session, user, roles (the concepts are cached master data).
+    with django_assert_num_queries(REQUEST):
         assert client.get(page).status_code == 200
     # A change to master data renders every page afresh.
     other.title = "Konzept mit neuem Titel"
