@@ -1,12 +1,15 @@
-"""The admin's import form: the uploaded file is read within the limits of
+"""The admin's import and export. The uploaded file is read within the limits of
 integration_tracker/uploads.py before the library checks its rows, and a file that
 breaks one is refused with the reason on the file field (the library itself would only
-say which exception occurred)."""
+say which exception occurred). Exports are named and labelled in the language of the
+person exporting (integration_tracker/spreadsheets.py): the fields to choose by their
+column headings, the file after the records (“Massnahmen-2026-11-30.xlsx”)."""
 
 from import_export.admin import ImportExportModelAdmin
-from import_export.forms import ImportForm
+from import_export.forms import ImportForm, SelectableFieldsExportForm
 
 from .import_formats import LimitedXLSX
+from .spreadsheets import spreadsheet_filename
 from .uploads import FileProblem, check_upload_size, read_spreadsheet
 
 
@@ -33,5 +36,21 @@ class LimitedImportForm(ImportForm):
         return cleaned_data
 
 
+class HeadingExportForm(SelectableFieldsExportForm):
+    """The fields to export by their column headings (“Federführendes Amt”), not by
+    their names made into titles (“Lead Office”)."""
+
+    def _get_field_label(self, resource, field_name):
+        field = resource.fields.get(field_name)
+        column = field.column_name if field is not None else field_name
+        return resource().heading(column)
+
+
 class LimitedImportExportModelAdmin(ImportExportModelAdmin):
     import_form_class = LimitedImportForm
+    export_form_class = HeadingExportForm
+
+    def get_export_filename(self, request, queryset, file_format):
+        return spreadsheet_filename(
+            self.model._meta.verbose_name_plural, file_format.get_extension()
+        )

@@ -2,6 +2,12 @@
 code, a measure's number, a concept's slug) instead of database ids, so the bureau
 can round-trip a spreadsheet, and that name the bad value when a key is unknown.
 
+Spreadsheets are written as people read them, in the language of the person who
+exports them: column headings of the interface (``HEADINGS``), choices by their
+label ("Daueraufgabe", not "ongoing"), yes or no as words, the sheet named after the
+records. An import reads the headings and labels of either language, or the internal
+keys, so a file exported in German imports in English and the other way round.
+
 Natural keys are looked up once per import (``KeyWidget``), so a file in the
 library's bulk mode (integration_tracker/bulk_import.py) costs a fixed number of
 queries per table, not some twenty per row.
@@ -10,8 +16,12 @@ queries per table, not some twenty per row.
 import datetime
 import unicodedata
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from import_export import resources
 from import_export.widgets import (
     BooleanWidget,
@@ -20,6 +30,67 @@ from import_export.widgets import (
     ForeignKeyWidget,
     ManyToManyWidget,
 )
+
+# Column headings by column key, as the interface names the fields. An import also
+# accepts the keys themselves and the headings of the other language (any case).
+HEADINGS = {
+    "concept": pgettext_lazy("spreadsheet column", "Concept"),
+    "number": pgettext_lazy("spreadsheet column", "Number"),
+    "title": pgettext_lazy("spreadsheet column", "Title"),
+    "description": pgettext_lazy("spreadsheet column", "Description"),
+    "goal": pgettext_lazy("spreadsheet column", "Goal"),
+    "field_of_action": pgettext_lazy("spreadsheet column", "Field of action"),
+    "topic": pgettext_lazy("spreadsheet column", "Topic"),
+    "working_group": pgettext_lazy("spreadsheet column", "Working group"),
+    "lead_office": pgettext_lazy("spreadsheet column", "Lead office"),
+    "responsible_department": pgettext_lazy("spreadsheet column", "Responsible department"),
+    "partner_offices": pgettext_lazy("spreadsheet column", "Partner offices"),
+    "partner_organisations": pgettext_lazy("spreadsheet column", "Partner organisations"),
+    "parent": pgettext_lazy("spreadsheet column", "Parent"),
+    "planned_start": pgettext_lazy("spreadsheet column", "Planned start"),
+    "planned_end": pgettext_lazy("spreadsheet column", "Planned end"),
+    "languages": pgettext_lazy("spreadsheet column", "Languages"),
+    "is_public": pgettext_lazy("spreadsheet column", "Public"),
+    "position": pgettext_lazy("spreadsheet column", "Order"),
+    "source_note": pgettext_lazy("spreadsheet column", "Source"),
+    "current_status": pgettext_lazy("spreadsheet column", "Current status"),
+    "current_progress": pgettext_lazy("spreadsheet column", "Progress (%)"),
+    "current_as_of": pgettext_lazy("spreadsheet column", "As of"),
+    "measure": pgettext_lazy("spreadsheet column", "Measure"),
+    "as_of": pgettext_lazy("spreadsheet column", "As of"),
+    "status": pgettext_lazy("spreadsheet column", "Status"),
+    "progress": pgettext_lazy("spreadsheet column", "Progress (%)"),
+    "note": pgettext_lazy("spreadsheet column", "Note"),
+    "internal_note": pgettext_lazy("spreadsheet column", "Internal note"),
+    "reason": pgettext_lazy("spreadsheet column", "Reason"),
+    "line": pgettext_lazy("spreadsheet column", "Funding line"),
+    "year_from": pgettext_lazy("spreadsheet column", "From year"),
+    "year_to": pgettext_lazy("spreadsheet column", "To year"),
+    "kind": pgettext_lazy("spreadsheet column", "Kind"),
+    "amount": pgettext_lazy("spreadsheet column", "Amount (€)"),
+    "is_approximate": pgettext_lazy("spreadsheet column", "Approximate"),
+    "children_are_examples": pgettext_lazy("spreadsheet column", "Items are examples"),
+    "responsible_offices": pgettext_lazy("spreadsheet column", "Responsible offices"),
+    "measures": pgettext_lazy("spreadsheet column", "Measures"),
+    "carried_into": pgettext_lazy("spreadsheet column", "Carried into"),
+    "carried_into_field": pgettext_lazy("spreadsheet column", "Field of action there"),
+    "version": pgettext_lazy("spreadsheet column", "Version"),
+    "municipality": pgettext_lazy("spreadsheet column", "Municipality"),
+    "code": pgettext_lazy("spreadsheet column", "Code"),
+    "name": pgettext_lazy("spreadsheet column", "Name"),
+    "short_name": pgettext_lazy("spreadsheet column", "Short name"),
+    "department": pgettext_lazy("spreadsheet column", "Department"),
+    "name_is_assumption": pgettext_lazy("spreadsheet column", "Name is an assumption"),
+    "email": pgettext_lazy("spreadsheet column", "E-mail for reminders"),
+    "group": pgettext_lazy("spreadsheet column", "Group"),
+    "organisation": pgettext_lazy("spreadsheet column", "Organisation"),
+    "office": pgettext_lazy("spreadsheet column", "Office"),
+    "role": pgettext_lazy("spreadsheet column", "Role"),
+    "active_from": pgettext_lazy("spreadsheet column", "Active from"),
+    "active_until": pgettext_lazy("spreadsheet column", "Active until"),
+}
+
+SPREADSHEET_LANGUAGES = ("de", "en")
 
 # Unicode categories of characters nobody sees: control, format (zero-width
 # spaces, bidirectional overrides), line and paragraph separators.
@@ -100,11 +171,102 @@ class YesNoWidget(BooleanWidget):
             )
         return self.WORDS[text]
 
+    def render(self, value, obj=None, **kwargs):
+        # A spreadsheet program shows a native boolean in its own language; text
+        # formats get the word, which reads back in.
+        if kwargs.get("force_native_type") or not isinstance(value, bool):
+            return value if isinstance(value, bool) else ""
+        return _("yes") if value else _("no")
+
+
+class ChoiceWidget(CharWidget):
+    """A choice written as its label in the current language ("Daueraufgabe", not
+    "ongoing"); read back from its key or its label in German or English, in any
+    letter case. An unknown value is refused with the labels that are known."""
+
+    def __init__(self, choices, required=False, **kwargs):
+        super().__init__(allow_blank=True, **kwargs)
+        self.choices = list(choices)
+        self.required = required
+        self._names = None
+
+    def names(self):
+        # Built once: labels are lazy, and translations do not change at run time.
+        if self._names is None:
+            names = {}
+            for key, label in self.choices:
+                names[str(key).casefold()] = key
+                for language in SPREADSHEET_LANGUAGES:
+                    with translation.override(language):
+                        names.setdefault(str(label).casefold(), key)
+            self._names = names
+        return self._names
+
+    def missing(self):
+        return ValueError(_("A value is required."))
+
+    def unknown(self, text):
+        return ValueError(
+            _("Unknown value “%(value)s”. Known: %(known)s.")
+            % {"value": text, "known": self.known()}
+        )
+
+    def known(self):
+        return ", ".join(str(label) for _key, label in self.choices)
+
+    def clean(self, value, row=None, **kwargs):
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if self.required:
+                raise self.missing()
+            return ""
+        key = self.names().get(text.casefold())
+        if key is None:
+            raise self.unknown(text)
+        return key
+
+    def render(self, value, obj=None, **kwargs):
+        if value in (None, ""):
+            return ""
+        return str(dict(self.choices).get(value, value))
+
+
+def transliterate(text):
+    """ASCII for a file name: umlauts as ae, oe, ue, ß as ss, spaces as hyphens."""
+    text = str(text)
+    for umlaut, ascii in (
+        ("ä", "ae"),
+        ("ö", "oe"),
+        ("ü", "ue"),
+        ("Ä", "Ae"),
+        ("Ö", "Oe"),
+        ("Ü", "Ue"),
+        ("ß", "ss"),
+    ):
+        text = text.replace(umlaut, ascii)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "-".join("".join(c if c.isalnum() else " " for c in text).split())
+
+
+def spreadsheet_filename(name, extension):
+    """“Massnahmen-2026-11-30.xlsx”: the records' name in the current language and
+    the local date."""
+    return f"{transliterate(capfirst(str(name)))}-{timezone.localdate().isoformat()}.{extension}"
+
+
+def sheet_title(name):
+    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    text = "".join(" " if c in "[]:*?/\\" else c for c in capfirst(str(name)))
+    return text.strip()[:31]
+
 
 class SpreadsheetResource(resources.ModelResource):
     """Base for our resources: text columns read an empty cell as an empty text
     (not NULL), so a spreadsheet round trip changes nothing; natural keys are looked
     up once per import (see ``KeyWidget``)."""
+
+    # Column headings that differ from ``HEADINGS`` for this resource's records.
+    headings = {}
 
     WIDGETS_MAP = {
         **resources.ModelResource.WIDGETS_MAP,
@@ -116,25 +278,84 @@ class SpreadsheetResource(resources.ModelResource):
     @classmethod
     def field_from_django_field(cls, field_name, django_field, readonly):
         field = super().field_from_django_field(field_name, django_field, readonly)
-        if field_name in (cls._meta.import_id_fields or ()) and isinstance(
-            django_field, models.CharField
+        if (
+            field_name in (cls._meta.import_id_fields or ())
+            and isinstance(django_field, models.CharField)
+            and not django_field.choices
         ):
             field.widget = KeyTextWidget(allow_blank=True)
         return field
+
+    @classmethod
+    def widget_from_django_field(cls, f, default=None):
+        if f.choices and not f.is_relation:
+            return ChoiceWidget
+        return super().widget_from_django_field(f, default)
 
     @classmethod
     def widget_kwargs_for_field(cls, field_name, django_field):
         kwargs = super().widget_kwargs_for_field(field_name, django_field)
         if isinstance(django_field, models.TextField) and django_field.blank:
             kwargs.update({"coerce_to_string": True, "allow_blank": True})
+        if django_field.choices and not django_field.is_relation:
+            kwargs = {"choices": django_field.choices, "required": not django_field.blank}
         return kwargs
+
+    # Headings and sheet name in the current language ---------------------------
+
+    def heading(self, column):
+        """The heading of a column as the interface names it."""
+        text = self.headings.get(column) or HEADINGS.get(column)
+        if text is None:
+            try:
+                text = capfirst(self._meta.model._meta.get_field(column).verbose_name)
+            except (AttributeError, FieldDoesNotExist):
+                text = column
+        return str(text)
+
+    def get_export_headers(self, selected_fields=None):
+        return [
+            self.heading(field.column_name) for field in self.get_export_fields(selected_fields)
+        ]
+
+    def sheet_name(self):
+        return self._meta.model._meta.verbose_name_plural
+
+    def export(self, queryset=None, **kwargs):
+        dataset = super().export(queryset, **kwargs)
+        dataset.title = sheet_title(self.sheet_name())
+        return dataset
+
+    def column_keys(self):
+        """Every name a column may have in a file (its key, its heading in each
+        language, any letter case) → its key."""
+        names = {}
+        for field in self.fields.values():
+            column = field.column_name
+            names[column.casefold()] = column
+            for language in SPREADSHEET_LANGUAGES:
+                with translation.override(language):
+                    names.setdefault(self.heading(column).casefold(), column)
+        return names
+
+    def with_column_keys(self, dataset):
+        """The dataset with its headings read as column keys; unknown headings are
+        kept as they are (the library ignores them)."""
+        names = self.column_keys()
+        headers = [
+            names.get(str(header or "").strip().casefold(), header)
+            for header in dataset.headers or []
+        ]
+        if headers != list(dataset.headers or []):
+            dataset.headers = headers
+        return dataset
 
     def import_data(self, dataset, *args, **kwargs):
         # Lookups cached by a previous import on this instance may be stale.
         for field in self.fields.values():
             if isinstance(field.widget, KeyLookupMixin):
                 field.widget.forget()
-        return super().import_data(dataset, *args, **kwargs)
+        return super().import_data(self.with_column_keys(dataset), *args, **kwargs)
 
 
 class KeyLookupMixin:

@@ -1,7 +1,6 @@
 """Spreadsheet import/export (CSV, XLSX) of measures, funding amounts and needs for
 action, keyed by concept slug, measure number and office code rather than ids."""
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
@@ -12,7 +11,12 @@ from integration_tracker.bulk_import import (
     BulkImportMixin,
     NaturalKeyInstanceLoader,
 )
-from integration_tracker.spreadsheets import KeyListWidget, KeyWidget, SpreadsheetResource
+from integration_tracker.spreadsheets import (
+    ChoiceWidget,
+    KeyListWidget,
+    KeyWidget,
+    SpreadsheetResource,
+)
 from working_groups.models import FieldOfAction, Office, Organisation, WorkingGroup
 from working_groups.resources import (
     concept_widget,
@@ -28,6 +32,7 @@ from .models import (
     FundingLine,
     Language,
     Measure,
+    Status,
     Topic,
 )
 
@@ -46,9 +51,11 @@ def _in_concept(model, field, label, concept_column="concept"):
 
 def _offices():
     def lookup(value, row):
-        return offices_of_concept(row).filter(Q(code=value) | Q(short_name=value) | Q(name=value))
+        return offices_of_concept(row).lookup(value)
 
-    return KeyListWidget(Office, lookup, lambda obj: obj.key, _("office"), scope=("concept",))
+    return KeyListWidget(
+        Office, lookup, lambda obj: obj.spreadsheet_key, _("office"), scope=("concept",)
+    )
 
 
 def _measures_in_concept():
@@ -116,6 +123,7 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
     current_status = fields.Field(
         "current_entry__status",
         "current_status",
+        ChoiceWidget(Status.choices),
         readonly=True,
     )
     current_progress = fields.Field(

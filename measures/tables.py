@@ -1,5 +1,6 @@
-"""Spreadsheets for the bureau: exports with German column headings and neutralised
-formulas, and imports of status entries or measures that are checked first (dry run,
+"""Spreadsheets for the bureau: exports with the column headings of the interface
+(German or English, as the person reads the site; integration_tracker/spreadsheets.py)
+and neutralised formulas, and imports of status entries or measures that are checked first (dry run,
 every error with its row and column) and then written all or nothing.
 
 The resources (measures/resources.py) do the reading and writing of records; this
@@ -20,57 +21,17 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, widgets
 
 from integration_tracker.cells import neutralise_row, restore
-from integration_tracker.spreadsheets import KeyWidget, SpreadsheetResource
+from integration_tracker.spreadsheets import (
+    ChoiceWidget,
+    KeyWidget,
+    SpreadsheetResource,
+    sheet_title,
+    spreadsheet_filename,
+)
 from integration_tracker.uploads import FileProblem, capped_errors, read_spreadsheet
 
 from .models import Measure, SpreadsheetImport, Status, StatusEntry
 from .resources import ActionNeedResource, FundingAmountResource, MeasureResource
-
-# Column headings as the bureau sees them. An import accepts these or the internal
-# keys (the admin's spreadsheets use the keys), in any letter case.
-HEADINGS = {
-    "concept": "Konzept",
-    "number": "Nummer",
-    "title": "Titel",
-    "description": "Beschreibung",
-    "goal": "Ziel",
-    "field_of_action": "Handlungsfeld",
-    "topic": "Thema",
-    "working_group": "Facharbeitsgruppe",
-    "lead_office": "Federführendes Amt",
-    "responsible_department": "Geschäftsbereich",
-    "partner_offices": "Beteiligte Ämter",
-    "partner_organisations": "Beteiligte Organisationen",
-    "parent": "Übergeordnet",
-    "planned_start": "Geplanter Beginn",
-    "planned_end": "Geplantes Ende",
-    "languages": "Sprachen",
-    "is_public": "Öffentlich",
-    "position": "Reihenfolge",
-    "source_note": "Quelle",
-    "current_status": "Aktueller Umsetzungsstand",
-    "current_progress": "Fortschritt (%)",
-    "current_as_of": "Stand vom",
-    "measure": "Maßnahme",
-    "as_of": "Stand vom",
-    "status": "Umsetzungsstand",
-    "progress": "Fortschritt (%)",
-    "note": "Anmerkung",
-    "internal_note": "Interne Anmerkung",
-    "reason": "Begründung",
-    "line": "Förderlinie",
-    "year_from": "Jahr von",
-    "year_to": "Jahr bis",
-    "kind": "Art",
-    "amount": "Betrag (€)",
-    "is_approximate": "Circa-Angabe",
-    "children_are_examples": "Unterpunkte sind Beispiele",
-    "responsible_offices": "Zuständige Ämter",
-    "measures": "Maßnahmen",
-    "carried_into": "Übernommen in",
-    "carried_into_field": "Handlungsfeld dort",
-    "version": "Version",
-}
 
 PREVIEW_ROWS = 50
 
@@ -99,28 +60,21 @@ class GermanDateWidget(widgets.Widget):
         return value.strftime("%d.%m.%Y") if value else ""
 
 
-class StatusWidget(widgets.Widget):
-    """A status by its key or by its German or English name."""
+class StatusWidget(ChoiceWidget):
+    """A status by its key or by its German or English name; required."""
 
-    def clean(self, value, row=None, **kwargs):
-        text = str(value or "").strip()
-        if not text:
-            raise ValueError(_("A status is required."))
-        for key, label in Status.choices:
-            names = {key, str(label)}
-            for language in ("de", "en"):
-                with translation.override(language):
-                    names.add(str(label))
-            if text.casefold() in {name.casefold() for name in names}:
-                return key
+    def __init__(self):
+        super().__init__(Status.choices, required=True)
+
+    def missing(self):
+        return ValueError(_("A status is required."))
+
+    def unknown(self, text):
         with translation.override("de"):
-            known = ", ".join(str(label) for _key, label in Status.choices)
-        raise ValueError(
+            known = self.known()
+        return ValueError(
             _("Unknown status “%(value)s”. Known: %(known)s.") % {"value": text, "known": known}
         )
-
-    def render(self, value, obj=None, **kwargs):
-        return str(Status(value).label) if value else ""
 
 
 class StatusEntryImportResource(SpreadsheetResource):
@@ -206,13 +160,18 @@ class MeasureExportResource(MeasureResource):
 
 
 class ExportTable:
-    def __init__(self, slug, title, resource_class, filename):
-        self.slug, self.title, self.resource_class, self.filename = (
+    """A table of /daten/: ``title`` names its sheet, ``name`` its file."""
+
+    def __init__(self, slug, title, resource_class, name):
+        self.slug, self.title, self.resource_class, self.name = (
             slug,
             title,
             resource_class,
-            filename,
+            name,
         )
+
+    def filename(self, format):
+        return spreadsheet_filename(self.name, format)
 
 
 EXPORTS = {
@@ -222,16 +181,19 @@ EXPORTS = {
             "massnahmen",
             gettext_lazy("Measures with their current status"),
             MeasureExportResource,
-            "massnahmen",
+            gettext_lazy("Measures"),
         ),
         ExportTable(
-            "foerderbetraege", gettext_lazy("Funding amounts"), FundingAmountResource, "foerderung"
+            "foerderbetraege",
+            gettext_lazy("Funding amounts"),
+            FundingAmountResource,
+            gettext_lazy("Funding amounts"),
         ),
         ExportTable(
             "handlungsbedarfe",
             gettext_lazy("Needs for action"),
             ActionNeedResource,
-            "handlungsbedarfe",
+            gettext_lazy("Needs for action"),
         ),
     )
 }
@@ -249,19 +211,17 @@ FORMATS = {
 
 
 def export_table(table, format, queryset=None):
-    """The table as file content (bytes): German headings, formulas neutralised.
-    CSV is written for German Excel: UTF-8 with byte order mark, semicolons."""
-    with translation.override("de"):
-        resource = table.resource_class()
-        dataset = resource.export(queryset)
-        rows = [neutralise_row(row) for row in dataset]
-    headers = [HEADINGS.get(key, key) for key in dataset.headers]
-    out = tablib.Dataset(*rows, headers=headers, title=str(table.title)[:31])
+    """The table as file content (bytes), in the current language: the headings of
+    the interface, statuses by their label, formulas neutralised. CSV is written for
+    German Excel: UTF-8 with byte order mark, semicolons."""
+    dataset = table.resource_class().export(queryset)
+    rows = [neutralise_row(row) for row in dataset]
+    out = tablib.Dataset(*rows, headers=dataset.headers, title=sheet_title(table.title))
     if format == "xlsx":
         return out.export("xlsx")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow(dataset.headers)
     writer.writerows(rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -277,17 +237,14 @@ def read_dataset(content, file_format):
 
 
 def _normalise_headers(dataset, resource):
-    """Maps German headings (or keys) to the resource's keys; returns
-    (dataset, ignored columns) or raises FileProblem for missing/duplicate ones."""
-    keys = [field.column_name for field in resource.fields.values()]
-    lookup = {}
-    for key in keys:
-        lookup[key.casefold()] = key
-        lookup[HEADINGS.get(key, key).casefold()] = key
+    """Maps the headings (German or English, or the keys) to the resource's keys;
+    returns (dataset, ignored columns) or raises FileProblem for missing/duplicate
+    ones."""
+    names = resource.column_keys()
     headers, ignored = [], []
     for header in dataset.headers or []:
         text = str(header or "").strip()
-        key = lookup.get(text.casefold())
+        key = names.get(text.casefold())
         if key is None:
             ignored.append(text)
             key = f"ignored:{text}"
@@ -295,7 +252,7 @@ def _normalise_headers(dataset, resource):
             raise FileProblem(_("The column “%(column)s” appears twice.") % {"column": text})
         headers.append(key)
     required = _required_columns(resource)
-    missing = [HEADINGS.get(key, key) for key in required if key not in headers]
+    missing = [resource.heading(key) for key in required if key not in headers]
     if missing:
         raise FileProblem(_("Columns missing: %(columns)s.") % {"columns": ", ".join(missing)})
     dataset.headers = headers
@@ -313,8 +270,8 @@ def _column_heading(resource, attribute):
         return ""
     for field in resource.fields.values():
         if attribute in (field.attribute, field.column_name):
-            return HEADINGS.get(field.column_name, field.column_name)
-    return HEADINGS.get(attribute, attribute)
+            return resource.heading(field.column_name)
+    return resource.heading(attribute)
 
 
 def run(
@@ -402,7 +359,7 @@ def run(
                 "row": conflict["number"] + 1,
                 "record": conflict["key"],
                 "changes": [
-                    {"column": HEADINGS.get(column, column), "stored": stored, "file": value}
+                    {"column": resource.heading(column), "stored": stored, "file": value}
                     for column, stored, value in conflict["changes"]
                 ],
             }
@@ -413,7 +370,7 @@ def run(
             summary["totals"]["skip"] -= len(conflicts)
     conflict_rows = {conflict["number"] for conflict in conflicts}
     summary["total_rows"] = len(dataset)
-    headings = [HEADINGS.get(key, key) for key in dataset.headers if not key.startswith("ignored:")]
+    headings = [resource.heading(key) for key in dataset.headers if not key.startswith("ignored:")]
     summary["headings"] = headings
     kept = [i for i, key in enumerate(dataset.headers) if not key.startswith("ignored:")]
     types = [row_result.import_type for row_result in result.rows]

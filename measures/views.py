@@ -11,7 +11,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -673,8 +672,7 @@ def table_export(request, slug, format):
         raise Http404
     content = export_table(table, format)
     response = HttpResponse(content, content_type=TABLE_FORMATS[format])
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="{table.filename}-{stamp}.{format}"'
+    response["Content-Disposition"] = f'attachment; filename="{table.filename(format)}"'
     return response
 
 

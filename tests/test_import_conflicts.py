@@ -121,7 +121,7 @@ def test_admin_import_errors_are_a_list_with_the_spreadsheets_row_numbers(
 ):
     dataset = MeasureResource().export()
     rows = [list(r) for r in dataset]
-    rows[1][dataset.headers.index("lead_office")] = "99"  # spreadsheet row 3
+    rows[1][dataset.headers.index("Federführendes Amt")] = "99"  # spreadsheet row 3
     upload = tmp_path / "massnahmen.csv"
     upload.write_text(tablib.Dataset(*rows, headers=dataset.headers).export("csv"), "utf-8")
     client.force_login(admin_user)
@@ -132,6 +132,6 @@ def test_admin_import_errors_are_a_list_with_the_spreadsheets_row_numbers(
         )
     content = response.content.decode()
     listed = content.split('id="import-errors"')[1].split("</table>")[0]
-    assert "<td>3</td><td>lead_office</td><td>99</td>" in listed
+    assert "<td>3</td><td>Federführendes Amt</td><td>99</td>" in listed
     assert "Amt „99“ ist unbekannt" in listed
     assert ">None<" not in content

@@ -248,10 +248,15 @@ class Department(models.Model):
 
 class OfficeQuerySet(models.QuerySet):
     def lookup(self, key):
-        """Offices whose code, short name or name is ``key``: the natural key that
+        """Offices whose code, short name or name is ``key``, or that ``key`` names by
+        their label (“51 – Jugendamt”, found by its code): the natural key that
         spreadsheets use, since some offices are known by name only."""
         key = (key or "").strip()
-        return self.filter(Q(code=key) | Q(short_name=key) | Q(name=key))
+        found = Q(code=key) | Q(short_name=key) | Q(name=key)
+        code, dash, _name = key.partition(Office.SEPARATOR)
+        if dash and code.strip():
+            found |= Q(code=code.strip())
+        return self.filter(found)
 
 
 class Office(models.Model):
@@ -337,9 +342,15 @@ class Office(models.Model):
             ),
         ]
 
+    # Between code and name in an office's label.
+    SEPARATOR = " – "
+
     def __str__(self):
+        """The one label of an office in pages, filters, the admin, the report and
+        spreadsheets: “51 – Jugendamt”; “Jugendamt” without a code, “Amt 51”
+        without a name."""
         if self.code and self.name:
-            return f"{self.code} {self.name}"
+            return f"{self.code}{self.SEPARATOR}{self.name}"
         return self.name or _("Office %(code)s") % {"code": self.code}
 
     @property
@@ -349,8 +360,14 @@ class Office(models.Model):
 
     @property
     def label(self):
-        """How the report names the office: by name where known, else by number."""
-        return self.name or _("Office %(code)s") % {"code": self.code}
+        """The office's label (see ``__str__``), for templates."""
+        return str(self)
+
+    @property
+    def spreadsheet_key(self):
+        """The label where it names the office by code and name (read back by its
+        code), else the natural key."""
+        return str(self) if self.code and self.name else self.key
 
 
 class Organisation(models.Model):

@@ -36,7 +36,7 @@ def office_widget(scope, columns=("concept",)):
     return KeyWidget(
         Office,
         lambda value, row: scope(row).lookup(value),
-        lambda obj: obj.key,
+        lambda obj: obj.spreadsheet_key,
         _("office"),
         scope=columns,
     )

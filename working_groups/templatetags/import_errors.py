@@ -4,13 +4,16 @@ number (the heading is row 1), the column, the value in the file and the message
 from django import template
 from django.core.exceptions import NON_FIELD_ERRORS
 
+from integration_tracker.spreadsheets import HEADINGS
+
 register = template.Library()
 
 
 @register.simple_tag
 def import_error_list(result):
     """One entry per message of every invalid row, in row order."""
-    columns = {}
+    # The file's headings are those of the interface (integration_tracker/spreadsheets.py).
+    columns = {field: str(heading) for field, heading in HEADINGS.items()}
     headers = list(result.diff_headers)
     errors = []
     for row in result.invalid_rows:
@@ -34,3 +37,10 @@ def import_error_list(result):
 def cell(value):
     """An empty cell is shown empty, not as “None”."""
     return "" if value is None else value
+
+
+@register.filter
+def column_heading(column):
+    """A spreadsheet column's heading in the current language (“Federführendes Amt”
+    for lead_office)."""
+    return str(HEADINGS.get(column, column))
