@@ -160,7 +160,7 @@ class MeasureExportResource(MeasureResource):
 
 
 class ExportTable:
-    """A table of /daten/: ``title`` names its sheet, ``name`` its file."""
+    """A table of /daten/: ``title`` on the page, ``name`` for its sheet and file."""
 
     def __init__(self, slug, title, resource_class, name):
         self.slug, self.title, self.resource_class, self.name = (
@@ -216,7 +216,7 @@ def export_table(table, format, queryset=None):
     German Excel: UTF-8 with byte order mark, semicolons."""
     dataset = table.resource_class().export(queryset)
     rows = [neutralise_row(row) for row in dataset]
-    out = tablib.Dataset(*rows, headers=dataset.headers, title=sheet_title(table.title))
+    out = tablib.Dataset(*rows, headers=dataset.headers, title=sheet_title(table.name))
     if format == "xlsx":
         return out.export("xlsx")
     buffer = io.StringIO()

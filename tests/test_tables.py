@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from integration_tracker.cells import neutralise, restore
 from measures.models import Measure, SpreadsheetImport, Status, StatusEntry
@@ -293,3 +294,31 @@ def test_the_spreadsheet_page_lists_exports_and_imports(
     with django_assert_num_queries(REQUEST + 1):
         content = client.get(DATA_URL).content.decode()
     assert export_url("foerderbetraege", "xlsx") in content and "b.csv" in content
+
+
+@pytest.mark.usefixtures("dresden_statuses")
+def test_exports_are_named_and_headed_in_the_readers_language(client, bureau_user):
+    client.force_login(bureau_user)
+    today = timezone.localdate().isoformat()
+    response = client.get(export_url("massnahmen", "xlsx"))
+    assert response["Content-Disposition"] == f'attachment; filename="Massnahmen-{today}.xlsx"'
+    sheet, rows = read_xlsx(response.content)
+    assert sheet.title == "Maßnahmen"
+    response = client.get(export_url("foerderbetraege", "csv"))
+    assert f'filename="Foerderbetraege-{today}.csv"' in response["Content-Disposition"]
+
+    english = {"accept-language": "en"}
+    response = client.get(export_url("massnahmen", "xlsx"), headers=english)
+    assert response["Content-Disposition"] == f'attachment; filename="Measures-{today}.xlsx"'
+    sheet, rows = read_xlsx(response.content)
+    assert sheet.title == "Measures"
+    assert rows[0][:3] == ["Concept", "Number", "Title"]
+    row = dict(zip(rows[0], next(r for r in rows if r[1] == "3.1.3"), strict=True))
+    assert row["Current status"] == "completed"
+
+    # The English file reads back on the German page: nothing changed, nothing wrong.
+    check = upload(client, "measures", "measures.xlsx", response.content)
+    batch = SpreadsheetImport.objects.get()
+    assert check.status_code == 302
+    assert batch.summary["errors"] == []
+    assert batch.summary["totals"] == {"skip": Measure.objects.count()}
