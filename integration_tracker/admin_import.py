@@ -5,6 +5,7 @@ say which exception occurred). Exports are named and labelled in the language of
 person exporting (integration_tracker/spreadsheets.py): the fields to choose by their
 column headings, the file after the records (“Massnahmen-2026-11-30.xlsx”)."""
 
+from django.utils.translation import gettext_noop
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm, SelectableFieldsExportForm
 
@@ -54,3 +55,27 @@ class LimitedImportExportModelAdmin(ImportExportModelAdmin):
         return spreadsheet_filename(
             self.model._meta.verbose_name_plural, file_format.get_extension()
         )
+
+
+# django-import-export's German catalogue addresses people as “du”; these of its
+# messages are translated in the “Sie” form in the project's catalogue, which Django
+# reads first (LOCALE_PATHS). Listed here so that makemessages keeps them.
+SIE_FORM = (
+    gettext_noop(
+        "%(exc_name)s encountered while trying to read file. Ensure you have chosen "
+        "the correct format for the file."
+    ),
+    gettext_noop(
+        "No valid data to import. Ensure your file has the correct headers or data for import."
+    ),
+    gettext_noop('Select at least 1 field for "%(resource_name)s" to export'),
+    gettext_noop(
+        "Below is a preview of data to be imported. If you are satisfied with the results, "
+        "click 'Confirm import'"
+    ),
+    gettext_noop(
+        "Please correct these errors in your data where possible, then reupload it using "
+        "the form above."
+    ),
+    gettext_noop("Form is not validated, call `is_valid` first"),
+)
