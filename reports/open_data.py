@@ -15,6 +15,8 @@ class OpenDataField:
     name: str
     description: str
     example: str
+    # (value, label) where the field takes one of a fixed list of values.
+    values: tuple = ()
 
 
 FIELDS = [
@@ -34,11 +36,11 @@ FIELDS = [
     OpenDataField(
         "status",
         _(
-            "Status of the latest approved entry, one of: %(values)s; empty where no "
+            "Status of the latest approved entry, one of the values below; empty where no "
             "status has been approved yet."
-        )
-        % {"values": ", ".join(Status.values)},
+        ),
         "completed",
+        values=Status.choices,
     ),
     OpenDataField(
         "progress",
