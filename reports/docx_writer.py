@@ -125,7 +125,7 @@ def _measure_lines(measure, notes):
     if languages:
         label += " (" + " / ".join(str(language) for language in languages) + ")"
     if measure.report_lead:
-        label += f" ({getattr(measure.report_lead, 'label', None) or measure.report_lead})"
+        label += f" ({getattr(measure.report_lead, 'short_label', None) or measure.report_lead})"
     if measure.report_partners:
         label += " – " + ", ".join(str(p) for p in measure.report_partners)
     label += "".join(
@@ -141,7 +141,7 @@ def _measure_lines(measure, notes):
         lines.append(measure.description)
     offices = list(measure.partner_offices.all())
     if offices:
-        lines.append(_("Offices") + ": " + ", ".join(f"{o.label}{mark(o)}" for o in offices))
+        lines.append(_("Offices") + ": " + ", ".join(f"{o.short_label}{mark(o)}" for o in offices))
     for indicator in measure.indicators.all():
         for value in indicator.values.all():
             lines.append(

@@ -15,6 +15,13 @@ pytestmark = pytest.mark.usefixtures("dresden")
 LABEL = "51 – Jugendamt"
 
 
+def test_the_report_names_an_office_as_its_source_does():
+    municipality = Office.objects.get(code="51").municipality
+    assert Office.objects.get(code="51").short_label == "Jugendamt"
+    with translation.override("de"):
+        assert Office(municipality=municipality, code="99").short_label == "Amt 99"
+
+
 def test_the_label_of_an_office():
     municipality = Office.objects.get(code="51").municipality
     assert str(Office.objects.get(code="51")) == LABEL

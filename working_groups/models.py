@@ -364,6 +364,12 @@ class Office(models.Model):
         return str(self)
 
     @property
+    def short_label(self):
+        """How the report names the office in its running text, as the source does:
+        by name where known (“Jugendamt”), else by number (“Amt 51”)."""
+        return self.name or _("Office %(code)s") % {"code": self.code}
+
+    @property
     def spreadsheet_key(self):
         """The label where it names the office by code and name (read back by its
         code), else the natural key."""
