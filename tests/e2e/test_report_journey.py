@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from measures.models import StatusEntry
 from reports.models import PublishedVersion
 
+from .language import english_left
+
 pytestmark = pytest.mark.e2e
 
 
@@ -36,6 +38,7 @@ def test_bureau_checks_and_imports_a_spreadsheet(page, login, demo_site, tmp_pat
     expect(errors).to_contain_text("3")
     expect(errors).to_contain_text("Maßnahme")
     expect(page.get_by_role("button", name="Jetzt importieren")).to_have_count(0)
+    assert english_left(page) == []
 
     bad.write_text(
         "Konzept;Maßnahme;Stand vom;Umsetzungsstand;Fortschritt (%);Anmerkung\n"
@@ -50,6 +53,7 @@ def test_bureau_checks_and_imports_a_spreadsheet(page, login, demo_site, tmp_pat
     assert StatusEntry.objects.count() == before
     page.get_by_role("button", name="Jetzt importieren").click()
     expect(page.get_by_text("1 Zeile aus „sachstaende.csv“ importiert.")).to_be_visible()
+    assert english_left(page) == []
     assert StatusEntry.objects.count() == before + 1
 
 

@@ -11,6 +11,8 @@ from measures.models import Measure, StatusEntry
 from measures.services import open_round
 from working_groups.models import Concept
 
+from .language import english_left
+
 pytestmark = pytest.mark.e2e
 
 
@@ -62,6 +64,7 @@ def test_staff_reports_bureau_approves_other_office_cannot_edit(page, login, dem
     history = page.locator("table").first
     expect(history).to_contain_text("Neues Netzwerktreffen")
     expect(history).to_contain_text("freigegeben")
+    assert english_left(page) == []  # one language at a time
     expect(history).to_contain_text("amt51")
 
     # amt41 (Kulturamt) cannot open the entry pages of the Jugendamt's measure.
