@@ -26,7 +26,7 @@ def crumbs_and_rest(html):
         for href, text in re.findall(
             r'href="([^"]+)"[^>]*>(.*?)</a>', main.replace(nav.group(0), "")
         )
-        if text.strip() != "Abbrechen"
+        if re.sub(r"<[^>]+>", "", text).strip() != "Abbrechen"
     ]
     return crumbs, rest
 
