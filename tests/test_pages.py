@@ -141,7 +141,7 @@ def test_home_queries_do_not_grow_with_measures(
 def test_login_page_in_german(client, db):
     content = client.get(reverse("login")).content.decode()
     assert "Anmelden" in content
-    assert '<label for="id_username">' in content
+    assert '<label class="kern-label" for="id_username">' in content
 
 
 def test_wrong_password_re_displays_the_form_with_an_error(client, council_member):
