@@ -97,16 +97,10 @@ MATRIX = {
     "entry_create": (
         lambda o: reverse("measures:entry_create", args=[o["measure"].pk]),
         OWNER_READ,
-        # The author's office has an entry waiting for review (409: start no second one);
-        # the partner office has not.
-        allow(
-            council=403,
-            owner_staff=409,
-            partner_staff=REDIRECT,
-            other_staff=404,
-            bureau=REDIRECT,
-            admin=REDIRECT,
-        ),
+        # An entry of the measure waits for review: whoever may report on it is told
+        # so (409) and starts no second one (a successful entry is tested in
+        # test_workspace).
+        allow(council=403, owner_staff=409, other_staff=404, bureau=409, admin=409),
         lambda o: {
             "status": Status.IN_PROGRESS,
             "progress": "30",
