@@ -74,6 +74,7 @@ def statement(request):
             "review_date": datetime.date.fromisoformat(a11y["review_date"]),
             "groups": _barriers_by_kind(a11y),
             "site_url": request.build_absolute_uri("/"),
+            "records_language": settings.LANGUAGE_CODE,
             "defaults_in_use": _defaults_in_use(a11y) if is_bureau(request.user) else [],
         },
     )
