@@ -96,6 +96,8 @@ def site(request):
                 breadcrumbs.append({"label": item["label"], "url": item["url"]})
     return {
         "site_municipality": settings.MUNICIPALITY_NAME,
+        # A video explaining the site in German Sign Language (BITV 2.0 § 4), if any.
+        "site_sign_language_url": settings.ACCESSIBILITY["sign_language_url"],
         "main_navigation": navigation,
         "breadcrumbs": breadcrumbs,
     }

@@ -258,23 +258,56 @@ OPEN_DATA_LICENCE = os.environ.get(
     "OPEN_DATA_LICENCE", "Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)"
 )
 
-# Erklärung zur Barrierefreiheit (BITV 2.0 § 7): contact for feedback and the
-# enforcement body, configurable per installation.
-ACCESSIBILITY = {
-    "status": os.environ.get("A11Y_STATUS", "partially"),  # "fully" / "partially"
-    "statement_date": os.environ.get("A11Y_STATEMENT_DATE", "2026-11-24"),
-    "known_issues": os.environ.get("A11Y_KNOWN_ISSUES", ""),
-    "contact_name": os.environ.get(
-        "A11Y_CONTACT_NAME", "Büro der Integrations- und Ausländerbeauftragten"
+# Erklärung zur Barrierefreiheit (BITV 2.0 § 7 and the model statement of
+# Durchführungsbeschluss (EU) 2018/1523): the legal basis, the state of compliance,
+# the dates, the feedback contact and the enforcement body, configurable per
+# installation; the known barriers are records the bureau keeps in the admin
+# (reports.AccessibilityBarrier). The defaults are those of a public body of the Free
+# State of Saxony; the statement tells the bureau which of them are still defaults.
+# Enforcement body: the Durchsetzungsstelle set up by the Saxon Landesbeauftragter für
+# Inklusion der Menschen mit Behinderungen at the Sächsische Staatskanzlei
+# (durchsetzungsstelle.sachsen.de, checked 30 November 2026).
+ACCESSIBILITY_DEFAULTS = {
+    "legal_basis": (
+        "Barrierefreie-Websites-Gesetz (BfWebG) des Freistaates Sachsen in Verbindung mit "
+        "der Barrierefreie-Informationstechnik-Verordnung (BITV 2.0)"
     ),
-    "contact_email": os.environ.get("A11Y_CONTACT_EMAIL", "barrierefreiheit@example.org"),
-    "contact_phone": os.environ.get("A11Y_CONTACT_PHONE", ""),
-    "enforcement_name": os.environ.get(
-        "A11Y_ENFORCEMENT_NAME",
-        "Durchsetzungsstelle nach dem Barrierefreie-Websites-Gesetz des Landes",
+    "status": "partially",  # "fully", "partially" or "not"
+    "statement_date": "2026-11-24",
+    "review_date": "2026-11-30",
+    "contact_name": "Büro der Integrations- und Ausländerbeauftragten",
+    "contact_email": "barrierefreiheit@example.org",
+    "contact_phone": "",
+    "enforcement_name": (
+        "Durchsetzungsstelle beim Landesbeauftragten für Inklusion der Menschen mit "
+        "Behinderungen des Freistaates Sachsen"
     ),
-    "enforcement_url": os.environ.get("A11Y_ENFORCEMENT_URL", ""),
+    "enforcement_address": "Sächsische Staatskanzlei, Archivstraße 1, 01097 Dresden",
+    "enforcement_email": "Durchsetzungsstelle@sk.sachsen.de",
+    "enforcement_phone": "",
+    "enforcement_url": "https://www.durchsetzungsstelle.sachsen.de/",
+    # A video in German Sign Language (DGS) explaining the site (BITV 2.0 § 4); the
+    # footer and the start page link to it once it is set.
+    "sign_language_url": "",
+    # Feedback messages accepted per hour from one client address and from one
+    # e-mail address; more are refused and not stored.
+    "feedback_per_hour": "5",
 }
+ACCESSIBILITY = {
+    key: os.environ.get(f"A11Y_{key.upper()}", default)
+    for key, default in ACCESSIBILITY_DEFAULTS.items()
+}
+if ACCESSIBILITY["status"] not in ("fully", "partially", "not"):
+    raise ImproperlyConfigured("A11Y_STATUS must be fully, partially or not.")
+for _key in ("statement_date", "review_date"):
+    try:
+        datetime.date.fromisoformat(ACCESSIBILITY[_key])
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"A11Y_{_key.upper()} must be a date as YYYY-MM-DD, not {ACCESSIBILITY[_key]!r}."
+        ) from None
+if not ACCESSIBILITY["feedback_per_hour"].isdigit():
+    raise ImproperlyConfigured("A11Y_FEEDBACK_PER_HOUR must be a whole number.")
 
 # A session ends after SESSION_IDLE_TIMEOUT seconds without a request, and after
 # SESSION_COOKIE_AGE seconds in any case.

@@ -1,7 +1,9 @@
 import datetime
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -76,8 +78,47 @@ class IndicatorInline(admin.TabularInline):
     show_change_link = True
 
 
+class MeasureAdminForm(forms.ModelForm):
+    """The measure as the admin edits it, with the version it was opened at. Saving
+    compares that version with the stored one while holding the measure's row lock
+    (the admin's change view runs in one transaction), so a change saved meanwhile,
+    by an import, a status form or another admin page, is reported as a conflict and
+    never overwritten with the values this page showed (services.py explains the
+    versions). MeasureAdmin's fieldsets choose the fields."""
+
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        stored = (
+            Measure.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if cleaned.get("opened_version") != stored:
+            raise ValidationError(
+                _(
+                    "Someone else has changed this measure since you opened this page "
+                    "(for example by an import or a status entry); nothing was saved. "
+                    "Open the measure again to see the current values, then make your "
+                    "change once more."
+                ),
+                code="conflict",
+            )
+        return cleaned
+
+
 @admin.register(Measure)
 class MeasureAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
+    form = MeasureAdminForm
     resource_classes = [MeasureAdminResource]
     list_display = [
         "number",
@@ -134,7 +175,15 @@ class MeasureAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
         (_("Source"), {"fields": ["source_note"]}),
         (
             _("Status"),
-            {"fields": ["current_status_display", "version", "created_at", "updated_at"]},
+            {
+                "fields": [
+                    "current_status_display",
+                    "version",
+                    "opened_version",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
         ),
     ]
     inlines = [IndicatorInline, StatusEntryInline]

@@ -128,14 +128,3 @@ def can_review(user, entry=None):
     if not is_bureau(user):
         return False
     return entry is None or entry.author_id != user.pk
-
-
-def waiting_entry(user, measure):
-    """The entry on ``measure`` that the user's office (or the user) has submitted and
-    that waits for review, if any: a second one must not be started meanwhile."""
-    return (
-        StatusEntry.objects.filter(measure=measure, state=StatusEntry.State.SUBMITTED)
-        .filter(_in_author_office(user))
-        .order_by("submitted_at")
-        .first()
-    )

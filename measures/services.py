@@ -7,8 +7,10 @@ the record in between and the save is refused as a conflict, so nothing is
 overwritten silently. This works the same on SQLite and PostgreSQL.
 """
 
+from contextlib import contextmanager
+
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -25,6 +27,42 @@ class Conflict(Exception):
 
 class NotAllowed(Exception):
     """The entry is not in a state that allows this step."""
+
+
+class AlreadyWaiting(Exception):
+    """Another entry of the measure waits for review; one at a time."""
+
+
+def waiting_entry(measure):
+    """The entry of ``measure`` that waits for review, if any. A measure has at most
+    one (the constraint status_entry_one_submitted_per_measure), so a second entry
+    is neither started nor submitted meanwhile."""
+    return StatusEntry.objects.filter(measure=measure, state=StatusEntry.State.SUBMITTED).first()
+
+
+def _refuse_second_waiting(entry):
+    """Refuse to submit ``entry`` while another entry of its measure waits. Checked
+    in the transaction; two requests at the same moment both pass this check, and
+    the database's constraint then refuses the second (see _one_waiting)."""
+    others = StatusEntry.objects.filter(
+        measure_id=entry.measure_id, state=StatusEntry.State.SUBMITTED
+    )
+    if entry.pk:
+        others = others.exclude(pk=entry.pk)
+    if others.exists():
+        raise AlreadyWaiting
+
+
+@contextmanager
+def _one_waiting(measure):
+    """Around a transaction that submits an entry of ``measure``: when the database
+    refuses a second waiting entry, say so as AlreadyWaiting."""
+    try:
+        yield
+    except IntegrityError:
+        if waiting_entry(measure) is not None:
+            raise AlreadyWaiting from None
+        raise
 
 
 def _bump_measure(measure, expected_version):
@@ -51,9 +89,11 @@ def save_entry(
     """Create or change a draft (or returned) entry and optionally submit it.
 
     ``data`` holds the cleaned entry fields; ``indicator_values`` a list of
-    (indicator, value, period_start, period_end) reported with the entry.
+    (indicator, value, period_start, period_end) reported with the entry. Raises
+    Conflict when the measure or the entry changed since the form was opened, and
+    AlreadyWaiting when it is submitted while another entry of the measure waits.
     """
-    with transaction.atomic():
+    with _one_waiting(measure), transaction.atomic():
         _bump_measure(measure, measure_version)
         if entry is None:
             entry = StatusEntry(measure=measure, author=author)
@@ -68,6 +108,8 @@ def save_entry(
             setattr(entry, field, value)
         if entry.reporting_round_id is None:
             entry.reporting_round = open_round_for(measure)
+        if submit:
+            _refuse_second_waiting(entry)
         entry.state = StatusEntry.State.SUBMITTED if submit else StatusEntry.State.DRAFT
         entry.submitted_at = timezone.now() if submit else None
         entry.full_clean()
@@ -98,8 +140,11 @@ def _claim(entry, states, **filters):
 
 
 def submit_entry(entry, user):
-    with transaction.atomic():
+    """Submit a draft or returned entry for review; raises NotAllowed if it is not
+    (any more) the user's draft, AlreadyWaiting if another entry of the measure waits."""
+    with _one_waiting(entry.measure_id), transaction.atomic():
         _claim(entry, [StatusEntry.State.DRAFT, StatusEntry.State.RETURNED], author=user)
+        _refuse_second_waiting(entry)
         entry.state = StatusEntry.State.SUBMITTED
         entry.submitted_at = timezone.now()
         entry.save(update_fields=["state", "submitted_at", "updated_at"])

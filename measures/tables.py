@@ -116,6 +116,7 @@ class StatusEntryImportResource(SpreadsheetResource):
         super().__init__()
         self.user = user
         self.source = source
+        self.measures_in_file = set()
 
     def get_instance(self, instance_loader, row):
         return None  # every row is a new entry
@@ -131,16 +132,29 @@ class StatusEntryImportResource(SpreadsheetResource):
         if not self.is_dry_run:
             super().do_instance_save(instance, is_create)
 
-    def before_save_instance(self, instance, row, **kwargs):
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        # Submitted before validation, so that full_clean applies the rule of one
+        # waiting entry per measure (status_entry_one_submitted_per_measure) to the
+        # stored entries; rows of the file itself are compared here, since a check
+        # (dry run) stores none of them.
         instance.author = self.user
         instance.state = StatusEntry.State.SUBMITTED
         instance.submitted_at = timezone.now()
         instance.source_note = self.source
-
-    def import_instance(self, instance, row, **kwargs):
-        super().import_instance(instance, row, **kwargs)
         if instance.measure_id is None and not str(row.get("measure") or "").strip():
             raise ValidationError({"measure": _("A measure number is required.")})
+        if instance.measure_id in self.measures_in_file:
+            raise ValidationError(
+                {
+                    "measure": _(
+                        "An earlier row of the file has an entry for this measure; a "
+                        "measure has one entry waiting for review at a time."
+                    )
+                }
+            )
+        if instance.measure_id is not None:
+            self.measures_in_file.add(instance.measure_id)
 
 
 class MeasureExportResource(MeasureResource):

@@ -52,10 +52,10 @@ from .permissions import (
     editable_entries,
     readable_entries,
     uses_workspace,
-    waiting_entry,
     workspace_measures,
 )
 from .services import (
+    AlreadyWaiting,
     Conflict,
     NotAllowed,
     approve_entry,
@@ -65,6 +65,7 @@ from .services import (
     return_entry,
     save_entry,
     submit_entry,
+    waiting_entry,
 )
 from .tables import EXPORTS, export_table
 from .tables import FORMATS as TABLE_FORMATS
@@ -286,6 +287,16 @@ def _entry_form_response(request, measure, form, entry=None, conflict=None, stat
     )
 
 
+def _waiting_response(request, measure, status=409):
+    """The page that links to the entry of ``measure`` waiting for review, if one
+    waits: a measure has one at a time, so no second one is started or submitted."""
+    waiting = waiting_entry(measure)
+    if waiting is None:
+        return None
+    context = {"measure": measure, "entry": waiting}
+    return render(request, "measures/statusentry_waiting.html", context, status=status)
+
+
 def _save_entry_from_form(request, measure, form, entry=None):
     """Save the entry, or answer with the conflict page keeping what the user typed."""
     try:
@@ -326,6 +337,8 @@ def _save_entry_from_form(request, measure, form, entry=None):
             conflict={"measure": fresh, "entries": latest, "entry": entry},
             status=409,
         )
+    except AlreadyWaiting:  # submitted by someone else a moment ago
+        return _waiting_response(request, measure) or redirect(measure)
     except ValidationError as error:
         form.add_error(None, error)
         return _entry_form_response(request, measure, form, entry, status=400)
@@ -342,15 +355,9 @@ def entry_create(request, pk):
     measure = _get_measure_for_user(request, pk)
     if not can_enter_status(request.user, measure):
         raise PermissionDenied
-    waiting = waiting_entry(request.user, measure)
+    waiting = _waiting_response(request, measure, status=409 if request.method == "POST" else 200)
     if waiting is not None:
-        # One entry of an office waits for review: a second one would compete with it.
-        return render(
-            request,
-            "measures/statusentry_waiting.html",
-            {"measure": measure, "entry": waiting},
-            status=409 if request.method == "POST" else 200,
-        )
+        return waiting
     indicators = list(measure.indicators.all())
     if request.method == "POST":
         form = StatusEntryForm(request.POST, measure=measure, indicators=indicators)
@@ -377,14 +384,9 @@ def entry_edit(request, pk):
     measure = _get_measure_for_user(request, entry.measure_id)
     indicators = list(measure.indicators.all())
     if request.method == "POST" and "submit" in request.POST:
-        waiting = waiting_entry(request.user, measure)
+        waiting = _waiting_response(request, measure)
         if waiting is not None:
-            return render(
-                request,
-                "measures/statusentry_waiting.html",
-                {"measure": measure, "entry": waiting},
-                status=409,
-            )
+            return waiting
     if request.method == "POST":
         form = StatusEntryForm(request.POST, instance=entry, measure=measure, indicators=indicators)
         if form.is_valid():
@@ -404,16 +406,13 @@ def entry_edit(request, pk):
 @require_POST
 def entry_submit(request, pk):
     entry = get_object_or_404(editable_entries(request.user).select_related("measure"), pk=pk)
-    waiting = waiting_entry(request.user, entry.measure)
+    waiting = _waiting_response(request, entry.measure)
     if waiting is not None:
-        return render(
-            request,
-            "measures/statusentry_waiting.html",
-            {"measure": entry.measure, "entry": waiting},
-            status=409,
-        )
+        return waiting
     try:
         submit_entry(entry, request.user)
+    except AlreadyWaiting:  # submitted by someone else a moment ago
+        return _waiting_response(request, entry.measure) or redirect(entry.measure)
     except NotAllowed:
         messages.error(request, _("This entry can no longer be submitted."))
     else:

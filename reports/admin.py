@@ -1,6 +1,13 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from .models import PublishedVersion, Report, ReportSection
+from .models import (
+    AccessibilityBarrier,
+    AccessibilityFeedback,
+    PublishedVersion,
+    Report,
+    ReportSection,
+)
 
 
 class ReportSectionInline(admin.TabularInline):
@@ -59,4 +66,53 @@ class PublishedVersionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessibilityBarrier)
+class AccessibilityBarrierAdmin(admin.ModelAdmin):
+    """The known barriers the accessibility statement lists, in this order."""
+
+    # No list_editable: Django renders its inputs without labels (axe-core: "label").
+    list_display = ["title", "kind", "requirements", "is_current", "position"]
+    list_filter = ["kind", "is_current"]
+    search_fields = ["title", "description"]
+    fields = [
+        "title",
+        "kind",
+        "description",
+        "requirements",
+        "reason",
+        "alternative",
+        "is_current",
+        "position",
+    ]
+
+
+@admin.register(AccessibilityFeedback)
+class AccessibilityFeedbackAdmin(admin.ModelAdmin):
+    """Messages sent with the feedback form: read here, marked as handled, with an
+    internal note; deleted once they need not be kept (they may hold personal data).
+    They are made only by the form."""
+
+    list_display = [
+        "received_at",
+        "page",
+        "short_message",
+        "name",
+        "email",
+        "mailed_at",
+        "is_handled",
+    ]
+    list_display_links = ["received_at", "short_message"]
+    list_filter = ["is_handled", "received_at"]
+    search_fields = ["message", "page", "name", "email"]
+    readonly_fields = ["received_at", "page", "message", "name", "email", "language", "mailed_at"]
+    fields = [*readonly_fields, "is_handled", "note"]
+
+    @admin.display(description=_("message"), ordering="message")
+    def short_message(self, obj):
+        return obj.message if len(obj.message) <= 80 else obj.message[:79] + "…"
+
+    def has_add_permission(self, request):
         return False

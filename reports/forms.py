@@ -1,9 +1,11 @@
+from urllib.parse import urlsplit
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integration_tracker.forms import AccessibleErrorsMixin
 
-from .models import PublishedVersion
+from .models import AccessibilityFeedback, PublishedVersion
 
 
 class PublishForm(AccessibleErrorsMixin, forms.Form):
@@ -22,3 +24,61 @@ class PublishForm(AccessibleErrorsMixin, forms.Form):
             "required": _("Please confirm that the draft has been checked and may be published.")
         },
     )
+
+
+def local_path(value):
+    """``value`` as a path of this site ("/fortschritt/?status=…"), or "" if it is
+    anything else (another site, a scheme, a protocol-relative URL)."""
+    value = (value or "").strip()
+    parts = urlsplit(value)
+    if (
+        not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or parts.scheme
+        or parts.netloc
+        or any(ord(c) < 32 for c in value)
+    ):
+        return ""
+    return value
+
+
+class FeedbackForm(AccessibleErrorsMixin, forms.ModelForm):
+    """Feedback on barriers: only the message is required; name and e-mail address
+    are given if the person wants an answer."""
+
+    class Meta:
+        model = AccessibilityFeedback
+        fields = ["message", "page", "name", "email"]
+        labels = {
+            "message": _("Your message"),
+            "page": _("Page concerned (optional)"),
+            "name": _("Your name (optional)"),
+            "email": _("Your e-mail address (optional)"),
+        }
+        help_texts = {
+            "message": _(
+                "Describe what you could not use or read, and on which page. "
+                "You can write in German or English."
+            ),
+            "page": _("The address of the page within this site, e.g. /fortschritt/."),
+            "email": _("Only if you would like an answer."),
+        }
+        widgets = {"message": forms.Textarea(attrs={"rows": 6, "maxlength": 5000})}
+
+    def clean_message(self):
+        message = self.cleaned_data["message"].strip()
+        if len(message) > 5000:
+            raise forms.ValidationError(
+                _("Please keep the message under 5,000 characters (it has %(count)s).")
+                % {"count": len(message)}
+            )
+        return message
+
+    def clean_page(self):
+        page = self.cleaned_data["page"]
+        if page and not local_path(page):
+            raise forms.ValidationError(
+                _("Please give the address of a page of this site, beginning with “/”.")
+            )
+        return page

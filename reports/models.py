@@ -1,10 +1,13 @@
 """The implementation report (Umsetzungsbericht) as data: a report of a concept for
-a period, and its ordered sections, each saying what it renders."""
+a period, and its ordered sections, each saying what it renders; and the records
+behind the accessibility statement (known barriers, feedback received)."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from measures.models import Topic
@@ -255,3 +258,96 @@ class ReportExport(models.Model):
     def is_current(self, fingerprint):
         """A finished file rendered from the records as they are now."""
         return self.state == self.State.DONE and self.fingerprint == fingerprint
+
+
+class AccessibilityBarrier(models.Model):
+    """A known barrier, listed in the accessibility statement (Erklärung zur
+    Barrierefreiheit, BITV 2.0 § 7 and the model statement of Durchführungsbeschluss
+    (EU) 2018/1523) under the heading of its kind. The bureau keeps the list in the
+    admin; a barrier that has been removed is taken off (``is_current``) or deleted."""
+
+    class Kind(models.TextChoices):
+        # The three kinds of content the model statement lists separately.
+        NON_COMPLIANT = "non_compliant", _("non-compliance with the legal requirements")
+        DISPROPORTIONATE = "disproportionate", _("disproportionate burden")
+        OUT_OF_SCOPE = "out_of_scope", _("content outside the scope of the legal requirements")
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=Kind.choices, default=Kind.NON_COMPLIANT
+    )
+    description = models.TextField(
+        _("description"), help_text=_("What is not accessible, and for whom, in plain words.")
+    )
+    requirements = models.CharField(
+        _("requirements concerned"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. “WCAG 2.1 1.3.1” or “BITV 2.0 § 4”."),
+    )
+    reason = models.TextField(
+        _("reason"),
+        blank=True,
+        help_text=_("Why it is so; for a disproportionate burden, the assessment behind it."),
+    )
+    alternative = models.TextField(
+        _("accessible alternative"),
+        blank=True,
+        help_text=_("How the same content can be reached without the barrier."),
+    )
+    is_current = models.BooleanField(
+        _("shown in the statement"),
+        default=True,
+        help_text=_("Untick once the barrier has been removed."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("accessibility barrier")
+        verbose_name_plural = _("accessibility barriers")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="accessibility_barrier_kind_valid",
+                condition=Q(kind__in=["non_compliant", "disproportionate", "out_of_scope"]),
+                violation_error_message=_("Unknown kind."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class AccessibilityFeedback(models.Model):
+    """A message sent with the feedback form of the accessibility statement (BITV 2.0
+    § 7 (1): a feedback mechanism). It is kept, whether or not the e-mail to the
+    contact could be sent, so that no report of a barrier is lost."""
+
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    page = models.CharField(
+        _("page"), max_length=500, blank=True, help_text=_("The page the message refers to.")
+    )
+    message = models.TextField(_("message"))
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    mailed_at = models.DateTimeField(
+        _("e-mailed to the contact at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while the e-mail is waiting or if it could not be sent."),
+    )
+    is_handled = models.BooleanField(_("handled"), default=False)
+    note = models.TextField(_("internal note"), blank=True)
+
+    class Meta:
+        verbose_name = _("accessibility feedback message")
+        verbose_name_plural = _("accessibility feedback messages")
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self):
+        if self.received_at is None:
+            return str(_("Feedback"))
+        when = date_format(timezone.localtime(self.received_at), "SHORT_DATETIME_FORMAT")
+        return _("Feedback of %(date)s") % {"date": when}

@@ -1,18 +1,24 @@
 """Report documents rendered in the background (django-tasks; run by
 `manage.py db_worker`). Typesetting the PDF takes seconds, at scale up to twenty: it
 never runs inside a web request. `manage.py export_report` and publishing still
-render synchronously (reports/exports.py, reports/publishing.py)."""
+render synchronously (reports/exports.py, reports/publishing.py). Feedback on
+accessibility is e-mailed from here too: an SMTP server may take its time."""
 
 import datetime
 import hashlib
 import logging
+from urllib.parse import urljoin
 
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django_tasks import task
 
 from .exports import render_docx, render_html, render_pdf
-from .models import Report, ReportExport
+from .models import AccessibilityFeedback, Report, ReportExport
 
 logger = logging.getLogger(__name__)
 
@@ -122,3 +128,32 @@ def render_export(export_id):
         _update(export_id, state=ReportExport.State.FAILED, finished_at=timezone.now())
         raise
     return {"export": export_id, "bytes": len(content)}
+
+
+@task()
+def send_feedback_mail(feedback_id, site_url):
+    """E-mail a feedback message on accessibility to the contact of the statement
+    (settings.ACCESSIBILITY), in German, the language of the administration. The
+    message is stored before; if sending fails it stays in the admin without
+    ``mailed_at``, and the task fails so that the worker's results show it."""
+    feedback = AccessibilityFeedback.objects.get(pk=feedback_id)
+    if feedback.mailed_at is not None:
+        return None  # a task run twice sends once
+    admin_path = reverse("admin:reports_accessibilityfeedback_change", args=[feedback.pk])
+    context = {
+        "feedback": feedback,
+        "page_url": urljoin(site_url, feedback.page) if feedback.page else "",
+        "admin_url": urljoin(site_url, admin_path),
+    }
+    with translation.override("de"):
+        subject = render_to_string("reports/email/feedback_subject.txt", context).strip()
+        body = render_to_string("reports/email/feedback_body.txt", context)
+    message = EmailMessage(
+        subject,
+        body,
+        to=[settings.ACCESSIBILITY["contact_email"]],
+        reply_to=[feedback.email] if feedback.email else None,
+    )
+    message.send()
+    AccessibilityFeedback.objects.filter(pk=feedback.pk).update(mailed_at=timezone.now())
+    return {"feedback": feedback.pk}

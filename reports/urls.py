@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import accessibility, views
 
 app_name = "reports"
 
@@ -30,5 +30,16 @@ urlpatterns = [
         "berichte/<slug:slug>/download.<str:format>", views.report_download, name="report_download"
     ),
     path("berichte/<slug:slug>/erstellen.<str:format>", views.report_export, name="report_export"),
-    path("barrierefreiheit/", views.accessibility_statement, name="accessibility"),
+    path("barrierefreiheit/", accessibility.statement, name="accessibility"),
+    path(
+        "barrierefreiheit/rueckmeldung/",
+        accessibility.feedback,
+        name="accessibility_feedback",
+    ),
+    path(
+        "barrierefreiheit/rueckmeldung/gesendet/",
+        accessibility.feedback_sent,
+        name="accessibility_feedback_sent",
+    ),
+    path("leichte-sprache/", accessibility.easy_language, name="easy_language"),
 ]

@@ -7,7 +7,6 @@ import base64
 import csv
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -448,12 +447,6 @@ def open_data_json(request):
         },
         json_dumps_params={"ensure_ascii": False, "indent": 1},
     )
-
-
-@require_safe
-def accessibility_statement(request):
-    """Erklärung zur Barrierefreiheit: reachable by everyone, always."""
-    return render(request, "reports/accessibility.html", {"a11y": settings.ACCESSIBILITY})
 
 
 def _report_for(request, slug, *, draft=False):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from measures.models import Measure, Reminder, SpreadsheetImport, StatusEntry
 from working_groups.models import Concept, Office
 
+from .admin_forms import change_form_data
 from .budgets import REQUEST
 from .factories import (
     IndicatorValueFactory,
@@ -81,6 +82,10 @@ def test_change_form_has_bounded_queries(
             sha256="0" * 64,
             uploaded_by=admin_user,
         )
+    if model_name == "accessibilityfeedback":  # sent with the feedback form
+        from reports.models import AccessibilityFeedback
+
+        AccessibilityFeedback.objects.create(message="Die Tabelle ist nicht lesbar.")
     obj = model.objects.order_by("pk").first()
     assert obj is not None, "the Dresden data set has a record of every other model"
     client.force_login(admin_user)
@@ -232,3 +237,38 @@ def test_an_indicator_is_not_deleted_inline_from_its_measure(client, bureau_user
     page = client.get(reverse("admin:measures_measure_change", args=[entry.measure_id]))
     assert b'name="indicators-0-id"' in page.content
     assert b'name="indicators-0-DELETE"' not in page.content
+
+
+# --- The measure's change form never overwrites a change saved meanwhile -------------
+
+
+def test_the_admin_saves_a_measure_opened_at_its_current_version(client, bureau_user):
+    measure = MeasureFactory(title="Vorher")
+    client.force_login(bureau_user)
+    url = reverse("admin:measures_measure_change", args=[measure.pk])
+    data = change_form_data(client.get(url), title="Im Admin geändert")
+    assert data["opened_version"] == str(measure.version)
+    assert client.post(url, data).status_code == 302
+    measure.refresh_from_db()
+    assert (measure.title, measure.version) == ("Im Admin geändert", 2)
+
+
+def test_the_admin_refuses_a_measure_changed_since_the_page_was_opened(client, bureau_user):
+    measure = MeasureFactory(title="Vorher", description="Alt")
+    client.force_login(bureau_user)
+    url = reverse("admin:measures_measure_change", args=[measure.pk])
+    data = change_form_data(client.get(url), description="Im Admin geändert")
+    # Meanwhile an import (or a status entry) changes the measure.
+    measure.title = "Aus dem Import"
+    measure.save()
+
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "seit Sie diese Seite geöffnet haben" in response.content.decode()
+    measure.refresh_from_db()
+    assert (measure.title, measure.description, measure.version) == ("Aus dem Import", "Alt", 2)
+    # Without the version it was opened at, a posted form is refused as well.
+    del data["opened_version"]
+    assert client.post(url, data).status_code == 200
+    measure.refresh_from_db()
+    assert measure.description == "Alt"

@@ -97,6 +97,9 @@ def pages(world):
         reverse("reports:version_download", args=[world["report"].slug, 1, "html"]),
         reverse("reports:version_detail", args=[world["report"].slug, 1]),
         reverse("reports:accessibility"),
+        reverse("reports:accessibility_feedback"),
+        reverse("reports:accessibility_feedback_sent"),
+        reverse("reports:easy_language"),
         reverse("login"),
         reverse("password_change"),
     ]

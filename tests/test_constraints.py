@@ -173,6 +173,23 @@ def test_nobody_reviews_their_own_entry():
     rejected(lambda: StatusEntryFactory(author=user, reviewer=user))
 
 
+def test_a_measure_has_at_most_one_submitted_entry():
+    measure = MeasureFactory()
+    submitted = StatusEntry.State.SUBMITTED
+    StatusEntryFactory(measure=measure, state=submitted)
+    rejected(lambda: StatusEntryFactory(measure=measure, state=submitted))
+    draft = StatusEntryFactory(measure=measure, state=StatusEntry.State.DRAFT)
+    draft.state = submitted
+    rejected(lambda: draft.save(update_fields=["state"]))
+    with pytest.raises(ValidationError, match="wartet bereits ein anderer Sachstand"):
+        draft.full_clean()
+    # Any number of other states, and one submitted entry on each other measure.
+    StatusEntryFactory(measure=measure, state=StatusEntry.State.APPROVED)
+    StatusEntryFactory(measure=measure, state=StatusEntry.State.RETURNED)
+    assert StatusEntryFactory(state=submitted).pk
+    assert StatusEntry.objects.filter(measure=measure, state=submitted).count() == 1
+
+
 def test_status_entry_as_of_in_the_future_is_refused():
     entry = StatusEntry(
         measure=MeasureFactory(),

@@ -2,19 +2,22 @@
 PostgreSQL server (issue 13): whichever comes second detects the conflict, and
 nothing is lost. The import locks the measures it updates and compares the version
 each row was exported at with the stored one; the status form saves only if the
-measure still has the version the form was opened at."""
+measure still has the version the form was opened at; so does the admin's change
+form of a measure, which compares under the measure's row lock."""
 
 import datetime
 import threading
 
 import pytest
 from django.db import connection, transaction
+from django.urls import reverse
 
 from measures.models import Measure, SpreadsheetImport, Status, StatusEntry
 from measures.services import Conflict, save_entry
 from measures.tables import MeasureExportResource
 from measures.tables import run as run_import
 
+from .admin_forms import change_form_data
 from .factories import MeasureFactory, UserFactory
 from .threads import run_together
 
@@ -149,3 +152,88 @@ def test_an_import_and_a_form_at_the_same_moment_never_both_write(people):
             assert [c["record"] for c in summary["conflicts"]] == [str(opened)]
             assert stored.title == opened.title
             StatusEntry.objects.filter(pk=entry.pk).delete()  # one submitted at a time
+
+
+# --- The admin's change form of a measure against an import ------------------------
+
+
+@pytest.fixture
+def admin_page(client, people):
+    """The bureau's browser: log in, then open a measure's admin change page and
+    post it back (with a changed description) when told."""
+    bureau, _ = people
+    bureau.is_staff = bureau.is_superuser = True
+    bureau.save()
+    client.force_login(bureau)
+
+    def open_page(measure, description):
+        url = reverse("admin:measures_measure_change", args=[measure.pk])
+        data = change_form_data(client.get(url), description=description)
+        return lambda: client.post(url, data)
+
+    return open_page
+
+
+def admin_refused(response):
+    """The admin page came back with the conflict and saved nothing."""
+    return response.status_code == 200 and "seit Sie diese Seite geöffnet haben" in response.text
+
+
+def test_an_import_first_makes_the_admin_form_report_a_conflict(people, admin_page):
+    bureau, _ = people
+    measure = MeasureFactory(title="Vorher", description="Alt")
+    save_admin = admin_page(measure, "Aus dem Admin")
+    content = exported_with_title(measure, "Aus der Datei")
+    done, started = threading.Event(), threading.Event()
+
+    summary, response = run_together(
+        held_open(import_job(content, bureau), done, started),
+        after(save_admin, done, started),
+    )
+
+    assert summary["errors"] == [] and summary["conflicts"] == [], summary
+    assert admin_refused(response), response
+    stored = Measure.objects.get(pk=measure.pk)
+    assert (stored.title, stored.description) == ("Aus der Datei", "Alt")
+    assert stored.version == measure.version + 1  # the import's write only
+
+
+def test_an_admin_edit_first_makes_the_import_skip_the_measure_as_a_conflict(people, admin_page):
+    bureau, _ = people
+    measure = MeasureFactory(title="Vorher", description="Alt")
+    save_admin = admin_page(measure, "Aus dem Admin")
+    content = exported_with_title(measure, "Aus der Datei")
+    done, started = threading.Event(), threading.Event()
+
+    response, summary = run_together(
+        held_open(save_admin, done, started),
+        after(import_job(content, bureau), done, started),
+    )
+
+    assert response.status_code == 302, response
+    assert summary["errors"] == [], summary
+    [conflict] = summary["conflicts"]
+    assert {"column": "Titel", "stored": "Vorher", "file": "Aus der Datei"} in conflict["changes"]
+    stored = Measure.objects.get(pk=measure.pk)
+    assert (stored.title, stored.description) == ("Vorher", "Aus dem Admin")
+    assert stored.version == measure.version + 1  # the admin's write only
+
+
+def test_an_import_and_an_admin_edit_at_the_same_moment_never_both_write(people, admin_page):
+    bureau, _ = people
+    measure = MeasureFactory(title="Titel 0", description="Beschreibung 0")
+    for attempt in range(1, 6):  # the race is real; repeat to meet both orders
+        opened = Measure.objects.get(pk=measure.pk)
+        save_admin = admin_page(opened, f"Beschreibung {attempt}")
+        content = exported_with_title(opened, f"Titel {attempt}")
+        summary, response = run_together(import_job(content, bureau), save_admin)
+        assert isinstance(summary, dict) and summary["errors"] == [], summary
+        stored = Measure.objects.get(pk=measure.pk)
+        assert stored.version == opened.version + 1  # exactly one of them wrote
+        if admin_refused(response):  # the import came first
+            assert summary["conflicts"] == []
+            assert (stored.title, stored.description) == (f"Titel {attempt}", opened.description)
+        else:  # the admin came first: the import leaves the measure alone
+            assert response.status_code == 302, response
+            assert [c["record"] for c in summary["conflicts"]] == [str(opened)]
+            assert (stored.title, stored.description) == (opened.title, f"Beschreibung {attempt}")

@@ -17,7 +17,13 @@ from django.urls import reverse
 
 from integration_tracker.roles import Role, ensure_role_groups
 from measures.models import Measure, Reminder, ReportingRound, Status, StatusEntry
-from reports.models import PublishedVersion, Report, ReportExport
+from reports.models import (
+    AccessibilityBarrier,
+    AccessibilityFeedback,
+    PublishedVersion,
+    Report,
+    ReportExport,
+)
 
 from .factories import (
     ConceptFactory,
@@ -97,16 +103,10 @@ MATRIX = {
     "entry_create": (
         lambda o: reverse("measures:entry_create", args=[o["measure"].pk]),
         OWNER_READ,
-        # The author's office has an entry waiting for review (409: start no second one);
-        # the partner office has not.
-        allow(
-            council=403,
-            owner_staff=409,
-            partner_staff=REDIRECT,
-            other_staff=404,
-            bureau=REDIRECT,
-            admin=REDIRECT,
-        ),
+        # An entry of the measure waits for review: whoever may report on it is told
+        # so (409) and starts no second one (a successful entry is tested in
+        # test_workspace).
+        allow(council=403, owner_staff=409, other_staff=404, bureau=409, admin=409),
         lambda o: {
             "status": Status.IN_PROGRESS,
             "progress": "30",
@@ -317,6 +317,45 @@ MATRIX = {
         everyone(405),
         None,
     ),
+    # Everyone may report a barrier, logged in or not (BITV 2.0 § 7: a feedback
+    # mechanism); the message is stored and the visitor sent to the confirmation.
+    "accessibility_feedback": (
+        lambda o: reverse("reports:accessibility_feedback"),
+        everyone(OK),
+        everyone(REDIRECT),
+        lambda o: {"message": "Die Grafik hat keinen Alternativtext.", "page": "/fortschritt/"},
+    ),
+    "accessibility_feedback_sent": (
+        lambda o: reverse("reports:accessibility_feedback_sent"),
+        everyone(OK),
+        everyone(405),
+        None,
+    ),
+    "easy_language": (
+        lambda o: reverse("reports:easy_language"),
+        everyone(OK),
+        everyone(405),
+        None,
+    ),
+    # The bureau reads the feedback and keeps the list of known barriers in the admin.
+    "admin_feedback_change": (
+        lambda o: reverse("admin:reports_accessibilityfeedback_change", args=[o["feedback"].pk]),
+        ADMIN_VIEW_ONLY,
+        {**ADMIN_VIEW_ONLY, "bureau": REDIRECT, "admin": REDIRECT},
+        lambda o: {"is_handled": "on", "note": "Beantwortet am 1. Dezember."},
+    ),
+    "admin_barrier_add": (
+        lambda o: reverse("admin:reports_accessibilitybarrier_add"),
+        ADMIN_VIEW_ONLY,
+        {**ADMIN_VIEW_ONLY, "bureau": REDIRECT, "admin": REDIRECT},
+        lambda o: {
+            "title": "Diagramm ohne Tabelle",
+            "kind": "non_compliant",
+            "description": "Ein Diagramm hat keine Tabelle.",
+            "is_current": "on",
+            "position": "5",
+        },
+    ),
 }
 
 # With public progress pages on, anonymous visitors read the progress pages and the
@@ -406,8 +445,10 @@ def world(db):
         opened_at=datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC),
         closed_at=datetime.datetime(2015, 2, 1, tzinfo=datetime.UTC),
     )
+    feedback = AccessibilityFeedback.objects.create(message="Die Tabelle ist nicht lesbar.")
     return {
         "users": users,
+        "feedback": feedback,
         "concept": concept,
         "measure": measure,
         "internal": internal,
@@ -430,6 +471,8 @@ def snapshot():
         Reminder.objects.count(),
         sorted(PublishedVersion.objects.values_list("pk", "note", "html_sha256")),
         sorted(ReportExport.objects.values_list("pk", "state")),
+        sorted(AccessibilityFeedback.objects.values_list("pk", "is_handled", "note")),
+        sorted(AccessibilityBarrier.objects.values_list("pk", "title")),
     )
 
 

@@ -44,6 +44,8 @@ def policy(response):
     [
         reverse("login"),
         reverse("reports:accessibility"),
+        reverse("reports:accessibility_feedback"),
+        reverse("reports:easy_language"),
         reverse("reports:overview"),
         reverse("reports:open_data"),
     ],

@@ -191,6 +191,42 @@ def test_status_import_checks_then_imports_all_rows_as_submitted(client, bureau_
     assert StatusEntry.objects.count() == before + 2
 
 
+def test_status_import_refuses_a_second_waiting_entry_for_a_measure(client, bureau_user):
+    # One entry per measure waits for review at a time: a second row for the same
+    # measure, or a row for a measure whose entry waits, is an error already in the
+    # check, and nothing is imported.
+    client.force_login(bureau_user)
+    waiting = Measure.objects.get(number="3.1.5")
+    StatusEntry.objects.create(
+        measure=waiting,
+        status=Status.IN_PROGRESS,
+        progress=20,
+        as_of=datetime.date(2015, 1, 1),
+        state=StatusEntry.State.SUBMITTED,
+    )
+    before = StatusEntry.objects.count()
+    content = status_csv(
+        "ik-2009;3.1.3;01.04.2015;umgesetzt;100;fertig",
+        "ik-2009;3.1.3;02.04.2015;umgesetzt;100;noch einmal",
+        "ik-2009;3.1.5;01.04.2015;in Umsetzung;40;läuft",
+    )
+    upload(client, "status_entries", "s.csv", content)
+    batch = SpreadsheetImport.objects.get()
+    errors = [(e["row"], e["column"], e["message"]) for e in batch.summary["errors"]]
+    assert errors == [
+        (
+            3,
+            "Maßnahme",
+            "Eine frühere Zeile der Datei hat einen Sachstand zu dieser Maßnahme; zu einer "
+            "Maßnahme wartet immer nur ein Sachstand auf Prüfung.",
+        ),
+        (4, "", "Zu dieser Maßnahme wartet bereits ein anderer Sachstand auf Prüfung."),
+    ]
+    response = client.post(reverse("measures:import_detail", args=[batch.pk]))
+    assert response.status_code == 400
+    assert StatusEntry.objects.count() == before
+
+
 def test_import_is_all_or_nothing_when_the_records_change_after_the_check(client, bureau_user):
     client.force_login(bureau_user)
     before = StatusEntry.objects.count()

@@ -304,7 +304,7 @@ def test_measure_page_queries_do_not_grow(client, bureau_user, django_assert_num
         StatusEntryFactory(measure=measure)
     for _ in range(count // 3):
         entry = StatusEntryFactory(
-            measure=parent, state=StatusEntry.State.SUBMITTED, author=bureau_user
+            measure=parent, state=StatusEntry.State.RETURNED, author=bureau_user
         )
         IndicatorValueFactory(indicator=indicator, status_entry=entry)
         IndicatorValueFactory(indicator=IndicatorFactory(measure=parent))
@@ -486,15 +486,46 @@ def test_a_colleague_of_the_same_office_cannot_start_a_second_entry(
     assert not StatusEntry.objects.filter(author=colleague).exists()
 
 
-def test_another_office_may_report_while_one_waits(client, staff41, jugendamt_measure, waiting):
+def test_a_partner_office_cannot_submit_a_second_entry_while_one_waits(
+    client, staff41, jugendamt_measure, waiting
+):
+    # One entry per measure waits at a time, whoever wrote it (a database constraint).
     jugendamt_measure.partner_offices.add(staff41.offices.first())
     client.force_login(staff41)
     response = client.post(
         reverse("measures:entry_create", args=[jugendamt_measure.pk]),
         entry_data(jugendamt_measure),
     )
-    assert response.status_code == 302
-    assert StatusEntry.objects.filter(author=staff41).exists()
+    assert response.status_code == 409
+    assert f"#entry-{waiting.pk}" in response.content.decode()
+    assert not StatusEntry.objects.filter(author=staff41).exists()
+
+
+def test_a_second_submission_at_the_same_moment_is_refused_by_the_database(
+    client, staff51, jugendamt_measure, waiting, monkeypatch
+):
+    # Two requests at the same moment: both pass the view's and the service's checks
+    # before the other entry is stored. The constraint refuses the second, and the
+    # office reads the page that links to the waiting entry.
+    from measures import services
+
+    draft = StatusEntryFactory(
+        measure=jugendamt_measure, author=staff51, state=StatusEntry.State.DRAFT, as_of=TODAY
+    )
+    looked = []
+
+    def not_yet_seen(measure):
+        looked.append(measure)
+        return None if len(looked) == 1 else services.waiting_entry(measure)
+
+    monkeypatch.setattr("measures.views.waiting_entry", not_yet_seen)
+    monkeypatch.setattr(services, "_refuse_second_waiting", lambda entry: None)
+    client.force_login(staff51)
+    response = client.post(reverse("measures:entry_submit", args=[draft.pk]))
+    assert response.status_code == 409
+    assert f"#entry-{waiting.pk}" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == StatusEntry.State.DRAFT
 
 
 def test_a_new_entry_can_be_started_once_the_waiting_one_is_reviewed(

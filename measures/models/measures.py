@@ -573,6 +573,18 @@ class StatusEntry(models.Model):
                 condition=Q(state__in=["draft", "submitted", "approved", "returned"]),
                 violation_error_message=_("Unknown state."),
             ),
+            # One entry of a measure waits for review at a time: a second would compete
+            # with it for the measure's status. The workspace says so before anyone
+            # tries (services.waiting_entry); this holds against two requests at the
+            # same moment and against any other way of writing.
+            models.UniqueConstraint(
+                fields=["measure"],
+                condition=Q(state="submitted"),
+                name="status_entry_one_submitted_per_measure",
+                violation_error_message=_(
+                    "Another entry of this measure already waits for review."
+                ),
+            ),
         ]
         indexes = [
             # Finding a measure's latest approved entry (current status).

@@ -3,6 +3,7 @@ run time) on every page type, logged in and anonymous, in German and English: no
 violation of the WCAG 2.1 A/AA rules."""
 
 import datetime
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -102,6 +103,9 @@ def progress_pages(site):
         reverse("reports:needs"),
         reverse("reports:open_data"),
         reverse("reports:accessibility"),
+        reverse("reports:accessibility_feedback") + "?seite=/fortschritt/",
+        reverse("reports:accessibility_feedback_sent"),
+        reverse("reports:easy_language"),
     ]
 
 
@@ -130,6 +134,8 @@ def workspace_pages(site, role):
         reverse("measures:data_exchange"),
         *(reverse("measures:import_detail", args=[batch.pk]) for batch in site["imports"]),
         reverse("reports:report_publish", args=["umsetzungsbericht-2009-2014"]),
+        # The bureau reads the statement with the note on settings still at their defaults.
+        reverse("reports:accessibility"),
     ]
 
 
@@ -194,6 +200,25 @@ def test_form_with_errors_has_no_violations(browser, site):
     expect(page.get_by_role("alert")).to_be_visible()
     violations = axe.run(page, options=WCAG_21_AA).response["violations"]
     assert [v["id"] for v in violations] == []
+    context.close()
+
+
+def test_feedback_form_with_errors_and_refused_has_no_violations(browser, site, settings):
+    settings.ACCESSIBILITY = {**settings.ACCESSIBILITY, "feedback_per_hour": "1"}
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    page.goto(site["url"] + reverse("reports:accessibility_feedback"))
+    page.get_by_role("button", name="Nachricht senden").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page).to_have_title(re.compile("^Fehler:"))
+    assert [v["id"] for v in axe.run(page, options=WCAG_21_AA).response["violations"]] == []
+    for text, heading in [("Erste Nachricht", "Vielen Dank"), ("Zweite", "Barriere melden")]:
+        page.goto(site["url"] + reverse("reports:accessibility_feedback"))
+        page.locator("#id_message").fill(text)
+        page.get_by_role("button", name="Nachricht senden").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+    expect(page.get_by_role("alert")).to_contain_text("nicht gesendet")
+    assert [v["id"] for v in axe.run(page, options=WCAG_21_AA).response["violations"]] == []
     context.close()
 
 
