@@ -23,6 +23,13 @@ SECTIONS = {
         "data_exchange": "data",
         "import_detail": "data",
     },
+    "accounts": {
+        "account_list": "accounts",
+        "account_invite": "accounts",
+        "account_detail": "accounts",
+        "account_edit": "accounts",
+        "account_deactivate": "accounts",
+    },
     "reports": {
         "overview": "progress",
         "measure": "progress",
@@ -51,6 +58,7 @@ def _sections(bureau, council, office_staff):
         ("review", _("Review"), "measures:review_queue", bureau),
         ("rounds", _("Reporting rounds"), "measures:round_list", bureau),
         ("data", _("Spreadsheets"), "measures:data_exchange", bureau),
+        ("accounts", _("Accounts"), "accounts:account_list", bureau),
     ]
 
 
@@ -93,6 +101,7 @@ def site(request):
                 breadcrumbs.append({"label": item["label"], "url": item["url"]})
     return {
         "site_municipality": settings.MUNICIPALITY_NAME,
+        "bureau_contact": settings.BUREAU_CONTACT,
         "main_navigation": navigation,
         "breadcrumbs": breadcrumbs,
     }
