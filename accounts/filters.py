@@ -32,10 +32,9 @@ def without_password():
 
 class AccountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label=_("Search"),
+        label=_("Name, user name or e-mail"),
         method="filter_search",
         max_length=SEARCH_MAX_LENGTH,
-        help_text=_("Name, user name or e-mail address"),
     )
     role = django_filters.ChoiceFilter(
         label=_("Role"),
@@ -115,4 +114,4 @@ class AccountFilter(django_filters.FilterSet):
             if value.startswith("-")
             else expression.asc(nulls_first=True)
         )
-        return queryset.order_by(ordered, "last_name", "first_name", "username")
+        return queryset.order_by(ordered, "sort_name", "first_name", "username")

@@ -25,11 +25,13 @@ class AccountForm(AccessibleErrorsMixin, forms.Form):
         max_length=254,
         help_text=_("Invitations and password resets are sent to this address."),
     )
-    role = forms.ChoiceField(label=_("Role"), widget=forms.RadioSelect)
+    role = forms.ChoiceField(
+        label=_("Role"), widget=forms.RadioSelect(attrs={"class": "kern-form-check__radio"})
+    )
     offices = forms.MultipleChoiceField(
         label=_("Offices"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "kern-form-check__checkbox"}),
         help_text=_(
             "Office staff enter the status of the measures their offices lead or take part "
             "in. Council members belong to no office."

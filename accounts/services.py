@@ -70,7 +70,7 @@ def invite(actor, site_url, *, username, email, first_name, last_name, role, off
     one. If the mail cannot be sent, nothing is kept (the error goes to the caller)."""
     with transaction.atomic():
         account = User(
-            username=username,
+            username=username or email,
             email=email,
             first_name=first_name,
             last_name=last_name,

@@ -14,7 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -63,12 +64,16 @@ def _accounts(user):
         .values("history_date")[:1]
     )
     queryset = (
-        User.objects.annotate(invited_at=Subquery(invited_at))
+        User.objects.annotate(
+            invited_at=Subquery(invited_at),
+            # People without a name are listed by their user name among the others.
+            sort_name=Lower(Coalesce(NullIf("last_name", Value("")), "username")),
+        )
         .prefetch_related(
             Prefetch("groups", Group.objects.filter(name__in=Role.values), to_attr="role_groups"),
             "offices",
         )
-        .order_by("last_name", "first_name", "username")
+        .order_by("sort_name", "first_name", "username")
     )
     return managed_accounts(user, queryset)
 

@@ -89,9 +89,7 @@ def test_filters_and_search(client, bureau_user, offices):
     assert client.get(url, {"state": "x\x00"}).status_code in (200, 400)
 
 
-def test_the_bureau_changes_role_and_offices_and_the_history_names_it(
-    client, bureau_user, offices
-):
+def test_the_bureau_changes_role_and_offices_and_the_history_names_it(client, bureau_user, offices):
     person = account("amt51", offices=[offices[0]], email="jk@dresden.example")
     client.force_login(bureau_user)
     response = client.post(
@@ -172,9 +170,7 @@ def test_nobody_changes_their_own_account_or_an_administrators_here(
     for name in ("account_edit", "account_deactivate"):
         assert client.get(reverse(f"accounts:{name}", args=[admin_user.pk])).status_code == 403
     # The administrator changes bureau accounts.
-    assert (
-        client.get(reverse("accounts:account_edit", args=[bureau_user.pk])).status_code == 200
-    )
+    assert client.get(reverse("accounts:account_edit", args=[bureau_user.pk])).status_code == 200
     client.force_login(bureau_user)
     # The bureau does not even see its own or the administrator's account here.
     for pk in (bureau_user.pk, admin_user.pk):
