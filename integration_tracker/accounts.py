@@ -1,12 +1,15 @@
 """The login and the password change, limited alike: wrong current passwords count
 as failed logins of the account (django-axes), so the password change cannot be used
-to guess a password without limit once someone has an unlocked session."""
+to guess a password without limit once someone has an unlocked session. (The
+invitations and the password reset by e-mail are in accounts/.)"""
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
+
+from accounts.models import Reason
 
 
 class LoginForm(AuthenticationForm):
@@ -29,6 +32,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         if not AxesProxyHandler.is_allowed(request, self._credentials()):
             return get_lockout_response(request, credentials=self._credentials())
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # The account's audit trail says what the change was (never the password).
+        form.user._change_reason = Reason.PASSWORD_CHANGED
+        form.user._history_user = form.user
+        return super().form_valid(form)
 
     def form_invalid(self, form):
         if form.has_error("old_password"):

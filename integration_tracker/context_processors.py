@@ -25,6 +25,13 @@ SECTIONS = {
         "data_exchange": "data",
         "import_detail": "data",
     },
+    "accounts": {
+        "account_list": "accounts",
+        "account_invite": "accounts",
+        "account_detail": "accounts",
+        "account_edit": "accounts",
+        "account_deactivate": "accounts",
+    },
     "reports": {
         "overview": "progress",
         "measure": "progress",
@@ -54,6 +61,7 @@ def _sections(bureau, council, office_staff):
         ("review", _("Review"), "measures:review_queue", bureau),
         ("rounds", _("Reporting rounds"), "measures:round_list", bureau),
         ("data", _("Spreadsheets"), "measures:data_exchange", bureau),
+        ("accounts", _("Accounts"), "accounts:account_list", bureau),
     ]
 
 
@@ -98,6 +106,7 @@ def site(request):
         "site_municipality": settings.MUNICIPALITY_NAME,
         # A video explaining the site in German Sign Language (BITV 2.0 § 4), if any.
         "site_sign_language_url": settings.ACCESSIBILITY["sign_language_url"],
+        "bureau_contact": settings.BUREAU_CONTACT,
         "main_navigation": navigation,
         "breadcrumbs": breadcrumbs,
     }

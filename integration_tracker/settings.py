@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "working_groups",
+    "accounts",
     "measures",
     "reports",
 ]
@@ -308,6 +309,22 @@ for _key in ("statement_date", "review_date"):
         ) from None
 if not ACCESSIBILITY["feedback_per_hour"].isdigit():
     raise ImproperlyConfigured("A11Y_FEEDBACK_PER_HOUR must be a whole number.")
+
+# The bureau runs the accounts (accounts/): whom people ask about their access (the
+# login page, the invitation and password mails name it), and how long links are
+# valid. The defaults name the bureau without an address: set BUREAU_CONTACT_EMAIL
+# (`manage.py check --deploy` warns until it is set).
+BUREAU_CONTACT = {
+    "name": os.environ.get(
+        "BUREAU_CONTACT_NAME", "Büro der Integrations- und Ausländerbeauftragten"
+    ),
+    "email": os.environ.get("BUREAU_CONTACT_EMAIL", ""),
+    "phone": os.environ.get("BUREAU_CONTACT_PHONE", ""),
+}
+# An invitation's link to choose a password works once, for this many days.
+INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "7"))
+# A password reset link (Django's) works once, for this many hours.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_HOURS", "24")) * 60 * 60
 
 # A session ends after SESSION_IDLE_TIMEOUT seconds without a request, and after
 # SESSION_COOKIE_AGE seconds in any case.

@@ -3,6 +3,8 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.views import PasswordResetConfirmView, PasswordResetView
+
 from .accounts import LoginForm, PasswordChangeView
 from .views import healthz
 
@@ -18,9 +20,16 @@ handler500 = "integration_tracker.errors.server_error"
 urlpatterns = [
     path("", include("measures.urls")),
     path("", include("reports.urls")),
-    # Before Django's own, which they replace (see accounts.py).
+    path("", include("accounts.urls")),
+    # Before Django's own, which they replace (see accounts.py and accounts/views.py).
     path("konto/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("konto/password_change/", PasswordChangeView.as_view(), name="password_change"),
+    path("konto/password_reset/", PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "konto/reset/<uidb64>/<token>/",
+        PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("konto/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

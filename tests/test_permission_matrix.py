@@ -1,4 +1,4 @@
-"""Every URL of the workspace and of the reports app, for every role, with GET and
+"""Every URL of the workspace, of the accounts and of the reports app, for every role, with GET and
 POST, and with public progress pages off and on where that matters: anonymous users
 go to the login (or, with public pages on, read the public pages), everyone else
 gets exactly what DESIGN.md allows (403/404/405 otherwise), and a refused POST
@@ -13,6 +13,8 @@ import hashlib
 from functools import partial
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
 from django.urls import reverse
 
 from integration_tracker.roles import Role, ensure_role_groups
@@ -24,6 +26,7 @@ from reports.models import (
     Report,
     ReportExport,
 )
+from working_groups.models import Office
 
 from .factories import (
     ConceptFactory,
@@ -358,6 +361,145 @@ MATRIX = {
     ),
 }
 
+# --- Accounts: the bureau runs those of office staff and council members; only the
+# administrator sees and changes bureau accounts. The invitation and password reset
+# pages are for everyone (a link that does not work says so; a reset request gets the
+# same answer whether an account has the address or not).
+ACCOUNTS_POST = allow(
+    council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT
+)
+ADMIN_ONLY_READ = {**BUREAU_READ, "bureau": 404}
+ADMIN_ONLY_POST = {**ACCOUNTS_POST, "bureau": 404}
+PUBLIC_PAGE = everyone(OK)
+MATRIX.update(
+    {
+        "account_list": (
+            lambda o: reverse("accounts:account_list"),
+            BUREAU_READ,
+            NOT_POST_BUREAU,
+            None,
+        ),
+        "account_invite": (
+            lambda o: reverse("accounts:account_invite"),
+            BUREAU_READ,
+            ACCOUNTS_POST,
+            lambda o: {
+                "first_name": "Maria",
+                "last_name": "Schneider",
+                "email": "maria.schneider@dresden.example",
+                "username": "",
+                "role": "office_staff",
+                "offices": [str(o["owner_office"].pk)],
+            },
+        ),
+        "account_detail": (
+            lambda o: reverse("accounts:account_detail", args=[o["invitee"].pk]),
+            BUREAU_READ,
+            NOT_POST_BUREAU,
+            None,
+        ),
+        "account_edit": (
+            lambda o: reverse("accounts:account_edit", args=[o["invitee"].pk]),
+            BUREAU_READ,
+            ACCOUNTS_POST,
+            lambda o: {
+                "first_name": "Neu",
+                "last_name": "Name",
+                "email": "neu@dresden.example",
+                "role": "council",
+                "offices": [],
+            },
+        ),
+        "account_deactivate": (
+            lambda o: reverse("accounts:account_deactivate", args=[o["invitee"].pk]),
+            BUREAU_READ,  # the confirmation page
+            ACCOUNTS_POST,
+            lambda o: {},
+        ),
+        "account_reactivate": (
+            lambda o: reverse("accounts:account_reactivate", args=[o["deactivated"].pk]),
+            NOT_GET_BUREAU,
+            ACCOUNTS_POST,
+            lambda o: {},
+        ),
+        "invitation_resend": (
+            lambda o: reverse("accounts:invitation_resend", args=[o["invitee"].pk]),
+            NOT_GET_BUREAU,
+            ACCOUNTS_POST,
+            lambda o: {},
+        ),
+        # A bureau account: the administrator's alone.
+        "account_detail_bureau": (
+            lambda o: reverse("accounts:account_detail", args=[o["bureau_colleague"].pk]),
+            ADMIN_ONLY_READ,
+            NOT_POST_BUREAU,
+            None,
+        ),
+        "account_edit_bureau": (
+            lambda o: reverse("accounts:account_edit", args=[o["bureau_colleague"].pk]),
+            ADMIN_ONLY_READ,
+            ADMIN_ONLY_POST,
+            lambda o: {
+                "first_name": "B",
+                "last_name": "Büro",
+                "email": "buero2@dresden.example",
+                "role": "bureau",
+                "offices": [],
+            },
+        ),
+        "account_deactivate_bureau": (
+            lambda o: reverse("accounts:account_deactivate", args=[o["bureau_colleague"].pk]),
+            ADMIN_ONLY_READ,
+            ADMIN_ONLY_POST,
+            lambda o: {},
+        ),
+        # Nobody deactivates an administrator here (the admin: not even themselves).
+        "account_deactivate_admin": (
+            lambda o: reverse("accounts:account_deactivate", args=[o["users"]["admin"].pk]),
+            {**BUREAU_READ, "bureau": 404, "admin": 403},
+            {**ACCOUNTS_POST, "bureau": 404, "admin": 403},
+            lambda o: {},
+        ),
+        # A link that does not work: the page says so to anyone, and nothing changes.
+        "invitation_accept": (
+            lambda o: reverse("accounts:invitation_accept", args=["MQ", "falsch"]),
+            PUBLIC_PAGE,
+            PUBLIC_PAGE,
+            lambda o: {
+                "new_password1": "Elbwiesen-Sommer-2026",
+                "new_password2": "Elbwiesen-Sommer-2026",
+            },
+        ),
+        "password_reset": (
+            lambda o: reverse("password_reset"),
+            PUBLIC_PAGE,
+            everyone(REDIRECT),  # to "please check your e-mail"; the mail is sent
+            lambda o: {"email": o["users"]["owner_staff"].email},
+        ),
+        "password_reset_done": (
+            lambda o: reverse("password_reset_done"),
+            PUBLIC_PAGE,
+            everyone(405),
+            None,
+        ),
+        "password_reset_confirm": (
+            lambda o: reverse("password_reset_confirm", args=["MQ", "falsch"]),
+            PUBLIC_PAGE,
+            PUBLIC_PAGE,
+            lambda o: {
+                "new_password1": "Elbwiesen-Sommer-2026",
+                "new_password2": "Elbwiesen-Sommer-2026",
+            },
+        ),
+        "password_reset_complete": (
+            lambda o: reverse("password_reset_complete"),
+            PUBLIC_PAGE,
+            everyone(405),
+            None,
+        ),
+    }
+)
+
 # With public progress pages on, anonymous visitors read the progress pages and the
 # public measures, never an internal measure, a report or a version.
 PUBLIC_READ = everyone(OK)
@@ -389,7 +531,20 @@ def world(db):
         users[staff].groups.add(groups[Role.OFFICE_STAFF])
     users["bureau"].groups.add(groups[Role.BUREAU])
     partner_office = OfficeFactory(municipality=concept.municipality, code="32")
+    users["owner_staff"].email = "owner@dresden.example"
+    users["owner_staff"].save()
     owner_office.staff.add(users["owner_staff"], users["colleague"])
+    # Accounts the bureau runs: an invited person without a password yet, a deactivated
+    # council member, and a colleague of the bureau (the administrator's to change).
+    invitee = UserFactory(username="invitee", email="invitee@dresden.example")
+    invitee.set_unusable_password()
+    invitee.save()
+    invitee.groups.add(groups[Role.OFFICE_STAFF])
+    owner_office.staff.add(invitee)
+    deactivated = UserFactory(username="gone", is_active=False)
+    deactivated.groups.add(groups[Role.COUNCIL])
+    bureau_colleague = UserFactory(username="buero2", is_staff=True)
+    bureau_colleague.groups.add(groups[Role.BUREAU])
     partner_office.staff.add(users["partner_staff"])
     other_office.staff.add(users["other_staff"])
     measure = MeasureFactory(concept=concept, lead_office=owner_office)
@@ -460,6 +615,10 @@ def world(db):
         "closed_round": closed_round,
         "approved": approved,
         "version": version,
+        "owner_office": owner_office,
+        "invitee": invitee,
+        "deactivated": deactivated,
+        "bureau_colleague": bureau_colleague,
     }
 
 
@@ -473,6 +632,15 @@ def snapshot():
         sorted(ReportExport.objects.values_list("pk", "state")),
         sorted(AccessibilityFeedback.objects.values_list("pk", "is_handled", "note")),
         sorted(AccessibilityBarrier.objects.values_list("pk", "title")),
+        sorted(
+            get_user_model().objects.values_list(
+                "pk", "password", "is_active", "is_staff", "email", "first_name"
+            )
+        ),
+        sorted(get_user_model().groups.through.objects.values_list("user_id", "group_id")),
+        sorted(Office.staff.through.objects.values_list("user_id", "office_id")),
+        get_user_model().history.count(),
+        len(mail.outbox),
     )
 
 

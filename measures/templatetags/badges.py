@@ -20,6 +20,11 @@ VARIANTS = {
     "overdue": "danger",
     "returned": "danger",
     "late": "danger",
+    # Accounts (accounts/models.py: the state of an account).
+    "active": "success",
+    "invited": "info",
+    "without_password": "warning",
+    "deactivated": "danger",
 }
 
 

@@ -136,6 +136,31 @@ def workspace_pages(site, role):
         reverse("reports:report_publish", args=["umsetzungsbericht-2009-2014"]),
         # The bureau reads the statement with the note on settings still at their defaults.
         reverse("reports:accessibility"),
+        *account_pages(),
+    ]
+
+
+def account_pages():
+    """The bureau's accounts pages, with amt51's account as the example."""
+    amt51 = User.objects.get(username="amt51")
+    return [
+        reverse("accounts:account_list"),
+        reverse("accounts:account_list") + "?state=active&ordering=-last_login",
+        reverse("accounts:account_invite"),
+        reverse("accounts:account_detail", args=[amt51.pk]),
+        reverse("accounts:account_edit", args=[amt51.pk]),
+        reverse("accounts:account_deactivate", args=[amt51.pk]),
+    ]
+
+
+def public_account_pages():
+    """The pages about access that everyone reaches: password reset, and links that
+    do not work."""
+    return [
+        reverse("password_reset"),
+        reverse("password_reset_done"),
+        reverse("password_reset_confirm", args=["MQ", "abgelaufen"]),
+        reverse("accounts:invitation_accept", args=["MQ", "abgelaufen"]),
     ]
 
 
@@ -171,7 +196,7 @@ def test_no_wcag_violations(browser, site, role, locale):
     context = browser.new_context(locale=locale)
     page = context.new_page()
     base = site["url"]
-    pages = [reverse("login")] if role == "anonymous" else []
+    pages = [reverse("login"), *public_account_pages()] if role == "anonymous" else []
     if role != "anonymous":
         login(page, base, role)
     if role in ("anonymous", "beirat"):
@@ -258,6 +283,8 @@ def test_pages_reflow_without_horizontal_scrolling(browser, site, width):
         reverse("measures:data_exchange"),
         *(reverse("measures:import_detail", args=[batch.pk]) for batch in site["imports"]),
         *report_pages(),
+        reverse("accounts:account_list"),
+        reverse("accounts:account_invite"),
     ]:
         page.goto(site["url"] + path)
         overflow = page.evaluate(

@@ -4,7 +4,14 @@ pages): nothing wider than the screen, tables included, and one h1 per page."""
 import pytest
 from django.urls import reverse
 
-from .test_accessibility import login, progress_pages, report_pages, site, workspace_pages
+from .test_accessibility import (
+    login,
+    progress_pages,
+    public_account_pages,
+    report_pages,
+    site,
+    workspace_pages,
+)
 
 pytestmark = pytest.mark.e2e
 __all__ = ["site"]
@@ -29,7 +36,7 @@ MEASURE = """(width) => {
 
 
 def pages_for(site, role):
-    pages = [reverse("login")] if role == "anonymous" else []
+    pages = [reverse("login"), *public_account_pages()] if role == "anonymous" else []
     if role in ("anonymous", "beirat"):
         pages += progress_pages(site)
     if role in ("beirat", "buero"):

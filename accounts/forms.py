@@ -1,0 +1,151 @@
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from integration_tracker.forms import AccessibleErrorsMixin
+from integration_tracker.roles import Role
+from working_groups.models import Office
+
+from .tasks import send_password_reset
+
+User = get_user_model()
+RESET_MAIL_INTERVAL = 300  # seconds
+
+
+class AccountForm(AccessibleErrorsMixin, forms.Form):
+    """Name, e-mail address, role and offices of an account (the bureau's form)."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("Invitations and password resets are sent to this address."),
+    )
+    role = forms.ChoiceField(
+        label=_("Role"), widget=forms.RadioSelect(attrs={"class": "kern-form-check__radio"})
+    )
+    offices = forms.MultipleChoiceField(
+        label=_("Offices"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "kern-form-check__checkbox"}),
+        help_text=_(
+            "Office staff enter the status of the measures their offices lead or take part "
+            "in. Council members belong to no office."
+        ),
+    )
+
+    def __init__(self, *args, roles, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["role"].choices = [(role.value, role.label) for role in roles]
+        # One query. With several municipalities an office's name says which one.
+        self.office_objects = {
+            str(office.pk): office for office in Office.objects.select_related("municipality")
+        }
+        municipalities = {office.municipality_id for office in self.office_objects.values()}
+        self.fields["offices"].choices = [
+            (key, f"{office} ({office.municipality})" if len(municipalities) > 1 else str(office))
+            for key, office in self.office_objects.items()
+        ]
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"]).strip()
+        others = User.objects.filter(email__iexact=email)
+        if self.account is not None:
+            others = others.exclude(pk=self.account.pk)
+        if others.exists():
+            raise forms.ValidationError(
+                _(
+                    "Another account already has this e-mail address. Each person has one "
+                    "account: change the existing account, or enter another address."
+                ),
+                code="duplicate_email",
+            )
+        return email
+
+    def clean_offices(self):
+        return [self.office_objects[key] for key in self.cleaned_data["offices"]]
+
+    def clean(self):
+        cleaned = super().clean()
+        role, offices = cleaned.get("role"), cleaned.get("offices")
+        if role == Role.OFFICE_STAFF and offices == []:
+            self.add_error(
+                "offices", _("Office staff need at least one office whose measures they report.")
+            )
+        if role == Role.COUNCIL and offices:
+            self.add_error(
+                "offices",
+                _(
+                    "Council members belong to no office: clear the offices, or choose "
+                    "another role."
+                ),
+            )
+        return cleaned
+
+
+class InvitationForm(AccountForm):
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=150,
+        required=False,
+        validators=[User.username_validator],
+        help_text=_(
+            "The name the person logs in with; letters, digits and @ . + - _ only. "
+            "Left empty, the e-mail address is the user name."
+        ),
+    )
+
+    field_order = ["first_name", "last_name", "email", "username", "role", "offices"]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if not username:
+            username = self.cleaned_data.get("email", "")
+            if not username:
+                return username  # the e-mail address has its own error
+            try:
+                User.username_validator(username)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("The e-mail address cannot be a user name: enter a user name."),
+                    code="invalid",
+                ) from None
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(
+                _("The user name “%(username)s” is taken: enter another one."),
+                code="duplicate_username",
+                params={"username": username},
+            )
+        return username
+
+
+class SetPasswordForm(AccessibleErrorsMixin, auth_forms.SetPasswordForm):
+    """Django's form (with the password validators of AUTH_PASSWORD_VALIDATORS), its
+    errors linked to the fields."""
+
+
+class PasswordResetForm(AccessibleErrorsMixin, auth_forms.PasswordResetForm):
+    """Django's password reset, with the mail sent by the background worker: the
+    answer to the visitor is the same, and comes as fast, whether an account has the
+    address or not (no one learns which addresses have accounts), and a slow mail
+    server does not hold up the request. The task receives no link: the worker makes
+    the token itself, so none is stored with the task."""
+
+    def save(self, request=None, use_https=False, domain_override=None, **kwargs):
+        domain = domain_override or request.get_host()
+        for user in self.get_users(self.cleaned_data["email"]):
+            # At most one mail per account in a few minutes: the form must not become
+            # a way to flood someone's mailbox.
+            if not cache.add(f"password-reset-mail:{user.pk}", True, RESET_MAIL_INTERVAL):
+                continue
+            send_password_reset.enqueue(
+                user.pk,
+                domain=domain,
+                protocol="https" if use_https else "http",
+                language=translation.get_language() or "de",
+            )

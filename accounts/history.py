@@ -1,0 +1,186 @@
+"""Writing and reading the accounts' audit trail (see accounts/models.py).
+
+A change of an account's own fields writes a record through simple-history's
+post_save. A change of its role (a group) or its offices (``Office.staff``) writes no
+user row, so the receivers here write a record for each account concerned, from
+either side of the relation (the admin changes staff on the office's page). The
+bureau's own actions (accounts/services.py) touch several tables at once and are
+written as one record with their reason: ``one_record``.
+"""
+
+from contextlib import contextmanager
+
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.db.models.signals import m2m_changed
+from django.utils.translation import gettext as _
+from simple_history.signals import pre_create_historical_record
+
+from integration_tracker.roles import Role
+from working_groups.models import Office
+
+from .models import Reason
+
+User = get_user_model()
+
+# The fields the bureau reads in an account's history, in this order.
+SHOWN_FIELDS = [
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "roles",
+    "offices",
+    "is_active",
+    "password_set",
+    "is_staff",
+    "is_superuser",
+]
+DEFERRED = "_account_history_deferred"
+
+
+def snapshot(user):
+    """What a history record keeps besides the user's own fields."""
+    roles = sorted(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+    return {
+        "roles": ",".join(roles),
+        "offices": "; ".join(str(office) for office in Office.objects.filter(staff=user)),
+        "password_set": user.has_usable_password(),
+    }
+
+
+def record(account, reason=Reason.CHANGED, actor=None, created=False):
+    """Write a history record of ``account`` as it is now. The actor is ``actor``,
+    else the account's ``_history_user``, else the user of the current request
+    (simple-history's middleware)."""
+    User.history.bulk_history_create(
+        [account],
+        update=not created,
+        default_user=actor,
+        default_change_reason=reason,
+        custom_historical_attrs=snapshot(account),
+    )
+
+
+@contextmanager
+def one_record(account, reason, actor):
+    """The changes made to ``account`` inside the block (its fields, its groups, its
+    offices) are written as one history record at the end, with ``reason`` and
+    ``actor``; nothing is written if the block fails."""
+    created = account.pk is None
+    setattr(account, DEFERRED, True)
+    try:
+        yield
+    finally:
+        delattr(account, DEFERRED)
+    record(account, reason, actor, created=created)
+
+
+def is_deferred(account):
+    return getattr(account, DEFERRED, False)
+
+
+def _fill_snapshot(sender, instance, history_instance, **kwargs):
+    for name, value in snapshot(instance).items():
+        setattr(history_instance, name, value)
+
+
+def _relation_changed(relation):
+    """A receiver for the m2m relation ``relation`` of the user (``groups`` or
+    ``offices``), from whichever side it was changed."""
+
+    def receiver(sender, instance, action, pk_set, **kwargs):
+        if isinstance(instance, User):
+            changed = action in ("post_add", "post_remove", "post_clear") and (
+                pk_set is None or pk_set
+            )
+            if changed and not is_deferred(instance):
+                record(instance)
+            return
+        # Changed from the group's or the office's side: pk_set holds accounts.
+        if action == "pre_clear":
+            instance._accounts_before_clear = list(
+                User.objects.filter(**{relation: instance}).values_list("pk", flat=True)
+            )
+            return
+        if action == "post_clear":
+            pks = instance.__dict__.pop("_accounts_before_clear", [])
+        elif action in ("post_add", "post_remove"):
+            pks = pk_set or ()
+        else:
+            return
+        for account in User.objects.filter(pk__in=pks):
+            record(account)
+
+    return receiver
+
+
+def connect():
+    pre_create_historical_record.connect(
+        _fill_snapshot, sender=User.history.model, dispatch_uid="accounts.snapshot"
+    )
+    for through, relation in ((User.groups.through, "groups"), (Office.staff.through, "offices")):
+        m2m_changed.connect(
+            _relation_changed(relation),
+            sender=through,
+            weak=False,
+            dispatch_uid=f"accounts.history.{relation}",
+        )
+
+
+# --- Reading ------------------------------------------------------------------------
+
+
+def _label(name, value):
+    if name == "roles":
+        labels = dict(Role.choices)
+        return ", ".join(str(labels.get(role, role)) for role in value.split(",") if role) or "–"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return value or "–"
+
+
+def reason_label(reason):
+    return Reason(reason).label if reason in Reason.values else reason
+
+
+def account_changes(account, page_number=1, per_page=20):
+    """A page of the account's history, newest first: each record with who, when,
+    why, and the (field label, old, new) that changed against the record before."""
+    history_model = User.history.model
+    labels = {name: history_model._meta.get_field(name).verbose_name for name in SHOWN_FIELDS}
+    history = account.history.select_related("history_user").order_by(
+        "-history_date", "-history_id"
+    )
+    page = Paginator(history, per_page).get_page(page_number)
+    records = list(page.object_list)
+    older = None
+    if records:
+        last = records[-1]
+        older = history.filter(
+            Q(history_date__lt=last.history_date)
+            | Q(history_date=last.history_date, history_id__lt=last.history_id)
+        ).first()
+    chain = [*records, *([older] if older else [])]
+    rows = []
+    for index, current in enumerate(records):
+        previous = chain[index + 1] if index + 1 < len(chain) else None
+        changes = []
+        for name in SHOWN_FIELDS:
+            new = getattr(current, name)
+            old = getattr(previous, name) if previous else None
+            if previous is None and new in ("", False, None):
+                continue
+            if previous is not None and old == new:
+                continue
+            changes.append((labels[name], _label(name, old) if previous else "", _label(name, new)))
+        rows.append(
+            {
+                "record": current,
+                "reason": reason_label(current.history_change_reason or ""),
+                "changes": changes,
+                "is_first": previous is None,
+            }
+        )
+    return page, rows

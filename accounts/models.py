@@ -1,0 +1,73 @@
+"""The audit trail of the accounts.
+
+An account is Django's user; its role is a group (integration_tracker/roles.py) and
+its offices are ``Office.staff``. The bureau runs the accounts itself (accounts/views.py),
+and every change of an account is kept as a history record (django-simple-history, as
+for measures and entries) with who made it, when and why. The role and the offices
+live in other tables, which simple-history does not follow, so each record carries
+them as they were at that moment; the password is never copied, only whether one is
+set.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history import register
+from simple_history.models import HistoricalRecords
+
+
+class Reason(models.TextChoices):
+    """Why an account's history record was written (kept in history_change_reason,
+    shown in the reader's language)."""
+
+    RECORDED = "recorded", _("state when the account history began")
+    INVITED = "invited", _("invited")
+    INVITATION_SENT = "invitation_sent", _("invitation sent again")
+    INVITATION_ACCEPTED = "invitation_accepted", _("password set through the invitation")
+    CHANGED = "changed", _("account changed")
+    DEACTIVATED = "deactivated", _("deactivated")
+    REACTIVATED = "reactivated", _("reactivated")
+    PASSWORD_RESET = "password_reset", _("password reset by e-mail")
+    PASSWORD_CHANGED = "password_changed", _("password changed")
+
+
+# A record with one of these reasons sent an invitation mail.
+INVITATION_REASONS = [Reason.INVITED, Reason.INVITATION_SENT]
+
+
+class AccountSnapshot(models.Model):
+    """The fields an account's history record keeps besides the user's own."""
+
+    roles = models.CharField(_("role"), max_length=100, blank=True)
+    offices = models.TextField(_("offices"), blank=True)
+    password_set = models.BooleanField(_("password set"), default=False)
+
+    class Meta:
+        abstract = True
+
+
+class AccountHistory(HistoricalRecords):
+    """A login writes only ``last_login`` (Django's update_last_login): that is not a
+    change of the account and would bury the real ones, so it writes no record. The
+    bureau's actions write their one record themselves (accounts/history.py,
+    ``one_record``)."""
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) <= {"last_login"}:
+            return
+        if getattr(instance, "_account_history_deferred", False):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
+
+register(
+    get_user_model(),
+    app="accounts",
+    records_class=AccountHistory,
+    bases=[AccountSnapshot],
+    # Never keep password hashes in a second table; last_login changes at every login.
+    excluded_fields=["password", "last_login"],
+    # History is only read per account (by id).
+    no_db_index=["username"],
+)

@@ -1,0 +1,48 @@
+"""Who runs which accounts: the one place where this is decided.
+
+The bureau invites and runs the accounts of office staff and council members; only
+the administrator (superuser) makes or changes bureau accounts, and the accounts of
+administrators are changed in the Django admin only. Nobody changes their own role or
+deactivates themselves here.
+"""
+
+from django.contrib.auth import get_user_model
+
+from integration_tracker.roles import Role, is_bureau
+
+User = get_user_model()
+
+
+def can_manage_accounts(user):
+    return is_bureau(user)
+
+
+def assignable_roles(user):
+    """The roles ``user`` may give an account, in the order the form offers them."""
+    roles = [Role.OFFICE_STAFF, Role.COUNCIL]
+    if user.is_superuser:
+        roles.append(Role.BUREAU)
+    return roles
+
+
+def managed_accounts(user, queryset=None):
+    """The accounts ``user`` sees on the accounts page: for the bureau those of office
+    staff, council members and people without a role, never the bureau's own or the
+    administration's (staff) accounts; for the administrator every account."""
+    queryset = User.objects.all() if queryset is None else queryset
+    if not can_manage_accounts(user):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(is_superuser=False, is_staff=False).exclude(groups__name=Role.BUREAU)
+
+
+def can_change_account(user, account):
+    """Edit, deactivate, re-invite: an account of ``managed_accounts(user)`` that is
+    neither the user's own nor an administrator's."""
+    return (
+        can_manage_accounts(user)
+        and account.pk != user.pk
+        and not account.is_superuser
+        and managed_accounts(user, User.objects.filter(pk=account.pk)).exists()
+    )

@@ -1,0 +1,121 @@
+"""What the bureau does with accounts: invite, send an invitation again, change,
+deactivate and reactivate. Each is one transaction and one history record with its
+reason and who did it (accounts/history.py)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from integration_tracker.roles import Role, ensure_role_groups
+
+from .history import one_record
+from .models import Reason
+from .tokens import invitation_tokens, invitation_validity
+
+User = get_user_model()
+
+
+class NotAllowed(Exception):
+    """The action does not apply to the account in its present state."""
+
+
+def invitation_link(account, site_url):
+    """The one-time link for ``account`` (valid until the next invitation, the first
+    use or INVITATION_VALID_DAYS). ``site_url``: scheme and host, e.g.
+    ``https://integration.example.org``."""
+    uid = urlsafe_base64_encode(force_bytes(account.pk))
+    token = invitation_tokens.make_token(account)
+    return site_url + reverse("accounts:invitation_accept", args=[uid, token])
+
+
+def _send_invitation(account, actor, site_url):
+    context = {
+        "account": account,
+        "actor": actor,
+        "link": invitation_link(account, site_url),
+        "site_url": site_url,
+        "valid_until": timezone.localtime() + invitation_validity(),
+        "contact": settings.BUREAU_CONTACT,
+    }
+    # Invitations go out in German, the language of the administration (as reminders do).
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+        body = render_to_string("accounts/email/invitation_body.txt", context)
+    send_mail(subject, body, None, [account.email])
+
+
+def _set_role(account, role):
+    """Give ``account`` exactly the role ``role`` (other groups stay); the bureau's
+    accounts use the admin for master data, so they are staff, and leave it with
+    the role."""
+    groups = ensure_role_groups()
+    current = set(account.groups.filter(name__in=Role.values).values_list("name", flat=True))
+    if current != {role}:
+        account.groups.remove(*(groups[Role(name)] for name in current - {role}))
+        account.groups.add(groups[role])
+        if role == Role.BUREAU:
+            account.is_staff = True
+        elif Role.BUREAU in current:
+            account.is_staff = False
+
+
+def invite(actor, site_url, *, username, email, first_name, last_name, role, offices):
+    """Create the account without a usable password and e-mail it the link to choose
+    one. If the mail cannot be sent, nothing is kept (the error goes to the caller)."""
+    with transaction.atomic():
+        account = User(
+            username=username or email,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            is_staff=role == Role.BUREAU,
+        )
+        account.set_unusable_password()
+        with one_record(account, Reason.INVITED, actor):
+            account.save()
+            _set_role(account, role)
+            account.offices.set(offices)
+        _send_invitation(account, actor, site_url)
+    return account
+
+
+def invitation_pending(account):
+    return account.is_active and not account.has_usable_password()
+
+
+def send_invitation_again(account, actor, site_url):
+    """A new link for an account that has not chosen a password yet; earlier links
+    stop working (the account gets a new unusable password)."""
+    if not invitation_pending(account):
+        raise NotAllowed
+    with transaction.atomic():
+        with one_record(account, Reason.INVITATION_SENT, actor):
+            account.set_unusable_password()
+            account.save(update_fields=["password"])
+        _send_invitation(account, actor, site_url)
+
+
+def change(account, actor, *, email, first_name, last_name, role, offices):
+    with transaction.atomic(), one_record(account, Reason.CHANGED, actor):
+        account.email, account.first_name, account.last_name = email, first_name, last_name
+        _set_role(account, role)
+        account.save(update_fields=["email", "first_name", "last_name", "is_staff"])
+        account.offices.set(offices)
+
+
+def set_active(account, actor, active):
+    """Deactivate or reactivate. A deactivated account cannot log in, and its open
+    sessions end at their next request: Django's ModelBackend does not return an
+    inactive user for a session (``user_can_authenticate``)."""
+    if account.is_active == active:
+        raise NotAllowed
+    reason = Reason.REACTIVATED if active else Reason.DEACTIVATED
+    with transaction.atomic(), one_record(account, reason, actor):
+        account.is_active = active
+        account.save(update_fields=["is_active"])
