@@ -33,6 +33,8 @@ SECTIONS = {
         "report_detail": "reports",
         "report_publish": "reports",
         "version_detail": "reports",
+        "version_compare": "reports",
+        "section_edit": "reports",
     },
 }
 

@@ -50,7 +50,7 @@ class PublishedVersionAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("html", "pdf")
+        return super().get_queryset(request).defer(*PublishedVersion.STORED)
 
     def has_add_permission(self, request):
         return False
