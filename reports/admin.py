@@ -6,7 +6,7 @@ from .models import PublishedVersion, Report, ReportSection
 class ReportSectionInline(admin.TabularInline):
     model = ReportSection
     extra = 0
-    fields = ["position", "number", "title", "kind", "topics", "text"]
+    fields = ["position", "number", "title", "kind", "topics", "shows_statuses"]
     autocomplete_fields = ["topics"]
 
 
@@ -23,7 +23,7 @@ class ReportAdmin(admin.ModelAdmin):
 
 @admin.register(ReportSection)
 class ReportSectionAdmin(admin.ModelAdmin):
-    list_display = ["number", "title", "kind", "report"]
+    list_display = ["number", "title", "kind", "shows_statuses", "report"]
     list_filter = ["kind", "report"]
     list_select_related = ["report"]
     search_fields = ["title"]

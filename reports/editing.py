@@ -15,11 +15,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from measures.audit import change_log
 from measures.models import Measure, Topic
@@ -219,10 +219,11 @@ def _siblings(section, kind, pk, list_of):
 
 
 @login_required
-@require_POST
 def section_move(request, slug, number):
     """Move an item, a member or an office one place up or down in its list."""
     report, section = _section_for(request, slug, number)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     kind, direction = request.POST.get("kind"), request.POST.get("direction")
     try:
         pk = int(request.POST.get("pk", ""))

@@ -126,6 +126,13 @@ class ReportSection(models.Model):
     def __str__(self):
         return f"{self.number} {self.title}"
 
+    def save(self, *args, **kwargs):
+        # A change elsewhere (the admin, an import) makes a texts' form opened before
+        # it stale, as a guarded save on the report page does (reports/editing.py).
+        if self.pk and not kwargs.get("update_fields"):
+            self.version += 1
+        super().save(*args, **kwargs)
+
 
 class ImmutableVersionError(Exception):
     """A published version was about to be changed or deleted."""

@@ -351,3 +351,26 @@ def test_section_page_queries_do_not_grow_with_measures(
     # report they name)
     with django_assert_num_queries(REQUEST + 1 + 17 + 4):
         assert client.get(edit_url()).status_code == 200
+
+
+# --- a measure's place in the report ----------------------------------------------------
+
+
+def test_a_measure_is_reported_with_a_measure_of_its_concept_that_has_its_own_item():
+    from django.core.exceptions import ValidationError
+
+    from .factories import ConceptFactory
+
+    joined = Measure.objects.get(number="4.2.7")
+    for target, message in [
+        (joined, "nicht mit sich selbst"),
+        (MeasureFactory(concept=ConceptFactory()), "anderen Konzept"),
+        (Measure.objects.get(number="4.1.4"), "deren eigener Punkt im Bericht steht"),
+    ]:
+        joined.reported_with = target
+        with pytest.raises(ValidationError, match=message):
+            joined.full_clean()
+    host = Measure.objects.get(number="4.2.6")
+    host.reported_with = Measure.objects.get(number="4.2.5")
+    with pytest.raises(ValidationError, match="deren eigener Punkt im Bericht steht"):
+        host.full_clean()  # 4.2.7 is listed in its item
