@@ -71,7 +71,8 @@ def test_publishing_keeps_each_measures_status_as_the_report_states_it(bureau_us
     assert len(by_number) == Measure.objects.count()
     assert by_number["4.2.5"]["status"] == "in_progress" and by_number["4.2.5"]["progress"] == 40
     assert by_number["4.2.6"]["status"] is None, "an entry after the period does not count"
-    assert by_number["4.2.4"]["words"] == "Übernahme Ausstattung „Kompetenzzentrum Sprache“ (101. MS)"
+    words = by_number["4.2.4"]["words"]
+    assert words == "Übernahme Ausstattung „Kompetenzzentrum Sprache“ (101. MS)"
     assert [m["number"] for m in snapshot["measures"]][:3] == ["3.1", "3.1.1", "3.1.2"]
 
 
@@ -107,10 +108,11 @@ def test_the_comparison_reads_the_versions_not_todays_records(client, bureau_use
 
 
 def test_measures_added_or_removed_between_versions_are_listed():
-    older = {"measures": [{"id": 1, "number": "1", "words": "Alt", "status": None, "progress": None}]}
-    newer = {
-        "measures": [{"id": 2, "number": "2", "words": "Neu", "status": "ongoing", "progress": None}]
-    }
+    def entry(pk, words, status):
+        return {"id": pk, "number": str(pk), "words": words, "status": status, "progress": None}
+
+    older = {"measures": [entry(1, "Alt", None)]}
+    newer = {"measures": [entry(2, "Neu", "ongoing")]}
     assert [(r["number"], r["before"], r["after"]) for r in status_changes(older, newer)] == [
         ("2", None, "Daueraufgabe"),
         ("1", "noch kein Sachstand", None),

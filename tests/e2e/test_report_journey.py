@@ -94,9 +94,7 @@ def test_bureau_publishes_and_the_council_downloads(page, login, demo_site):
     assert response.status == 403
 
 
-def test_bureau_writes_a_sections_texts_with_a_preview_and_orders_its_items(
-    page, login, demo_site
-):
+def test_bureau_writes_a_sections_texts_with_a_preview_and_orders_its_items(page, login, demo_site):
     login("buero")
     page.get_by_role("link", name="Berichte").click()
     page.get_by_role("link", name="Umsetzung des Konzeptes zur Integration").click()
