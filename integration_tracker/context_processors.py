@@ -43,6 +43,8 @@ SECTIONS = {
         "report_publish": "reports",
         "report_export": "reports",
         "version_detail": "reports",
+        "version_compare": "reports",
+        "section_edit": "reports",
     },
 }
 

@@ -143,11 +143,22 @@ class MeasureAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
         "partner_offices",
         "partner_organisations",
         "parent",
+        "reported_with",
         "languages",
     ]
     readonly_fields = ["current_status_display", "version", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["concept", "number", "title", "description", "goal", "parent"]}),
+        (
+            _("In the report"),
+            {
+                "fields": ["report_wording", "reported_with", "position"],
+                "description": _(
+                    "How the implementation report lists the measure, and where: the bureau "
+                    "also orders the items on each section's page of the report."
+                ),
+            },
+        ),
         (_("Classification"), {"fields": ["field_of_action", "topic", "working_group"]}),
         (
             _("Responsibility"),
@@ -168,7 +179,6 @@ class MeasureAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
                     "planned_end",
                     "languages",
                     "is_public",
-                    "position",
                 ]
             },
         ),

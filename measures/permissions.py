@@ -43,6 +43,12 @@ def can_publish(user):
     return is_bureau(user)
 
 
+def can_edit_reports(user):
+    """The bureau's texts in a report, its sections' choices and the order of items,
+    members and offices: the bureau. The council and office staff read."""
+    return is_bureau(user)
+
+
 def uses_workspace(user):
     """The workspace (measure list, entries, review) is for office staff and the bureau."""
     return is_bureau(user) or is_office_staff(user)

@@ -139,6 +139,7 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
             "concept",
             "number",
             "title",
+            "report_wording",
             "description",
             "goal",
             "field_of_action",

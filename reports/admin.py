@@ -13,7 +13,7 @@ from .models import (
 class ReportSectionInline(admin.TabularInline):
     model = ReportSection
     extra = 0
-    fields = ["position", "number", "title", "kind", "topics", "text"]
+    fields = ["position", "number", "title", "kind", "topics", "shows_statuses"]
     autocomplete_fields = ["topics"]
 
 
@@ -30,7 +30,7 @@ class ReportAdmin(admin.ModelAdmin):
 
 @admin.register(ReportSection)
 class ReportSectionAdmin(admin.ModelAdmin):
-    list_display = ["number", "title", "kind", "report"]
+    list_display = ["number", "title", "kind", "shows_statuses", "report"]
     list_filter = ["kind", "report"]
     list_select_related = ["report"]
     search_fields = ["title"]
@@ -57,7 +57,7 @@ class PublishedVersionAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("html", "pdf")
+        return super().get_queryset(request).defer(*PublishedVersion.STORED)
 
     def has_add_permission(self, request):
         return False

@@ -8,6 +8,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from .editorial import blocks
 from .models import ReportSection
 from .templatetags.progress_tags import office_codes, status_label
 from .templatetags.report_tags import SourceNotes, keep_together
@@ -116,45 +117,69 @@ def _setup(document, report, concept, short):
 
 
 def _measure_lines(measure, notes):
+    """The item's first line (its words and what the report adds after them) and the
+    lines below it, as rendering._say_once prepared them for every format."""
+
     def mark(obj):
         number = notes.number(obj)
         return f" [{number}]" if number else ""
 
-    label = measure.title
-    languages = list(measure.languages.all())
-    if languages:
-        label += " (" + " / ".join(str(language) for language in languages) + ")"
-    if measure.report_lead:
-        label += f" ({getattr(measure.report_lead, 'short_label', None) or measure.report_lead})"
+    label = measure.report_words
+    if measure.report_languages:
+        label += " (" + " / ".join(str(language) for language in measure.report_languages) + ")"
+    for lead in measure.report_leads:
+        label += f" ({getattr(lead, 'short_label', None) or lead})"
     if measure.report_partners:
         label += " – " + ", ".join(str(p) for p in measure.report_partners)
-    label += "".join(
-        mark(obj) for obj in [measure, measure.report_lead, *measure.report_partners] if obj
-    )
-    if measure.report_status:
-        status = status_label(measure.report_status)
-        if measure.report_progress is not None:
-            status += f", {measure.report_progress} %"
-        label += f" [{status}]"
+    marked = [measure, *measure.report_joined, *measure.report_leads, *measure.report_partners]
+    label += "".join(mark(obj) for obj in marked)
+    if measure.report_statuses:
+        shown = []
+        for entry in measure.report_statuses:
+            status = status_label(entry["status"])
+            if entry["progress"] is not None:
+                status += f", {entry['progress']} %"
+            shown.append(f"{entry['number']}: {status}" if entry["number"] else status)
+        label += f" [{'; '.join(shown)}]"
     lines = [label]
-    if measure.description:
-        lines.append(measure.description)
-    offices = list(measure.partner_offices.all())
-    if offices:
-        lines.append(_("Offices") + ": " + ", ".join(f"{o.short_label}{mark(o)}" for o in offices))
-    for indicator in measure.indicators.all():
-        for value in indicator.values.all():
+    for part in measure.report_parts:
+        if part.report_description:
+            lines.append(part.report_description)
+        if part.report_offices:
             lines.append(
-                _("%(name)s: %(value)s %(unit)s (%(start)s – %(end)s)")
-                % {
-                    "name": indicator.name,
-                    "value": floatformat(value.value, "-2g"),
-                    "unit": indicator.unit,
-                    "start": format_date(value.period_start, "F Y"),
-                    "end": format_date(value.period_end, "F Y"),
-                }
+                _("Offices")
+                + ": "
+                + ", ".join(f"{o.short_label}{mark(o)}" for o in part.report_offices)
             )
+        for indicator in part.indicators.all():
+            for value in indicator.values.all():
+                lines.append(
+                    _("%(name)s: %(value)s %(unit)s (%(start)s – %(end)s)")
+                    % {
+                        "name": indicator.name,
+                        "value": floatformat(value.value, "-2g"),
+                        "unit": indicator.unit,
+                        "start": format_date(value.period_start, "F Y"),
+                        "end": format_date(value.period_end, "F Y"),
+                    }
+                )
     return lines
+
+
+def _write_editorial(document, text):
+    """The bureau's text of a section: paragraphs (line breaks kept) and bulleted lists."""
+    from docx.enum.text import WD_BREAK
+
+    for block in blocks(text):
+        if block.kind == "paragraph":
+            paragraph = document.add_paragraph()
+            for index, line in enumerate(block.lines):
+                run = paragraph.add_run(keep_together(line))
+                if index < len(block.lines) - 1:
+                    run.add_break(WD_BREAK.LINE)
+        else:
+            for item in block.items:
+                _bullet(document, item)
 
 
 def _write_measure(document, measure, level, notes):
@@ -311,8 +336,7 @@ def write_report(document, context, edition_marks):
     for item in sections:
         section = item["section"]
         document.add_heading(f"{section.number}. {section.title}", level=1)
-        if section.text:
-            document.add_paragraph(keep_together(section.text))
+        _write_editorial(document, section.text)
         if section.kind == Kind.FOUNDATIONS:
             _bullet(document, concept.title)
             plan = context["action_plan"]
@@ -342,7 +366,7 @@ def write_report(document, context, edition_marks):
                     text += f" [{number}]" if number else ""
                 document.add_paragraph(keep_together(text))
         elif section.kind == Kind.MEMBERS:
-            for group in context["expert_groups"]:
+            for group in (g for g in context["expert_groups"] if g.report_lines):
                 document.add_heading(f"{group.short_name}: {group.title}", level=2)
                 _write_members(document, group, notes)
         elif section.kind in (Kind.MEASURES, Kind.FUNDING):
@@ -361,6 +385,7 @@ def write_report(document, context, edition_marks):
         elif section.kind == Kind.NEEDS:
             for need in context["needs"]:
                 _write_need(document, need, 0)
+        _write_editorial(document, section.text_after)
 
     if notes.items:
         document.add_heading(_("Notes on the sources"), level=1)

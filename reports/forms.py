@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from integration_tracker.forms import AccessibleErrorsMixin
 
-from .models import AccessibilityFeedback, PublishedVersion
+from .editorial import has_tags
+from .models import AccessibilityFeedback, PublishedVersion, ReportSection
 
 
 class PublishForm(AccessibleErrorsMixin, forms.Form):
@@ -82,3 +83,60 @@ class FeedbackForm(AccessibleErrorsMixin, forms.ModelForm):
                 _("Please give the address of a page of this site, beginning with “/”.")
             )
         return page
+
+
+MARKUP_HELP = _(
+    "Plain text: an empty line starts a new paragraph, a line starting with “- ” is an "
+    "item of a bulleted list. HTML is not possible."
+)
+MAX_TEXT = 20000
+
+
+class SectionTextsForm(AccessibleErrorsMixin, forms.ModelForm):
+    """The bureau's texts around a section's generated part, and whether the section
+    shows statuses. ``version`` is the section's version when the form was opened: a
+    save over a colleague's newer change is refused (reports/editing.py)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta:
+        model = ReportSection
+        fields = ["text", "text_after", "shows_statuses"]
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 6}),
+            "text_after": forms.Textarea(attrs={"rows": 6}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+        for name in ("text", "text_after"):
+            field = self.fields[name]
+            field.help_text = f"{field.help_text} {MARKUP_HELP}"
+        # Only lists of measures have statuses to show.
+        if self.instance.kind not in (ReportSection.Kind.MEASURES, ReportSection.Kind.FUNDING):
+            del self.fields["shows_statuses"]
+
+    def _clean_text(self, name):
+        text = self.cleaned_data[name]
+        if len(text) > MAX_TEXT:
+            raise forms.ValidationError(
+                _("At most %(max)s characters, please (now %(count)s).")
+                % {"max": MAX_TEXT, "count": len(text)}
+            )
+        if has_tags(text):
+            raise forms.ValidationError(
+                _(
+                    "The text contains HTML tags such as “<p>”. Texts are plain text: please "
+                    "write without tags, with empty lines between paragraphs and “- ” "
+                    "before list items."
+                )
+            )
+        return text.replace("\r\n", "\n").strip()
+
+    def clean_text(self):
+        return self._clean_text("text")
+
+    def clean_text_after(self):
+        return self._clean_text("text_after")

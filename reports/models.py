@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from measures.models import Topic
 from working_groups.models import Concept, Office, Organisation
@@ -88,8 +89,32 @@ class ReportSection(models.Model):
         related_name="report_sections",
         help_text=_("For measures and funding: the report headings whose measures it lists."),
     )
-    text = models.TextField(_("text"), blank=True)
+    # The bureau's own words around what the records fill in (reports/editorial.py
+    # reads them: paragraphs and bulleted lists, never HTML).
+    text = models.TextField(
+        _("text before the generated part"),
+        blank=True,
+        help_text=_("E.g. an introduction or a summary."),
+    )
+    text_after = models.TextField(
+        _("text after the generated part"),
+        blank=True,
+        help_text=_("E.g. an assessment or an outlook."),
+    )
+    shows_statuses = models.BooleanField(
+        _("show statuses"),
+        default=True,
+        help_text=_(
+            "Items show their status where an approved entry for the report's period "
+            "exists. Switch off where the source gives no status."
+        ),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # Optimistic locking for the texts' form, as for status entries (measures/services.py).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    # Audit trail of the bureau's texts and choices: who changed what, when.
+    history = HistoricalRecords(excluded_fields=["version"], no_db_index=["report"])
 
     class Meta:
         verbose_name = _("report section")
@@ -103,6 +128,13 @@ class ReportSection(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+    def save(self, *args, **kwargs):
+        # A change elsewhere (the admin, an import) makes a texts' form opened before
+        # it stale, as a guarded save on the report page does (reports/editing.py).
+        if self.pk and not kwargs.get("update_fields"):
+            self.version += 1
+        super().save(*args, **kwargs)
 
 
 class ImmutableVersionError(Exception):
@@ -143,8 +175,16 @@ class PublishedVersion(models.Model):
     html_sha256 = models.CharField(_("SHA-256 of the HTML"), max_length=64)
     pdf = models.BinaryField(_("PDF"))
     pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64)
+    # What the version states about each measure, for comparing versions without
+    # reading their documents: {"as_of": date, "measures": [{"id", "number", "words",
+    # "status", "progress"}, …]} in the report's order. Empty (null) for versions
+    # published before it was kept.
+    statuses = models.JSONField(_("statuses of the measures"), null=True, blank=True)
 
     objects = PublishedVersionQuerySet.as_manager()
+
+    # What lists of versions leave unread: the documents and the statuses.
+    STORED = ("html", "pdf", "statuses")
 
     class Meta:
         verbose_name = _("published version")

@@ -6,6 +6,7 @@ import hashlib
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .comparison import status_snapshot
 from .exports import render_html, render_pdf
 from .models import PublishedVersion, Report
 
@@ -56,6 +57,7 @@ def publish(report, user, note="", *, opened_after=None):
                 pdf = render_pdf(report, html=html.decode("utf-8"))
                 version.html, version.html_sha256 = html, sha256(html)
                 version.pdf, version.pdf_sha256 = pdf, sha256(pdf)
+                version.statuses = status_snapshot(report)
                 version.full_clean(exclude=["html", "pdf"])
                 version.save()
                 return version

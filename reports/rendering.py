@@ -40,15 +40,21 @@ def _status_summary(measures):
     return [(status.label, counts[status]) for status in STATUS_ORDER if counts.get(status)]
 
 
-def _measures_as_of(report):
-    """The concept's measures, each with its status as of the end of the period: the
-    latest approved entry dated on or before that day. Later entries, approved or
-    not, leave the report as it was."""
-    latest = (
+def approved_as_of(report):
+    """Each measure's (``OuterRef("pk")``) approved entries dated on or before the end
+    of the report's period, the one that counts first."""
+    return (
         StatusEntry.objects.approved()
         .filter(measure=OuterRef("pk"), as_of__lte=report.period_end)
         .order_by("-as_of", "-reviewed_at", "-pk")
     )
+
+
+def _measures_as_of(report):
+    """The concept's measures, each with its status as of the end of the period: the
+    latest approved entry dated on or before that day. Later entries, approved or
+    not, leave the report as it was."""
+    latest = approved_as_of(report)
     values_in_period = IndicatorValue.objects.filter(
         Q(status_entry__isnull=True) | Q(status_entry__state=StatusEntry.State.APPROVED),
         period_start__lte=report.period_end,
@@ -105,21 +111,79 @@ def _names(obj):
     return [name for name in names if name and len(name) > 2]
 
 
-def _named_in(obj, text):
-    return any(name in text for name in _names(obj))
+def _fold(text):
+    """Text for comparing words: spaces normalised, case ignored."""
+    return " ".join((text or "").split()).casefold()
 
 
-def _say_once(measure):
-    """What an item adds after its own words: the lead office (or department) and the
-    partner organisations, leaving out any the item's words already name."""
-    text = " ".join(
-        [measure.title, measure.description] + [line.title for line in measure.report_funding]
+def _named_in(obj, folded):
+    return any(_fold(name) in folded for name in _names(obj))
+
+
+def _unique(objects):
+    seen, result = set(), []
+    for obj in objects:
+        key = (type(obj), obj.pk)
+        if key not in seen:
+            seen.add(key)
+            result.append(obj)
+    return result
+
+
+def _say_once(measure, context, shows_statuses):
+    """What an item adds after its own words (its wording, else its title), leaving
+    out whatever these words, the heading above or the parent item already name: the
+    lead office (or department), partner organisations and offices, languages, and a
+    description the wording already contains. An item may stand for several measures
+    (``reported_with``): it then speaks for all of them. Statuses only where the
+    section shows them and an approved entry for the period exists."""
+    parts = measure.report_parts = [measure, *measure.report_joined]
+    words = _fold(measure.report_words)
+    around = _fold(" ".join([context, measure.report_words]))
+    text = _fold(
+        " ".join(
+            [around]
+            + [part.description for part in parts]
+            + [line.title for part in parts for line in part.report_funding]
+        )
     )
-    lead = measure.lead_office or measure.responsible_department
-    measure.report_lead = None if lead is None or _named_in(lead, text) else lead
-    measure.report_partners = [
-        org for org in measure.partner_organisations.all() if not _named_in(org, text)
+    measure.report_leads = _unique(
+        lead
+        for part in parts
+        if (lead := part.lead_office or part.responsible_department) is not None
+        and not _named_in(lead, text)
+    )
+    measure.report_partners = _unique(
+        org
+        for part in parts
+        for org in part.partner_organisations.all()
+        if not _named_in(org, text)
+    )
+    measure.report_languages = _unique(
+        language
+        for part in parts
+        for language in part.languages.all()
+        if _fold(language.name) not in words
+    )
+    for part in parts:
+        description = _fold(part.description).rstrip(".")
+        part.report_description = "" if description and description in words else part.description
+        part.report_offices = [
+            office for office in part.partner_offices.all() if not _named_in(office, around)
+        ]
+    shown = [part for part in parts if part.report_status] if shows_statuses else []
+    measure.report_statuses = [
+        {
+            "number": part.number if len(parts) > 1 else "",
+            "status": part.report_status,
+            "progress": part.report_progress,
+        }
+        for part in shown
     ]
+    # What the children need not repeat: these words and the offices named after them.
+    said = " ".join([measure.report_words, *(str(lead) for lead in measure.report_leads)])
+    for child in measure.report_children:
+        _say_once(child, said, shows_statuses)
 
 
 def _funding_table(lines):
@@ -149,18 +213,32 @@ def _funding_table(lines):
     }
 
 
-def report_context(report):
+def report_context(report, unsaved=None):
+    """What the report shows; ``unsaved`` is a section with changed texts or choices
+    (not saved), rendered in its stored section's place: the preview."""
     sections = list(report.sections.prefetch_related("topics"))
+    for section in sections:
+        if unsaved is not None and section.pk == unsaved.pk:
+            for name in ("text", "text_after", "shows_statuses"):
+                setattr(section, name, getattr(unsaved, name))
     measures = _measures_as_of(report)
     by_topic = defaultdict(list)
     children = defaultdict(list)
+    joined = defaultdict(list)
+    in_concept = {measure.pk for measure in measures}
     for measure in measures:
-        if measure.parent_id:
+        if measure.reported_with_id in in_concept:
+            # Listed in the item of the measure it is reported with, not on its own.
+            joined[measure.reported_with_id].append(measure)
+        elif measure.parent_id:
             children[measure.parent_id].append(measure)
         else:
             by_topic[measure.topic_id].append(measure)
     for measure in measures:
-        measure.report_children = children.get(measure.pk, [])
+        measure.report_joined = joined.get(measure.pk, [])
+        measure.report_children = children.get(measure.pk, []) + [
+            child for part in measure.report_joined for child in children.get(part.pk, [])
+        ]
 
     topics = list(Topic.objects.filter(concept=report.concept).order_by("position", "pk"))
     sub_topics = defaultdict(list)
@@ -171,7 +249,9 @@ def report_context(report):
         blocks = []
         for topic in section.topics.all():
             for sub in sub_topics.get(topic.pk) or [topic]:
-                blocks.append({"topic": sub, "measures": by_topic.get(sub.pk, [])})
+                # A heading without items says nothing: it is left out.
+                if by_topic.get(sub.pk):
+                    blocks.append({"topic": sub, "measures": by_topic[sub.pk]})
         return blocks
 
     measure_ids = [m.pk for m in measures]
@@ -196,7 +276,6 @@ def report_context(report):
         funding_lines[line.measure_id].append(line)
     for measure in measures:
         measure.report_funding = funding_lines.get(measure.pk, [])
-        _say_once(measure)
 
     groups = list(
         WorkingGroup.objects.filter(concept=report.concept)
@@ -223,9 +302,14 @@ def report_context(report):
         item = {"section": section}
         if section.kind in (Kind.MEASURES, Kind.FUNDING):
             item["blocks"] = topic_blocks(section)
-            in_section = [m for block in item["blocks"] for m in _with_children(block["measures"])]
-            item["count"] = len(in_section)
-            item["statuses"] = _status_summary(in_section)
+            for block in item["blocks"]:
+                heading = block["topic"].title if len(item["blocks"]) > 1 else section.title
+                for measure in block["measures"]:
+                    _say_once(measure, heading, section.shows_statuses)
+            items = [m for block in item["blocks"] for m in _with_children(block["measures"])]
+            in_section = [part for m in items for part in (m, *m.report_joined)]
+            item["count"] = len(items)
+            item["statuses"] = _status_summary(in_section) if section.shows_statuses else []
             if section.kind == Kind.FUNDING:
                 item["funding"] = _funding_table(
                     [line for m in in_section for line in m.report_funding]

@@ -29,6 +29,7 @@ def context(request, role):
         return {}
     latest = (
         PublishedVersion.objects.select_related("report", "published_by")
+        .defer(*PublishedVersion.STORED)
         .order_by("-published_at", "-pk")
         .first()
     )

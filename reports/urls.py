@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accessibility, views
+from . import accessibility, editing, views
 
 app_name = "reports"
 
@@ -20,6 +20,21 @@ urlpatterns = [
         "berichte/<slug:slug>/fassungen/<int:number>/",
         views.version_detail,
         name="version_detail",
+    ),
+    path(
+        "berichte/<slug:slug>/fassungen/<int:number>/vergleich/",
+        views.version_compare,
+        name="version_compare",
+    ),
+    path(
+        "berichte/<slug:slug>/abschnitte/<str:number>/",
+        editing.section_edit,
+        name="section_edit",
+    ),
+    path(
+        "berichte/<slug:slug>/abschnitte/<str:number>/reihenfolge/",
+        editing.section_move,
+        name="section_move",
     ),
     path(
         "berichte/<slug:slug>/fassungen/<int:number>.<str:format>",

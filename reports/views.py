@@ -39,6 +39,7 @@ from measures.models import (
     Topic,
 )
 from measures.permissions import (
+    can_edit_reports,
     can_publish,
     can_read_drafts,
     can_read_progress,
@@ -46,9 +47,10 @@ from measures.permissions import (
 )
 from working_groups.models import Concept, Membership, WorkingGroup
 
+from .comparison import status_changes
 from .exports import CONTENT_TYPES, render_html
 from .filters import ProgressFilter
-from .forms import PublishForm
+from .forms import PublishForm, SectionTextsForm
 from .models import PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
 from .progress import NO_STATUS, status_counts
@@ -464,7 +466,7 @@ def _report_for(request, slug, *, draft=False):
 
 def _versions(report):
     """The report's published versions, newest first, without their documents."""
-    return report.versions.select_related("published_by").defer("html", "pdf")
+    return report.versions.select_related("published_by").defer(*PublishedVersion.STORED)
 
 
 @login_required
@@ -475,7 +477,7 @@ def report_list(request):
     if not can_read_reports(request.user):
         raise PermissionDenied
     reports = Report.objects.select_related("concept__municipality").prefetch_related(
-        Prefetch("versions", queryset=PublishedVersion.objects.defer("html", "pdf"))
+        Prefetch("versions", queryset=PublishedVersion.objects.defer(*PublishedVersion.STORED))
     )
     paginator = Paginator(reports, 25)
     page = paginator.get_page(request.GET.get("page"))
@@ -521,6 +523,12 @@ def report_detail(request, slug):
     context["can_read_drafts"] = True
     context["can_publish"] = can_publish(request.user)
     context["exports"] = exports
+    if can_edit_reports(request.user):
+        # A form for each section's texts at the section, unfolded on request.
+        for item in context["sections"]:
+            item["edit_form"] = SectionTextsForm(
+                instance=item["section"], prefix=f"section-{item['section'].pk}"
+            )
     return render(request, "reports/report_detail.html", context)
 
 
@@ -645,9 +653,43 @@ def version_detail(request, slug, number):
             "version": version,
             "versions": versions,
             "latest_version": versions[0],
+            "previous_version": next((v for v in versions if v.number < number), None),
             "body": body,
             "body_lang": lang,
             "can_read_drafts": can_read_drafts(request.user),
+        },
+    )
+
+
+@login_required
+@require_safe
+def version_compare(request, slug, number):
+    """A version against the previous published version: bureau and council."""
+    report = _report_for(request, slug)
+    # This version and the one before it, with their snapshots, without documents.
+    versions = list(
+        report.versions.filter(number__lte=number)
+        .select_related("published_by")
+        .defer("html", "pdf")
+        .order_by("-number")[:2]
+    )
+    if not versions or versions[0].number != number:
+        raise Http404
+    version = versions[0]
+    previous = versions[1] if len(versions) > 1 else None
+    missing = [v for v in (previous, version) if v is not None and v.statuses is None]
+    rows = None
+    if previous is not None and not missing:
+        rows = status_changes(previous.statuses, version.statuses)
+    return render(
+        request,
+        "reports/version_compare.html",
+        {
+            "report": report,
+            "version": version,
+            "previous": previous,
+            "missing": missing,
+            "rows": rows,
         },
     )
 

@@ -25,6 +25,7 @@ from reports.models import (
     PublishedVersion,
     Report,
     ReportExport,
+    ReportSection,
 )
 from working_groups.models import Office
 
@@ -34,6 +35,7 @@ from .factories import (
     OfficeFactory,
     ReportingRoundFactory,
     StatusEntryFactory,
+    TopicFactory,
     UserFactory,
 )
 
@@ -308,6 +310,33 @@ MATRIX = {
         REPORT_NOT_POST,
         None,
     ),
+    "version_compare": (
+        lambda o: reverse("reports:version_compare", args=[o["report"].slug, 1]),
+        REPORT_READ,
+        REPORT_NOT_POST,
+        None,
+    ),
+    # The bureau's texts, choices and order in a report: the bureau edits them.
+    "section_edit": (
+        lambda o: reverse("reports:section_edit", args=[o["report"].slug, "1"]),
+        BUREAU_READ,
+        allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
+        lambda o: {
+            f"section-{o['section'].pk}-text": "Einleitung",
+            f"section-{o['section'].pk}-text_after": "",
+            f"section-{o['section'].pk}-shows_statuses": "on",
+            f"section-{o['section'].pk}-version": str(
+                ReportSection.objects.get(pk=o["section"].pk).version
+            ),
+            "save": "1",
+        },
+    ),
+    "section_move": (
+        lambda o: reverse("reports:section_move", args=[o["report"].slug, "1"]),
+        NOT_GET_BUREAU,
+        allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
+        lambda o: {"kind": "measure", "pk": o["internal"].pk, "direction": "up"},
+    ),
     "report_publish": (
         lambda o: reverse("reports:report_publish", args=[o["report"].slug]),
         BUREAU_READ,
@@ -547,9 +576,12 @@ def world(db):
     bureau_colleague.groups.add(groups[Role.BUREAU])
     partner_office.staff.add(users["partner_staff"])
     other_office.staff.add(users["other_staff"])
-    measure = MeasureFactory(concept=concept, lead_office=owner_office)
+    topic = TopicFactory(concept=concept)
+    measure = MeasureFactory(concept=concept, lead_office=owner_office, topic=topic, position=1)
     measure.partner_offices.add(partner_office)
-    internal = MeasureFactory(concept=concept, lead_office=owner_office, is_public=False)
+    internal = MeasureFactory(
+        concept=concept, lead_office=owner_office, is_public=False, topic=topic, position=2
+    )
     approved = StatusEntryFactory(measure=measure, as_of=datetime.date(2014, 1, 1))
     draft = StatusEntryFactory(
         measure=measure,
@@ -574,6 +606,10 @@ def world(db):
         period_start=datetime.date(2009, 7, 1),
         period_end=datetime.date(2014, 3, 31),
     )
+    section = ReportSection.objects.create(
+        report=report, number="1", title="Maßnahmen", kind=ReportSection.Kind.MEASURES
+    )
+    section.topics.add(topic)
     unpublished = Report.objects.create(
         concept=concept,
         slug="noch-nicht",
@@ -608,6 +644,7 @@ def world(db):
         "measure": measure,
         "internal": internal,
         "report": report,
+        "section": section,
         "unpublished": unpublished,
         "draft": draft,
         "submitted": submitted,
@@ -625,7 +662,8 @@ def world(db):
 def snapshot():
     return (
         sorted(StatusEntry.objects.values_list("pk", "state", "version", "note", "review_comment")),
-        sorted(Measure.objects.values_list("pk", "version")),
+        sorted(Measure.objects.values_list("pk", "version", "position")),
+        sorted(ReportSection.objects.values_list("pk", "version", "text")),
         sorted(ReportingRound.objects.values_list("pk", "closed_at")),
         Reminder.objects.count(),
         sorted(PublishedVersion.objects.values_list("pk", "note", "html_sha256")),

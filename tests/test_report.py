@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from measures.models import Measure, Status, StatusEntry
-from reports.models import Report
+from reports.models import Report, ReportSection
 
 from .budgets import REQUEST
 from .data.report_facts import FORBIDDEN, HEADER, ORDERS, SECTIONS
@@ -41,32 +41,62 @@ def test_report_html_holds_every_fact_of_the_seed_in_order(client, bureau_user):
         assert missing == [], (heading, missing)
 
 
-def test_an_item_shows_a_status_only_from_an_approved_entry_in_the_period(client, bureau_user):
-    measure = Measure.objects.get(number="4.2.7")
-    client.force_login(bureau_user)
-    item = "Vorbereitung Buddhistisches Gräberfeld (Eigenbetrieb Friedhof- und Bestattungswesen)"
-    assert not text_of(client.get(URL)).split(item)[1].startswith(" [")  # no status yet
-    StatusEntryFactory(
+def approve(measure, reviewer, status, progress, as_of):
+    return StatusEntryFactory(
         measure=measure,
-        status=Status.IN_PREPARATION,
-        progress=None,
-        reviewer=bureau_user,
-        as_of=datetime.date(2013, 6, 1),
+        status=status,
+        progress=progress,
+        reviewer=reviewer,
+        as_of=as_of,
         state=StatusEntry.State.APPROVED,
     )
+
+
+def test_an_item_shows_a_status_only_from_an_approved_entry_in_the_period(client, bureau_user):
+    ReportSection.objects.filter(number="4").update(shows_statuses=True)
+    measure = Measure.objects.get(number="4.2.5")
+    client.force_login(bureau_user)
+    item = "START-Stipendienprogramm weitergeführt"
+    assert not text_of(client.get(URL)).split(item)[1].startswith(" [")  # no status yet
+    approve(measure, bureau_user, Status.IN_PREPARATION, None, datetime.date(2013, 6, 1))
     before = text_of(client.get(URL))
     assert f"{item} [in Vorbereitung]" in before  # no percentage where none was recorded
-    StatusEntryFactory(
-        measure=measure,
-        status=Status.COMPLETED,
-        progress=100,
-        reviewer=bureau_user,
-        as_of=datetime.date(2014, 6, 1),
-        state=StatusEntry.State.APPROVED,
-    )
+    approve(measure, bureau_user, Status.COMPLETED, 100, datetime.date(2014, 6, 1))
     measure.refresh_from_db()
     assert measure.current_status == Status.COMPLETED  # the live status did change
     assert text_of(client.get(URL)) == before
+    approve(measure, bureau_user, Status.IN_PROGRESS, 40, datetime.date(2014, 1, 1))
+    assert f"{item} [in Umsetzung, 40 %]" in text_of(client.get(URL))
+
+
+def test_a_section_that_shows_no_statuses_shows_none(client, bureau_user):
+    """The Dresden sections show no status: the seed gives none. An approved entry
+    changes nothing until the bureau switches statuses on for the section."""
+    measure = Measure.objects.get(number="4.2.5")
+    approve(measure, bureau_user, Status.COMPLETED, 100, datetime.date(2013, 6, 1))
+    client.force_login(bureau_user)
+    text = text_of(client.get(URL))
+    assert "[umgesetzt" not in text and "Stand im Zeitraum" not in text
+    assert "nennt für seine Punkte keinen Umsetzungsstand" in text
+    ReportSection.objects.filter(number="4").update(shows_statuses=True)
+    text = text_of(client.get(URL))
+    assert "START-Stipendienprogramm weitergeführt [umgesetzt, 100 %]" in text
+    assert "Stand im Zeitraum" in text and "umgesetzt: 1" in text
+
+
+def test_an_item_for_several_measures_gives_each_status_with_its_number(client, bureau_user):
+    ReportSection.objects.filter(number="4").update(shows_statuses=True)
+    approve(
+        Measure.objects.get(number="4.2.7"),
+        bureau_user,
+        Status.IN_PREPARATION,
+        None,
+        datetime.date(2013, 6, 1),
+    )
+    client.force_login(bureau_user)
+    text = text_of(client.get(URL))
+    assert "Vorbereitung Buddhistisches Gräberfeld [4.2.7: in Vorbereitung]" in text
+    assert text.count("Buddhistisches Gräberfeld") == 1
 
 
 def test_report_says_nothing_the_seed_does_not_and_nothing_twice(client, bureau_user):
@@ -90,11 +120,14 @@ def test_report_marks_what_does_not_come_from_the_seed(client, bureau_user):
     client.force_login(bureau_user)
     content = html.unescape(client.get(URL).content.decode())
     notes = content[content.index('id="source-notes"') :]
-    # Amt 41 as Kulturamt, the later concept, an expansion: each with its note
-    assert "Dass Amt\u00a041 das Kulturamt ist" in notes
+    # an office's name behind its number, the later concept, an expansion: each with
+    # its note
+    assert "die Zuordnung von Nummer und Name ist eine Annahme" in notes
     assert "Außerhalb der Quelle" in notes
     assert "EB Kita" in notes
     assert content.count('class="source-mark"') >= 10
+    # Amt 41 is named as the seed names it; that it is the Kulturamt is never said
+    assert "durch das Amt\u00a041" in content and "41 Kulturamt" not in content
 
 
 def test_report_keeps_numbers_and_dates_together(client, bureau_user):

@@ -95,7 +95,10 @@ class OfficeAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
         "department",
         "name_is_assumption",
         "municipality",
+        "position",
     ]
+    # The order in which reports list offices, set here or on a report section's page.
+    list_editable = ["position"]
     list_filter = ["kind", "name_is_assumption", "municipality"]
     list_select_related = ["department", "municipality"]
     search_fields = ["code", "name", "short_name"]

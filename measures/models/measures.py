@@ -253,6 +253,28 @@ class Measure(models.Model):
         help_text=_("Stable identifier within the concept, e.g. “3.1.2”."),
     )
     title = models.CharField(_("title"), max_length=500)
+    report_wording = models.CharField(
+        _("wording in the report"),
+        max_length=1000,
+        blank=True,
+        help_text=_(
+            "How the implementation report writes the item, e.g. as the source does, with "
+            "the office in its place. Empty: the title. The report adds the lead office, "
+            "partners and languages only where these words do not name them."
+        ),
+    )
+    reported_with = models.ForeignKey(
+        "self",
+        verbose_name=_("in the report together with"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_along",
+        help_text=_(
+            "Where the source names several measures in one line: the measure whose "
+            "item in the report also stands for this one (its wording covers both)."
+        ),
+    )
     description = models.TextField(_("description"), blank=True)
     goal = models.TextField(_("goal"), blank=True)
     field_of_action = models.ForeignKey(
@@ -350,6 +372,7 @@ class Measure(models.Model):
         m2m_fields=[partner_offices, partner_organisations],
         no_db_index=[
             "concept",
+            "reported_with",
             "field_of_action",
             "topic",
             "working_group",
@@ -379,6 +402,11 @@ class Measure(models.Model):
                 name="measure_not_own_parent",
                 condition=~Q(parent=F("pk")),
                 violation_error_message=_("A measure cannot be its own parent."),
+            ),
+            models.CheckConstraint(
+                name="measure_not_reported_with_itself",
+                condition=~Q(reported_with=F("pk")),
+                violation_error_message=_("A measure cannot be reported together with itself."),
             ),
         ]
         indexes = [
@@ -422,12 +450,38 @@ class Measure(models.Model):
                 parent_id = (
                     Measure.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
                 )
+        if self.reported_with_id:
+            if self.reported_with_id == self.pk:
+                raise ValidationError(
+                    {"reported_with": _("A measure cannot be reported together with itself.")}
+                )
+            if self.reported_with.concept_id != self.concept_id:
+                raise ValidationError(
+                    {"reported_with": _("That measure belongs to another concept.")}
+                )
+            # One level: the item a measure joins is always a measure's own item.
+            if self.reported_with.reported_with_id or (
+                self.pk and Measure.objects.filter(reported_with=self.pk).exists()
+            ):
+                raise ValidationError(
+                    {
+                        "reported_with": _(
+                            "Choose the measure whose own item stands in the report; it "
+                            "cannot itself be listed with another measure."
+                        )
+                    }
+                )
         if self.field_of_action_id and self.field_of_action.concept_id != self.concept_id:
             raise ValidationError(
                 {"field_of_action": _("The field of action belongs to another concept.")}
             )
         if self.topic_id and self.topic.concept_id != self.concept_id:
             raise ValidationError({"topic": _("The topic belongs to another concept.")})
+
+    @property
+    def report_words(self):
+        """The item as the report writes it: its wording, else its title."""
+        return self.report_wording or self.title
 
     @property
     def current_status(self):

@@ -123,3 +123,11 @@ def source_marks(context, *objs):
     if context.get("source_notes") is None:
         return mark_safe("".join(marks[:1]))
     return mark_safe("".join(marks))
+
+
+@register.filter
+def editorial(text):
+    """The bureau's text of a section as paragraphs and lists (reports/editorial.py)."""
+    from reports.editorial import to_html
+
+    return to_html(text)

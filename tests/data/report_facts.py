@@ -73,18 +73,10 @@ SECTIONS = [
         "3. Interkulturelle Orientierung und Öffnung",
         [
             "Mehrsprachigkeit, Infomaterialien, Öffentlichkeitsarbeit",
-            # the offices that reported on multilingual material, in the seed's order
-            "Jugendamt",
-            "Büro der Integrations- und Ausländerbeauftragten",
-            "Büro der Oberbürgermeisterin",
-            "Ordnungsamt",
-            "Bürgeramt",
-            "Haupt- und Personalamt",
-            "Amt für Stadtgrün und Abfallwirtschaft",
-            "Sozialamt",
-            "Gesundheitsamt",
-            "Amt für Wirtschaftsförderung",
-            "Kulturamt",
+            # the offices that reported on multilingual material, as the seed lists them
+            "Jugendamt, Büro der INAUSLB, Büro der OB, Ordnungsamt, Bürgeramt, Haupt- und "
+            "Personalamt, Amt für Stadtgrün und Abfallwirtschaft, Sozialamt, Gesundheitsamt, "
+            "Amt für Wirtschaftsförderung, Kulturamt",
             "Wegweiser „Aus aller Welt in Dresden angekommen“",
             "Dresden-Informationsflyer",
             "Meldescheine, mehrsprachiges Material (Ordnungsamt)",
@@ -92,13 +84,13 @@ SECTIONS = [
             "Angebote für MigrantInnen auf www.dresden.de",
             "Infoblätter zum Dresden-Pass, Willkommensbroschüre für Asylsuchende",
             "Infoblätter bei Beratungen / Schulaufnahmeuntersuchung",
-            "Broschüren der Wirtschaftsförderung (Englisch)",
-            "Kultur-/Info-Broschüren (Englisch / Tschechisch / Russisch)",  # the seed's order
+            "Broschüren der Wirtschaftsförderung (englisch)",
+            "Kultur-/Info-Broschüren englisch / tschechisch / russisch",  # the seed's order
             "Fortbildung und Personal",
             "Teilnehmende an zentraler/dezentraler Fortbildung",
             "222 Beschäftigte (Juli 2009 – November 2014)",
             "Fortbildung zur Interkulturellen Kompetenz im GB Ordnung und Sicherheit",
-            "Neueinstellung von mehrsprachigen MitarbeiterInnen (Amt für Wirtschaftsförderung)",
+            "Neueinstellung von mehrsprachigen MitarbeiterInnen (Wirtschaftsförderung)",
             "Büro der Integrations- und Ausländerbeauftragten",
             "Beratung von Menschen mit Migrationshintergrund; Anliegen, Anfragen von "
             "DresdnerInnen entgegennehmen, unterstützen, vermitteln",
@@ -114,20 +106,19 @@ SECTIONS = [
             "und Familienarbeit (Jugendamt)",
             "Teilräumliche Sozialanalyse zur Vermeidung von Segregation sowie zielgerichteter "
             "Einsatz von Städtebaufördermitteln (Stadtplanungsamt)",
-            "Ziele beim Bibliotheksentwicklungsplan präzisiert",
-            "Fortschreibung der Sportentwicklungsplanung",
-            "Fortschreibung des Altenhilfeplans",
+            # three measures in one line, as the seed writes them
+            "Ziele beim Bibliotheksentwicklungsplan präzisiert, Fortschreibungen "
+            "Sportentwicklungsplanung, Altenhilfeplan",
             "Projekt „Lesestark!“ (Städtische Bibliotheken)",
-            "Integration als Thema im JugendInfoService zwecks fachbezogener Netzwerkarbeit "
-            "(Jugendamt)",
-            "Projekt „Interkulturelle Begegnung“ in der Seniorenbegegnungsstätte Altstadt "
-            "(Sozialamt)",
-            "Übernahme Ausstattung „Kompetenzzentrum Sprache“ (101. Mittelschule)",
+            "Integration als Thema im JugendInfoService (Jugendamt) zwecks fachbezogener "
+            "Netzwerksarbeit",
+            "Projekt „Interkulturelle Begegnung“ in Seniorenbegegnungsstätte Altstadt (Sozialamt)",
+            "Übernahme Ausstattung „Kompetenzzentrum Sprache“ (101. MS)",
             "START-Stipendienprogramm weitergeführt",
-            "Muslimisches Gräberfeld (Eigenbetrieb Friedhof- und Bestattungswesen)",
-            "Vorbereitung Buddhistisches Gräberfeld (Eigenbetrieb Friedhof- und Bestattungswesen)",
-            "„Schwerpunkt Kita, Sprache & Integration“ und Förderprogramme Sachsens "
-            "(Eigenbetrieb Kindertageseinrichtungen)",
+            "EB Friedhof- und Bestattungswesen: Muslimisches Gräberfeld und Vorbereitung "
+            "Buddhistisches Gräberfeld",
+            "Förderung von Stellen i. R. „Schwerpunkt Kita, Sprache & Integration“ und "
+            "Förderprogramme Sachsens (EB Kita)",
             "Ausweisen der Speisen im Hinblick auf ethnische, kulturelle, religiöse "
             "Essgewohnheiten",
         ],
@@ -135,21 +126,20 @@ SECTIONS = [
     (
         "5. Förderung",
         [
-            "„Die Soziale Stadt“",
+            "„Die Soziale Stadt“ (Stadtplanungsamt)",
             "In den Gebieten Prohlis, Am Koitschgraben und in Gorbitz sind eine Vielzahl von "
             "Projekten zur Integrationsarbeit durchgeführt worden.",
             "Engagement für Aufnahme der „Nördlichen Johannstadt“ als Fördergebiet",
-            "Integrationszentrum „Am Koitschgraben“",
-            "Bis 2011.",
+            "Integrationszentrum („Am Koitschgraben“) bis 2011",
             "Förderung spezifischer Leistungsangebote für junge Menschen mit "
             "Migrationshintergrund (Jugendamt)",
             "Umsetzung des Lokalen Handlungsprogramms für Demokratie und Toleranz, gegen "
             "Rechtsextremismus",
             "ca. 550.000 €",
-            "Beteiligung ausländischer Kulturvereine im Rahmen der Städtepartnerschaften "
-            "(Büro der Oberbürgermeisterin)",
+            "Beteiligung ausländischer Kulturvereine i. R. Städtepartnerschaften (Büro der OBin)",
             "Ausbau der Finanzierung des Gemeindedolmetscherdienstes",
             "Regelmäßige institutionelle kulturelle Förderung, Projektförderung",
+            "Steigerung der Förderung interkulturellen Arbeit durch das Amt 41",
             "Förderung interkultureller Arbeit durch das Amt 41",
             "140.600 €",
             "149.200 €",
@@ -163,8 +153,8 @@ SECTIONS = [
             "Interkulturelle Veranstaltungen",
             "Theater Junge Generation",
             "im Theater Junge Generation und in der VHS",  # as the seed writes it
-            "Chinesisches Frühlingsfest und Tetfest (GB 7)",
-            "Verein der Vietnamesen in Dresden e. V.",
+            "Unterstützung von Veranstaltungen wie Chinesisches Frühlingsfest und Tetfest mit "
+            "Verein der Vietnamesen (GB 7)",
         ],
     ),
     (
@@ -205,6 +195,22 @@ FORBIDDEN = [
     "VertreterInnen: OB-Bereich",
     "des Konzept zur",
     "(Kulturamt)",
+    # the heading above, the parent item or the item's own words name it already
+    "hinwirken (Büro der Integrations- und Ausländerbeauftragten)",
+    "als Fördergebiet (Stadtplanungsamt)",
+    "(Wirtschaftsförderung) (Amt für Wirtschaftsförderung)",
+    "(englisch) (Englisch)",
+    "russisch (Englisch",
+    "(101. MS) – 101. Mittelschule",
+    "(EB Kita) (Eigenbetrieb Kindertageseinrichtungen)",
+    "Bestattungswesen: Muslimisches Gräberfeld und Vorbereitung Buddhistisches Gräberfeld "
+    "(Eigenbetrieb",
+    "bis 2011 Bis 2011",
+    "(Büro der OBin) (Büro der Oberbürgermeisterin)",
+    "(GB 7) – Verein der Vietnamesen",
+    "durch das Amt 41 (Kulturamt)",
+    # the items of one line of the seed, not again one by one
+    "Fortschreibung des Altenhilfeplans",
 ]
 
 # Lists whose order is the seed's (each entry appears after the one before it).
@@ -234,10 +240,33 @@ ORDERS = {
         "Krankenhaus Friedrichstadt",
         "Krankenhaus Neustadt",
     ],
+    "FAG 3": [
+        "Ausländerrat Dresden e. V.",
+        "AWO Migrationsdienst Prohlis",
+        "Caritas-Jugendmigrationsdienst",
+        "Portal e. V.",
+        "Polonia-Dresden e. V.",
+        "Bundesamt für Migration und Flüchtlinge",
+        "Sächsische Bildungsagentur, RS Dresden",
+        "Kreiselternrat Dresden",
+        "VertreterInnen der Ämter 15, 40, 42, 51, 53, 55",
+        "Vertreter des Ausländerbeirats",
+    ],
+    "FAG 4": [
+        "Portal e. V.",
+        "Jüdischer Frauenverein Dresden e. V.",
+        "Ausländerrat Dresden e. V.",
+        "Dresdner Verein für soziale Integration von Ausländern und Aussiedlern",
+        "Migrationsberatung für Erwachsene (MBE) im BdV LV Sa/Schlesische Lausitz e. V.",
+        "Chinesisch-Deutsches-Zentrum e. V.",
+        "Kreissportbund Dresden e. V.",
+        "AFROPA e. V. / Vertreter des Ausländerbeirats",
+        "VertreterInnen der Ämter 15, 33, 41 und aus dem OB-Bereich",
+    ],
     "3. Interkulturelle Orientierung und Öffnung": [
-        "Ämter: Jugendamt",
-        "Büro der Integrations- und Ausländerbeauftragten",
-        "Büro der Oberbürgermeisterin",
+        "Jugendamt",
+        "Büro der INAUSLB",
+        "Büro der OB",
         "Ordnungsamt",
         "Bürgeramt",
         "Haupt- und Personalamt",

@@ -62,6 +62,19 @@ def site(demo_site, settings):
     report = Report.objects.get(slug="umsetzungsbericht-2009-2014")
     bureau = User.objects.get(username="buero")
     publish(report, bureau, note="Vorlage für den Ausländerbeirat")
+    # A second version after the bureau wrote an introduction and a status was
+    # approved, for the comparison of the two.
+    section = report.sections.get(number="3")
+    section.text = "Einleitung des Büros.\n\n- erster Punkt\n- zweiter Punkt"
+    section.save()
+    StatusEntry.objects.create(
+        measure=Measure.objects.get(number="4.2.5"),
+        status="ongoing",
+        as_of=datetime.date(2013, 6, 1),
+        state=StatusEntry.State.APPROVED,
+        reviewer=bureau,
+    )
+    publish(report, bureau, note="Zweite Vorlage")
     imports = []
     for name, rows in (
         ("gut.csv", "ik-2009;4.2.2;01.04.2026;in Umsetzung;60;weiter"),
@@ -137,6 +150,8 @@ def workspace_pages(site, role):
         # The bureau reads the statement with the note on settings still at their defaults.
         reverse("reports:accessibility"),
         *account_pages(),
+        reverse("reports:section_edit", args=["umsetzungsbericht-2009-2014", "2"]),
+        reverse("reports:section_edit", args=["umsetzungsbericht-2009-2014", "3"]),
     ]
 
 
@@ -168,6 +183,8 @@ def report_pages():
     return [
         reverse("reports:report_list"),
         reverse("reports:report_detail", args=["umsetzungsbericht-2009-2014"]),
+        reverse("reports:version_detail", args=["umsetzungsbericht-2009-2014", 2]),
+        reverse("reports:version_compare", args=["umsetzungsbericht-2009-2014", 2]),
     ]
 
 

@@ -96,3 +96,33 @@ def test_bureau_publishes_and_the_council_downloads(page, login, demo_site):
         page.url.split("/berichte/")[0] + "/berichte/" + version.report.slug + "/download.html"
     )
     assert response.status == 403
+
+
+def test_bureau_writes_a_sections_texts_with_a_preview_and_orders_its_items(page, login, demo_site):
+    login("buero")
+    page.get_by_role("link", name="Berichte").click()
+    page.get_by_role("link", name="Umsetzung des Konzeptes zur Integration").click()
+    section = page.locator("#section-3")
+    section.get_by_text("Texte von Abschnitt 3 bearbeiten").click()
+    section.get_by_label("Text vor dem erzeugten Teil").fill(
+        "Die Ämter berichten über ihre Materialien.\n\n- in vielen Sprachen\n- im Internet"
+    )
+    section.get_by_role("button", name="Vorschau").click()
+    preview = page.locator("#preview")
+    expect(preview.get_by_role("listitem").filter(has_text="in vielen Sprachen")).to_be_visible()
+    expect(preview).to_contain_text("Wegweiser „Aus aller Welt in Dresden angekommen“")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_text("Die Texte von Abschnitt 3 wurden gespeichert.")).to_be_visible()
+    expect(page.locator("#section-3 .section-text-before")).to_contain_text(
+        "Die Ämter berichten über ihre Materialien."
+    )
+    page.locator("#section-3").get_by_text("Texte von Abschnitt 3 bearbeiten").click()
+    page.locator("#section-3").get_by_role(
+        "link", name="Reihenfolge und Änderungsverlauf dieses Abschnitts"
+    ).click()
+    page.get_by_role(
+        "button", name="„Teilnehmende an zentraler/dezentraler Fortbildung“ nach unten verschieben"
+    ).click()
+    items = page.locator("#order-title ~ ol").nth(1).locator(":scope > li .order-label")
+    expect(items.first).to_contain_text("Fortbildung zur Interkulturellen Kompetenz")
+    expect(page.locator("#history-title ~ ol")).to_contain_text("Text vor dem erzeugten Teil")
