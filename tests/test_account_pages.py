@@ -42,7 +42,7 @@ def test_the_bureau_lists_office_staff_and_council_but_not_bureau_or_admin(
     account("buero2", role=Role.BUREAU, is_staff=True)
     client.force_login(bureau_user)
     content = client.get(reverse("accounts:account_list")).content.decode()
-    assert "Jana Krause" in content and 'data-label="Ämter">Jugendamt</td>' in content
+    assert "Jana Krause" in content and 'data-label="Ämter">51 – Jugendamt</td>' in content
     assert "beirat1" in content
     assert "buero2" not in content and "root" not in content and ">bureau<" not in content
     client.force_login(admin_user)
@@ -108,9 +108,9 @@ def test_the_bureau_changes_role_and_offices_and_the_history_names_it(client, bu
     record = person.history.first()
     assert record.history_user == bureau_user
     assert record.history_change_reason == Reason.CHANGED
-    assert record.offices == "41 Kulturamt; 51 Jugendamt"
+    assert record.offices == "41 – Kulturamt; 51 – Jugendamt"
     page = client.get(reverse("accounts:account_detail", args=[person.pk])).content.decode()
-    assert "<del>51 Jugendamt</del>" in page and "<ins>41 Kulturamt; 51 Jugendamt</ins>" in page
+    assert "<del>51 – Jugendamt</del>" in page and "<ins>41 – Kulturamt; 51 – Jugendamt</ins>" in page
     assert "<ins>jana.krause@dresden.example</ins>" in page
     assert "Konto geändert" in page
 
@@ -184,7 +184,7 @@ def test_changes_in_the_admin_are_recorded_too(admin_user, offices):
     person = account("amt51", offices=[])
     offices[1].staff.add(person)  # as the office's admin page does
     record = person.history.first()
-    assert record.offices == "41 Kulturamt"
+    assert record.offices == "41 – Kulturamt"
     offices[1].staff.clear()
     assert person.history.first().offices == ""
     ensure_role_groups()[Role.COUNCIL].user_set.add(person)
