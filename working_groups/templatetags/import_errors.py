@@ -20,7 +20,8 @@ def import_error_list(result):
         values = dict(zip(headers, row.values, strict=False))
         for field, messages in row.error_dict.items():
             column = "" if field == NON_FIELD_ERRORS else columns.get(field, field)
-            value = values.get(column)
+            # The preview's headers are the fields or their headings.
+            value = values.get(field, values.get(column))
             for message in messages:
                 errors.append(
                     {
