@@ -93,7 +93,13 @@ def test_measures_are_exported_with_natural_keys():
 @pytest.mark.usefixtures("dresden_statuses")
 def test_admin_spreadsheets_have_the_headings_and_labels_of_the_interface():
     dataset = MeasureResource().export()
-    assert dataset.headers[:4] == ["Konzept", "Nummer", "Titel", "Beschreibung"]
+    assert dataset.headers[:5] == [
+        "Konzept",
+        "Nummer",
+        "Titel",
+        "Wortlaut im Bericht",
+        "Beschreibung",
+    ]
     assert "Federführendes Amt" in dataset.headers and "lead_office" not in dataset.headers
     assert dataset.headers[-1] == "Version"  # kept for conflict detection
     assert dataset.title == "Maßnahmen"
