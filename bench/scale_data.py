@@ -21,7 +21,9 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib import import_module
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.color import no_style
@@ -108,6 +110,14 @@ def database_is_empty():
     )
 
 
+def restore_migrated_records():
+    """What the migrations write into a new database and a flush empties: the known
+    accessibility barriers (reports/migrations/0006). A forced run leaves the database
+    as a freshly migrated one plus the data set."""
+    barriers = import_module("reports.migrations.0006_known_accessibility_barriers")
+    barriers.add_barriers(django_apps, None)
+
+
 def generate(scale_name, seed=2009, force=False, log=print):
     """Fill the (empty) database with the data set of ``scale_name``.
 
@@ -126,6 +136,7 @@ def generate(scale_name, seed=2009, force=False, log=print):
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         call_command("flush", interactive=False, verbosity=0)
+        restore_migrated_records()
     ensure_role_groups()
     if scale_name == "S":
         return load_seed(log=log)

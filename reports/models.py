@@ -341,7 +341,6 @@ class AccessibilityBarrier(models.Model):
         help_text=_("Untick once the barrier has been removed."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("accessibility barrier")

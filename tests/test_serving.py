@@ -52,7 +52,7 @@ def production_env(tmp_path_factory):
         "SECRET_KEY": STRONG_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "STATIC_ROOT": str(root / "static"),
-        # The page below needs no table; the database is never written.
+        # The page below (Leichte Sprache) needs no table; the database is never written.
         "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
         "SECURE_SSL_REDIRECT": "0",
     }
@@ -93,7 +93,7 @@ def test_gunicorn_serves_a_page_and_its_stylesheet_compressed_and_immutable(prod
     try:
         wait_for_port(port, server, time.monotonic() + 15)
         url = f"http://127.0.0.1:{port}"
-        status, headers, body = get(f"{url}/barrierefreiheit/")
+        status, headers, body = get(f"{url}/leichte-sprache/")
         assert status == 200
         assert "default-src 'self'" in headers["Content-Security-Policy"]
         assert f'href="/static/{hashed}"'.encode() in body
