@@ -198,7 +198,13 @@ def check_word_template(content, name):
     try:
         from docx import Document
 
-        Document(io.BytesIO(content))
+        document = Document(io.BytesIO(content))
+        # What the export reads besides the body: styles, numbering, headers, footers.
+        list(document.styles)
+        document.part.numbering_part  # noqa: B018 - parsed (or created) here, not at export
+        for section in document.sections:
+            for part in (section.header, section.footer):
+                list(part.paragraphs)
     except Exception as error:  # python-docx and lxml raise many kinds
         raise FileProblem(
             _("The file could not be read as a Word document (%(error)s).") % {"error": error}

@@ -32,28 +32,50 @@ def _money(amount):
     return keep_together(f"{floatformat(amount, '0g')} €")
 
 
-def _field(paragraph, instruction, placeholder=""):
-    """A Word field (PAGE, NUMPAGES, TOC …) that Word computes when it opens the file."""
+def _field_char(paragraph, kind):
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    def char(kind):
-        run = paragraph.add_run()
-        element = OxmlElement("w:fldChar")
-        element.set(qn("w:fldCharType"), kind)
-        if kind == "begin":
-            element.set(qn("w:dirty"), "true")
-        run._r.append(element)
+    element = OxmlElement("w:fldChar")
+    element.set(qn("w:fldCharType"), kind)
+    if kind == "begin":
+        element.set(qn("w:dirty"), "true")
+    paragraph.add_run()._r.append(element)
 
-    char("begin")
-    run = paragraph.add_run()
+
+def _field_begin(paragraph, instruction):
+    """The start of a Word field (PAGE, NUMPAGES, TOC …) that Word computes when it
+    opens the file; what follows until _field_end is its result until then."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    _field_char(paragraph, "begin")
     text = OxmlElement("w:instrText")
     text.set(qn("xml:space"), "preserve")
     text.text = f" {instruction} "
-    run._r.append(text)
-    char("separate")
+    paragraph.add_run()._r.append(text)
+    _field_char(paragraph, "separate")
+
+
+def _field_end(paragraph):
+    _field_char(paragraph, "end")
+
+
+def _field(paragraph, instruction, placeholder=""):
+    _field_begin(paragraph, instruction)
     paragraph.add_run(placeholder)
-    char("end")
+    _field_end(paragraph)
+
+
+def _contents(document, entries):
+    """The contents as a TOC field. Word fills in the page numbers when it opens the
+    file; until then (and in LibreOffice, which does not) the field's result lists
+    the sections, one paragraph each."""
+    paragraphs = [document.add_paragraph() for _entry in entries] or [document.add_paragraph()]
+    _field_begin(paragraphs[0], 'TOC \\o "1-1" \\h \\z \\u')
+    for paragraph, entry in zip(paragraphs, entries, strict=False):
+        paragraph.add_run(keep_together(entry))
+    _field_end(paragraphs[-1])
 
 
 def _page_footer(document, paragraph):
@@ -377,11 +399,7 @@ def write_report(document, context, edition_marks, logo=b"", from_template=False
     _table(document, header, rows)
 
     document.add_heading(_("Contents"), level=2)
-    _field(
-        document.add_paragraph(),
-        'TOC \\o "1-1" \\h \\z \\u',
-        _("Word fills in the table of contents when the document is opened or updated (F9)."),
-    )
+    _contents(document, [f"{item['section'].number}. {item['section'].title}" for item in sections])
 
     for item in sections:
         section = item["section"]

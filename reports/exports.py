@@ -28,11 +28,14 @@ PRINT_CSS = STATIC / "css" / "report-print.css"
 
 def report_design(report):
     """The look the bureau uploaded for the report's municipality, or None; read once
-    per report object (the HTML, the fingerprint and the DOCX all need it)."""
+    per report object (the HTML, the fingerprint and the DOCX all need it). The Word
+    template itself is read only by the DOCX, when it asks for it."""
     if not hasattr(report, "_design"):
-        report._design = ReportDesign.objects.filter(
-            municipality_id=report.concept.municipality_id
-        ).first()
+        report._design = (
+            ReportDesign.objects.filter(municipality_id=report.concept.municipality_id)
+            .defer("word_template")
+            .first()
+        )
     return report._design
 
 
@@ -92,6 +95,8 @@ def render_html(report, edition=None, context=None):
                 "draft": edition is None,
                 "edition": edition,
                 "edition_marks": edition_marks(edition),
+                # The document's language (hyphenation, PDF /Lang): the report's.
+                "language": translation.get_language(),
                 "logo": logo_data_url(report_design(report)),
                 "print_css": PRINT_CSS.read_text(encoding="utf-8") + "\n" + page_number_css(),
             },
