@@ -327,12 +327,14 @@ def _write_members(document, group, notes):
 
 
 def _title_page(document, report, concept, long, logo):
-    """Logo (a PNG; Word takes no SVG from python-docx), municipality and issuer, the
-    title, period and occasion, and what the document is (draft or version), on a
+    """What the document is (draft or version), the logo (a PNG; Word takes no SVG
+    from python-docx), municipality and issuer, the title, period and occasion, on a
     page of their own."""
     from docx.enum.text import WD_BREAK
     from docx.shared import Cm, Pt
 
+    # What the document is comes first, as at the top of the PDF's title page.
+    document.add_paragraph().add_run(long).bold = True
     if logo:
         document.add_paragraph().add_run().add_picture(io.BytesIO(logo), height=Cm(2))
     letterhead = document.add_paragraph()
@@ -354,10 +356,7 @@ def _title_page(document, report, concept, long, logo):
                 f"{occasion} " + _("on %(date)s") % {"date": format_date(report.presented_on)}
             )
         )
-    mark = document.add_paragraph()
-    mark.paragraph_format.space_before = Pt(48)
-    mark.add_run(long).bold = True
-    mark.add_run().add_break(WD_BREAK.PAGE)
+    document.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
 
 
 def write_report(document, context, edition_marks, logo=b"", from_template=False):
