@@ -393,7 +393,9 @@ def write_report(document, context, edition_marks, logo=b"", from_template=False
             str(item.get("count") or ""),
         ]
         if context["shows_statuses"]:
-            values.append("; ".join(f"{label}: {n}" for label, n in item.get("statuses", [])))
+            statuses = item.get("statuses")
+            labels = statuses["labels"] if statuses else []
+            values.append("; ".join(f"{label}: {n}" for label, n in labels))
         rows.append(values)
     _table(document, header, rows)
 
