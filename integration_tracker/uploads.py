@@ -58,10 +58,32 @@ def number(value):
     return number_format(value, use_l10n=True, force_grouping=True)
 
 
-def check_upload_size(size):
-    limit = limits()["upload_bytes"]
+def check_upload_size(size, limit=None):
+    """Refuses a file over ``limit`` bytes (by default the spreadsheets' limit)."""
+    limit = limits()["upload_bytes"] if limit is None else limit
     if size > limit:
         raise FileProblem(_("The file is larger than %(limit)s MB.") % {"limit": megabytes(limit)})
+
+
+def zip_members(content, uncompressed_limit, not_a_zip, too_large):
+    """The member names of the ZIP archive ``content`` (an XLSX, a DOCX), refused with
+    the message ``not_a_zip`` when it is none, and with ``too_large`` (which names
+    %(size)s and %(limit)s) before anything is unpacked when its members declare more
+    than ``uncompressed_limit`` bytes (Python's zipfile holds them to the declared
+    sizes when it reads)."""
+    if not content.startswith(b"PK"):
+        raise FileProblem(not_a_zip)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise FileProblem(not_a_zip) from error
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > uncompressed_limit:
+        raise FileProblem(
+            too_large % {"size": megabytes(unpacked), "limit": megabytes(uncompressed_limit)}
+        )
+    return [member.filename for member in members]
 
 
 def read_spreadsheet(content, file_format):
@@ -120,21 +142,15 @@ def _collect(rows, filler):
 
 def _xlsx_rows(content):
     limit = limits()
-    if not content.startswith(b"PK"):
-        raise FileProblem(_("The file is not an Excel workbook (.xlsx)."))
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except zipfile.BadZipFile as error:
-        raise FileProblem(_("The file is not an Excel workbook (.xlsx).")) from error
-    if unpacked > limit["uncompressed_bytes"]:
-        raise FileProblem(
-            _(
-                "Unpacked, the workbook would take %(size)s MB; at most %(limit)s MB "
-                "are read. Please remove unused sheets, rows and pictures or split the file."
-            )
-            % {"size": megabytes(unpacked), "limit": megabytes(limit["uncompressed_bytes"])}
-        )
+    zip_members(
+        content,
+        limit["uncompressed_bytes"],
+        not_a_zip=_("The file is not an Excel workbook (.xlsx)."),
+        too_large=_(
+            "Unpacked, the workbook would take %(size)s MB; at most %(limit)s MB "
+            "are read. Please remove unused sheets, rows and pictures or split the file."
+        ),
+    )
     _count_rows_and_cells(content)
     try:
         # read_only streams the sheet; data_only=False shows formulas as formulas.

@@ -38,6 +38,11 @@ def can_read_drafts(user):
     return is_bureau(user)
 
 
+def can_design_reports(user):
+    """The look of the report documents (logo, Word template): the bureau."""
+    return is_bureau(user)
+
+
 def can_publish(user):
     """Freezing a report into a published version: the bureau."""
     return is_bureau(user)

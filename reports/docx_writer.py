@@ -3,11 +3,15 @@ A4, sober Word styles (Title, Heading 1–3, List Bullet, a table style), a tabl
 contents field and page numbers that Word fills in, document properties, and the
 same content in the same order as the HTML and the PDF."""
 
+import io
+
 from django.template.defaultfilters import date as format_date
 from django.template.defaultfilters import floatformat
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from .docx_template import has_page_field, headers_and_footers
 from .editorial import blocks
 from .models import ReportSection
 from .templatetags.progress_tags import office_codes, status_label
@@ -28,81 +32,130 @@ def _money(amount):
     return keep_together(f"{floatformat(amount, '0g')} €")
 
 
-def _field(paragraph, instruction, placeholder=""):
-    """A Word field (PAGE, NUMPAGES, TOC …) that Word computes when it opens the file."""
+def _field_char(paragraph, kind):
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    def char(kind):
-        run = paragraph.add_run()
-        element = OxmlElement("w:fldChar")
-        element.set(qn("w:fldCharType"), kind)
-        if kind == "begin":
-            element.set(qn("w:dirty"), "true")
-        run._r.append(element)
+    element = OxmlElement("w:fldChar")
+    element.set(qn("w:fldCharType"), kind)
+    if kind == "begin":
+        element.set(qn("w:dirty"), "true")
+    paragraph.add_run()._r.append(element)
 
-    char("begin")
-    run = paragraph.add_run()
+
+def _field_begin(paragraph, instruction):
+    """The start of a Word field (PAGE, NUMPAGES, TOC …) that Word computes when it
+    opens the file; what follows until _field_end is its result until then."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    _field_char(paragraph, "begin")
     text = OxmlElement("w:instrText")
     text.set(qn("xml:space"), "preserve")
     text.text = f" {instruction} "
-    run._r.append(text)
-    char("separate")
+    paragraph.add_run()._r.append(text)
+    _field_char(paragraph, "separate")
+
+
+def _field_end(paragraph):
+    _field_char(paragraph, "end")
+
+
+def _field(paragraph, instruction, placeholder=""):
+    _field_begin(paragraph, instruction)
     paragraph.add_run(placeholder)
-    char("end")
+    _field_end(paragraph)
 
 
-def _setup(document, report, concept, short):
-    """Page format, styles, running header and footer, properties."""
+def _contents(document, entries):
+    """The contents as a TOC field. Word fills in the page numbers when it opens the
+    file; until then (and in LibreOffice, which does not) the field's result lists
+    the sections, one paragraph each."""
+    paragraphs = [document.add_paragraph() for _entry in entries] or [document.add_paragraph()]
+    _field_begin(paragraphs[0], 'TOC \\o "1-1" \\h \\z \\u')
+    for paragraph, entry in zip(paragraphs, entries, strict=False):
+        paragraph.add_run(keep_together(entry))
+    _field_end(paragraphs[-1])
+
+
+def _page_footer(document, paragraph):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    paragraph.style = document.styles["Footer"]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    paragraph.add_run(_("Page") + " ")
+    _field(paragraph, "PAGE", "1")
+    paragraph.add_run(" " + _("of") + " ")
+    _field(paragraph, "NUMPAGES", "1")
+
+
+def word_language():
+    """The document's language as Word names it (de-DE), from the active language."""
+    language = translation.get_language() or "de"
+    return {"de": "de-DE", "en": "en-GB"}.get(language.split("-")[0], language)
+
+
+def _setup(document, report, concept, short, from_template=False):
+    """Page format, styles, running header and footer, properties. A document from the
+    bureau's template keeps its page format, styles, header and footer: the header
+    gets the running title with the edition mark as a paragraph of its own, the footer
+    page numbers unless it has them."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
+    running = f"{report.title} · {short}"
     for section in document.sections:
+        if from_template:
+            for header, footer in headers_and_footers(section):
+                header.add_paragraph(running, style=document.styles["Header"])
+                if not has_page_field(footer):
+                    _page_footer(document, footer.add_paragraph())
+            continue
         section.page_width, section.page_height = Cm(21), Cm(29.7)
         section.left_margin = section.right_margin = Cm(2.2)
         section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.2)
         header = section.header.paragraphs[0]
-        header.text = f"{report.title} · {short}"
+        header.text = running
         header.style = document.styles["Header"]
-        footer = section.footer.paragraphs[0]
-        footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        footer.add_run(_("Page") + " ")
-        _field(footer, "PAGE", "1")
-        footer.add_run(" " + _("of") + " ")
-        _field(footer, "NUMPAGES", "1")
+        _page_footer(document, section.footer.paragraphs[0])
 
     styles = document.styles
-    styles["Normal"].font.name = FONT
-    styles["Normal"].font.size = Pt(10.5)
-    styles["Normal"].paragraph_format.space_after = Pt(4)
-    for name, size in [("Title", 20), ("Heading 1", 14), ("Heading 2", 12), ("Heading 3", 11)]:
-        style = styles[name]
-        style.font.name = FONT
-        style.font.size = Pt(size)
-        style.font.bold = True
-        style.font.italic = False
-        style.font.color.rgb = RGBColor.from_string(INK)
-        style.paragraph_format.space_before = Pt(14 if name == "Heading 1" else 8)
-        style.paragraph_format.space_after = Pt(4)
-        # Word's Title has a blue rule underneath: a sober title has none.
-        borders = style.element.pPr.find(qn("w:pBdr")) if style.element.pPr is not None else None
-        if borders is not None:
-            style.element.pPr.remove(borders)
-        # the theme fonts would override the name set above
-        fonts = style.element.rPr.find(qn("w:rFonts"))
-        if fonts is not None:
-            for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-                fonts.attrib.pop(qn(attribute), None)
-    for name in ("Header", "Footer"):
-        styles[name].font.size = Pt(8.5)
-        styles[name].font.color.rgb = RGBColor.from_string("444444")
+    if not from_template:
+        styles["Normal"].font.name = FONT
+        styles["Normal"].font.size = Pt(10.5)
+        styles["Normal"].paragraph_format.space_after = Pt(4)
+        for name, size in [("Title", 20), ("Heading 1", 14), ("Heading 2", 12), ("Heading 3", 11)]:
+            style = styles[name]
+            style.font.name = FONT
+            style.font.size = Pt(size)
+            style.font.bold = True
+            style.font.italic = False
+            style.font.color.rgb = RGBColor.from_string(INK)
+            style.paragraph_format.space_before = Pt(14 if name == "Heading 1" else 8)
+            style.paragraph_format.space_after = Pt(4)
+            # Word's Title has a blue rule underneath: a sober title has none.
+            p_pr = style.element.pPr
+            borders = p_pr.find(qn("w:pBdr")) if p_pr is not None else None
+            if borders is not None:
+                p_pr.remove(borders)
+            # the theme fonts would override the name set above
+            fonts = style.element.rPr.find(qn("w:rFonts"))
+            if fonts is not None:
+                for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+                    fonts.attrib.pop(qn(attribute), None)
+        for name in ("Header", "Footer"):
+            styles[name].font.size = Pt(8.5)
+            styles[name].font.color.rgb = RGBColor.from_string("444444")
 
-    # German: spelling, hyphenation and quotation marks in Word.
+    # The report's language, for spelling, hyphenation and quotation marks in Word
+    # (a template's own language setting is replaced: the text is in this one).
+    r_pr = styles["Normal"].element.get_or_add_rPr()
+    for old in r_pr.findall(qn("w:lang")):
+        r_pr.remove(old)
     language = OxmlElement("w:lang")
-    language.set(qn("w:val"), "de-DE")
-    styles["Normal"].element.get_or_add_rPr().append(language)
+    language.set(qn("w:val"), word_language())
+    r_pr.append(language)
 
     # Word brings the table of contents and page numbers up to date on opening.
     update = OxmlElement("w:updateFields")
@@ -111,8 +164,8 @@ def _setup(document, report, concept, short):
 
     properties = document.core_properties
     properties.title = report.title
-    properties.author = report.issued_by.name if report.issued_by else str(concept.municipality)
-    properties.language = "de-DE"
+    properties.author = report.issuer or str(concept.municipality)
+    properties.language = word_language()
     properties.subject = str(concept.municipality)
 
 
@@ -273,19 +326,24 @@ def _write_members(document, group, notes):
         _bullet(document, text)
 
 
-def write_report(document, context, edition_marks):
-    """The report into ``document``; ``edition_marks`` (short, long) say whether it is a
-    draft or which published version: the short one heads every page."""
-    report, concept = context["report"], context["concept"]
-    notes = SourceNotes()
-    short, long = edition_marks
-    _setup(document, report, concept, short)
+def _title_page(document, report, concept, long, logo):
+    """What the document is (draft or version), the logo (a PNG; Word takes no SVG
+    from python-docx), municipality and issuer, the title, period and occasion, on a
+    page of their own."""
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Cm, Pt
+
+    # What the document is comes first, as at the top of the PDF's title page.
+    document.add_paragraph().add_run(long).bold = True
+    if logo:
+        document.add_paragraph().add_run().add_picture(io.BytesIO(logo), height=Cm(2))
     letterhead = document.add_paragraph()
     letterhead.add_run(str(concept.municipality)).bold = True
-    if report.issued_by:
-        letterhead.add_run("\n" + report.issued_by.name)
-    document.add_paragraph(long).runs[0].bold = True
-    document.add_heading(report.title, level=0)
+    if report.issuer:
+        letterhead.add_run().add_break()
+        letterhead.add_run(report.issuer)
+    title = document.add_heading(report.title, level=0)
+    title.paragraph_format.space_before = Pt(96)
     period = _("Period %(start)s – %(end)s") % {
         "start": format_date(report.period_start, "F Y"),
         "end": format_date(report.period_end, "F Y"),
@@ -298,6 +356,19 @@ def write_report(document, context, edition_marks):
                 f"{occasion} " + _("on %(date)s") % {"date": format_date(report.presented_on)}
             )
         )
+    document.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+
+
+def write_report(document, context, edition_marks, logo=b"", from_template=False):
+    """The report into ``document``; ``edition_marks`` (short, long) say whether it is a
+    draft or which published version: the short one heads every page. ``logo`` is the
+    bureau's PNG logo for the title page; ``from_template`` keeps the styles, page,
+    header and footer of the bureau's Word template."""
+    report, concept = context["report"], context["concept"]
+    notes = SourceNotes()
+    short, long = edition_marks
+    _setup(document, report, concept, short, from_template)
+    _title_page(document, report, concept, long, logo)
 
     sections = context["sections"]
     document.add_heading(_("Summary"), level=2)
@@ -322,16 +393,14 @@ def write_report(document, context, edition_marks):
             str(item.get("count") or ""),
         ]
         if context["shows_statuses"]:
-            values.append("; ".join(f"{label}: {n}" for label, n in item.get("statuses", [])))
+            statuses = item.get("statuses")
+            labels = statuses["labels"] if statuses else []
+            values.append("; ".join(f"{label}: {n}" for label, n in labels))
         rows.append(values)
     _table(document, header, rows)
 
     document.add_heading(_("Contents"), level=2)
-    _field(
-        document.add_paragraph(),
-        'TOC \\o "1-1" \\h \\z \\u',
-        _("Word fills in the table of contents when the document is opened or updated (F9)."),
-    )
+    _contents(document, [f"{item['section'].number}. {item['section'].title}" for item in sections])
 
     for item in sections:
         section = item["section"]

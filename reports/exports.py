@@ -6,6 +6,8 @@ Without an edition, a document is a draft and says so (on every PDF page, in the
 DOCX header); with one (a PublishedVersion about to be frozen), it names its version
 and publication date instead."""
 
+import base64
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -14,12 +16,50 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .models import ReportDesign
 from .rendering import report_context
 
 STATIC = Path(settings.BASE_DIR) / "static"
 
+# One small stylesheet for print and PDF, with the fonts it uses and nothing else
+# (every @font-face is loaded by WeasyPrint for every PDF, used or not).
+PRINT_CSS = STATIC / "css" / "report-print.css"
 
-STYLESHEETS = ("fonts.css", "report-print.css")
+
+def report_design(report):
+    """The look the bureau uploaded for the report's municipality, or None; read once
+    per report object (the HTML, the fingerprint and the DOCX all need it). The Word
+    template itself is read only by the DOCX, when it asks for it."""
+    if not hasattr(report, "_design"):
+        report._design = (
+            ReportDesign.objects.filter(municipality_id=report.concept.municipality_id)
+            .defer("word_template")
+            .first()
+        )
+    return report._design
+
+
+def _css_string(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def page_number_css():
+    """The page numbers at the foot of each PDF page ("Seite 3 von 12") in the
+    document's language: the translated words with CSS page counters for the numbers."""
+    words = _("Page %(page)s of %(pages)s")
+    counters = {"%(page)s": "counter(page)", "%(pages)s": "counter(pages)"}
+    parts = [part for part in re.split(r"(%\(pages?\)s)", words) if part]
+    content = " ".join(counters.get(part) or _css_string(part) for part in parts)
+    return f"@page {{ @bottom-right {{ content: {content}; }} }}"
+
+
+def logo_data_url(design):
+    """The bureau's logo as a data URL: the document carries it (no file is fetched
+    when it is rendered or read), and a published version keeps the logo it had."""
+    if design is None or not design.logo:
+        return ""
+    encoded = base64.b64encode(bytes(design.logo)).decode("ascii")
+    return f"data:{design.logo_type};base64,{encoded}"
 
 
 def edition_marks(edition):
@@ -55,9 +95,10 @@ def render_html(report, edition=None, context=None):
                 "draft": edition is None,
                 "edition": edition,
                 "edition_marks": edition_marks(edition),
-                "print_css": "\n".join(
-                    (STATIC / "css" / name).read_text(encoding="utf-8") for name in STYLESHEETS
-                ),
+                # The document's language (hyphenation, PDF /Lang): the report's.
+                "language": translation.get_language(),
+                "logo": logo_data_url(report_design(report)),
+                "print_css": PRINT_CSS.read_text(encoding="utf-8") + "\n" + page_number_css(),
             },
         )
 
@@ -86,19 +127,24 @@ def render_pdf(report, edition=None, html=None):
 
 
 def render_docx(report, edition=None):
-    """A Word document with real headings, lists and tables."""
+    """A Word document with real headings, lists and tables, started from the
+    bureau's Word template if it uploaded one."""
     import io
 
-    from docx import Document
-    from docx.shared import Pt
-
+    from .docx_template import document_from
     from .docx_writer import write_report
 
+    design = report_design(report)
     with translation.override(settings.LANGUAGE_CODE):
-        document = Document()
-        document.styles["Normal"].font.name = "Arial"
-        document.styles["Normal"].font.size = Pt(11)
-        write_report(document, report_context(report), edition_marks(edition))
+        document, from_template = document_from(design.word_template if design else b"")
+        logo = bytes(design.logo) if design and design.logo_type == "image/png" else b""
+        write_report(
+            document,
+            report_context(report),
+            edition_marks(edition),
+            logo=logo,
+            from_template=from_template,
+        )
         buffer = io.BytesIO()
         document.save(buffer)
     return buffer.getvalue()

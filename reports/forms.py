@@ -4,7 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integration_tracker.forms import AccessibleErrorsMixin
+from integration_tracker.uploads import FileProblem, check_upload_size
 
+from . import design_files
 from .editorial import has_tags
 from .models import AccessibilityFeedback, PublishedVersion, ReportSection
 
@@ -140,3 +142,60 @@ class SectionTextsForm(AccessibleErrorsMixin, forms.ModelForm):
 
     def clean_text_after(self):
         return self._clean_text("text_after")
+
+
+class _DesignFileForm(AccessibleErrorsMixin, forms.Form):
+    """One uploaded file of the report's look, checked by ``check`` (from
+    reports/design_files.py) before anything is stored; the checked content is in
+    ``cleaned_data["content"]``."""
+
+    max_bytes = 0
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            # Refused by its size before it is read.
+            check_upload_size(upload.size, self.max_bytes)
+            self.cleaned_data["content"] = self.check(upload.read(), upload.name)
+        except FileProblem as problem:
+            raise forms.ValidationError(str(problem)) from problem
+        return upload
+
+
+class LogoForm(_DesignFileForm):
+    max_bytes = design_files.LOGO_MAX_BYTES
+    file = forms.FileField(
+        label=_("Logo (PNG or SVG, at most 1 MB)"),
+        help_text=_(
+            "Shown on the title page of the PDF and the HTML document, and of the DOCX "
+            "if it is a PNG. An SVG must not contain scripts or refer to other files."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".png,.svg,image/png,image/svg+xml"}),
+    )
+
+    @staticmethod
+    def check(content, name):
+        return design_files.check_logo(content, name)
+
+
+class WordTemplateForm(_DesignFileForm):
+    max_bytes = design_files.TEMPLATE_MAX_BYTES
+    file = forms.FileField(
+        label=_("Word template (.dotx or .docx, at most 10 MB)"),
+        help_text=_(
+            "The DOCX takes over its styles, page format, header and footer; its own "
+            "text is not used. Styles the report needs and the template lacks are "
+            "added in a plain form."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".dotx,.docx,application/vnd.openxmlformats-officedocument."
+                "wordprocessingml.template,application/vnd.openxmlformats-officedocument."
+                "wordprocessingml.document"
+            }
+        ),
+    )
+
+    @staticmethod
+    def check(content, name):
+        return design_files.check_word_template(content, name)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from measures.models import Topic
-from working_groups.models import Concept, Office, Organisation
+from working_groups.models import Concept, Municipality, Office, Organisation
 
 
 class Report(models.Model):
@@ -46,6 +46,15 @@ class Report(models.Model):
         on_delete=models.PROTECT,
         related_name="reports",
     )
+    issuer_label = models.CharField(
+        _("issuer as printed"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "How the title page names the issuer, e.g. “Integrations- und "
+            "Ausländerbeauftragte”; empty: the name of the issuing office."
+        ),
+    )
 
     class Meta:
         verbose_name = _("implementation report")
@@ -64,6 +73,11 @@ class Report(models.Model):
 
     def get_absolute_url(self):
         return reverse("reports:report_detail", args=[self.slug])
+
+    @property
+    def issuer(self):
+        """The issuer as the title page and the document properties name it."""
+        return self.issuer_label or (self.issued_by.name if self.issued_by else "")
 
 
 class ReportSection(models.Model):
@@ -390,3 +404,55 @@ class AccessibilityFeedback(models.Model):
             return str(_("Feedback"))
         when = date_format(timezone.localtime(self.received_at), "SHORT_DATETIME_FORMAT")
         return _("Feedback of %(date)s") % {"date": when}
+
+
+class ReportDesign(models.Model):
+    """The look of a municipality's report documents, as its bureau uploaded it: a
+    logo for the title page and a Word template whose styles, header and footer the
+    DOCX takes over. The files are checked before they are stored
+    (reports/design_files.py); the SVG logo is stored as cleaned."""
+
+    class LogoType(models.TextChoices):
+        PNG = "image/png", "PNG"
+        SVG = "image/svg+xml", "SVG"
+
+    municipality = models.OneToOneField(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.CASCADE,
+        related_name="report_design",
+    )
+    logo = models.BinaryField(_("logo"), default=b"", blank=True)
+    logo_type = models.CharField(
+        _("logo format"), max_length=20, choices=LogoType.choices, blank=True
+    )
+    logo_name = models.CharField(_("logo file name"), max_length=200, blank=True)
+    word_template = models.BinaryField(_("Word template"), default=b"", blank=True)
+    word_template_name = models.CharField(_("Word template file name"), max_length=200, blank=True)
+    word_template_sha256 = models.CharField(
+        _("SHA-256 of the Word template"), max_length=64, blank=True
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("report design")
+        verbose_name_plural = _("report designs")
+        constraints = [
+            # A logo always has its format, so that it is embedded as what it is.
+            models.CheckConstraint(
+                name="report_design_logo_has_type",
+                condition=(Q(logo_type="") & Q(logo_name=""))
+                | Q(logo_type__in=["image/png", "image/svg+xml"]),
+                violation_error_message=_("A logo is a PNG or an SVG image."),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.municipality)

@@ -31,13 +31,21 @@ def _with_children(measures):
 
 
 def _status_summary(measures):
-    """(status label, count) for the items of a section that have a status in the
-    period; empty when none has one (the report then states no status at all)."""
+    """The statuses of a section's items in the period, as the overview table shows
+    them: ``labels`` as (status label, count) for the text, ``counts`` in the form
+    the progress pages' status bar takes (items without a status leave the bar
+    empty). ``None`` when no item has a status (the report then states none)."""
     counts = {}
     for measure in measures:
         if measure.report_status:
             counts[measure.report_status] = counts.get(measure.report_status, 0) + 1
-    return [(status.label, counts[status]) for status in STATUS_ORDER if counts.get(status)]
+    if not counts:
+        return None
+    by_status = [(status, counts[status]) for status in STATUS_ORDER if counts.get(status)]
+    return {
+        "labels": [(status.label, count) for status, count in by_status],
+        "counts": {"total": len(measures), "by_status": by_status},
+    }
 
 
 def approved_as_of(report):
@@ -309,7 +317,7 @@ def report_context(report, unsaved=None):
             items = [m for block in item["blocks"] for m in _with_children(block["measures"])]
             in_section = [part for m in items for part in (m, *m.report_joined)]
             item["count"] = len(items)
-            item["statuses"] = _status_summary(in_section) if section.shows_statuses else []
+            item["statuses"] = _status_summary(in_section) if section.shows_statuses else None
             if section.kind == Kind.FUNDING:
                 item["funding"] = _funding_table(
                     [line for m in in_section for line in m.report_funding]

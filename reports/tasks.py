@@ -17,18 +17,23 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks import task
 
-from .exports import render_docx, render_html, render_pdf
+from .exports import render_docx, render_html, render_pdf, report_design
 from .models import AccessibilityFeedback, Report, ReportExport
 
 logger = logging.getLogger(__name__)
 
 
 def fingerprint(report, html=None, context=None):
-    """The checksum of the report's draft HTML: it changes exactly when a document
-    rendered now would differ from one rendered before."""
+    """The checksum of the report's draft HTML and of the bureau's Word template: it
+    changes exactly when a document rendered now would differ from one rendered
+    before (the logo is part of the HTML)."""
     if html is None:
         html = render_html(report, context=context)
-    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(html.encode("utf-8"))
+    design = report_design(report)
+    if design is not None and design.word_template_sha256:
+        digest.update(design.word_template_sha256.encode("ascii"))
+    return digest.hexdigest()
 
 
 def latest_exports(report):

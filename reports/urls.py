@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accessibility, editing, views
+from . import accessibility, design, editing, views
 
 app_name = "reports"
 
@@ -57,4 +57,5 @@ urlpatterns = [
         name="accessibility_feedback_sent",
     ),
     path("leichte-sprache/", accessibility.easy_language, name="easy_language"),
+    path("berichte/<slug:slug>/gestaltung/", design.report_design, name="report_design"),
 ]

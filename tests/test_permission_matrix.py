@@ -24,6 +24,7 @@ from reports.models import (
     AccessibilityFeedback,
     PublishedVersion,
     Report,
+    ReportDesign,
     ReportExport,
     ReportSection,
 )
@@ -342,6 +343,12 @@ MATRIX = {
         BUREAU_READ,
         allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
         lambda o: {"confirm": "on", "note": "Vorlage"},
+    ),
+    "report_design": (
+        lambda o: reverse("reports:report_design", args=[o["report"].slug]),
+        BUREAU_READ,
+        allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
+        lambda o: {"action": "remove_logo"},
     ),
     "accessibility": (
         lambda o: reverse("reports:accessibility"),
@@ -668,6 +675,7 @@ def snapshot():
         Reminder.objects.count(),
         sorted(PublishedVersion.objects.values_list("pk", "note", "html_sha256")),
         sorted(ReportExport.objects.values_list("pk", "state")),
+        sorted(ReportDesign.objects.values_list("pk", "logo_name", "word_template_sha256")),
         sorted(AccessibilityFeedback.objects.values_list("pk", "is_handled", "note")),
         sorted(AccessibilityBarrier.objects.values_list("pk", "title")),
         sorted(

@@ -8,6 +8,20 @@ register = template.Library()
 
 BAR_WIDTH = 300
 
+# The colour of each status in the charts, as SVG attributes so that the same chart
+# looks the same on the pages and in the PDF (WeasyPrint takes no CSS ``fill``). The
+# legend's swatches in static/css/site.css repeat them (tests/test_report_charts.py).
+STATUS_COLOURS = {
+    "completed": "#1b6e35",
+    "ongoing": "#00528a",
+    "in_progress": "#3f79b5",
+    "in_preparation": "#8a5a00",
+    "not_started": "#6b6b6b",
+    "deferred": "#b34700",
+    "dropped": "#a8071a",
+    "none": "#d9d9d9",
+}
+
 
 @register.inclusion_tag("reports/_status_bar.svg")
 def status_bar(counts, label=""):
@@ -19,7 +33,13 @@ def status_bar(counts, label=""):
             continue
         width = BAR_WIDTH * count / total
         segments.append(
-            {"status": status, "count": count, "x": round(x, 2), "width": round(width, 2)}
+            {
+                "status": status,
+                "count": count,
+                "x": round(x, 2),
+                "width": round(width, 2),
+                "colour": STATUS_COLOURS.get(str(status), "#6b6b6b"),
+            }
         )
         x += width
     return {"segments": segments, "total": total, "width": BAR_WIDTH, "label": label}

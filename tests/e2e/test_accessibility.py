@@ -152,6 +152,7 @@ def workspace_pages(site, role):
         *account_pages(),
         reverse("reports:section_edit", args=["umsetzungsbericht-2009-2014", "2"]),
         reverse("reports:section_edit", args=["umsetzungsbericht-2009-2014", "3"]),
+        reverse("reports:report_design", args=["umsetzungsbericht-2009-2014"]),
     ]
 
 
