@@ -196,18 +196,20 @@ def report_documents(repeat=3):
     }
 
 
-def import_rows():
-    """10,000 measure rows as the bureau would upload them: the measures of the first
-    report's concept exported (natural keys, as CSV) and repeated under new numbers."""
+def import_rows(count=IMPORT_ROWS):
+    """``count`` measure rows as the bureau would upload them: the measures of the first
+    report's concept exported (natural keys, as CSV, with the headings of the
+    interface) and repeated under new numbers."""
     concept = Report.objects.order_by("pk").first().concept
     resource = MeasureResource()
     source = Measure.objects.filter(concept=concept).order_by("position", "pk")
     exported = tablib.Dataset().load(resource.export(source).export("csv"), format="csv")
     headers = exported.headers
-    number, title = headers.index("number"), headers.index("title")
+    keys = resource.with_column_keys(tablib.Dataset(headers=headers)).headers
+    number, title = keys.index("number"), keys.index("title")
     originals = list(source)
     rows, instances = [], []
-    for i in range(IMPORT_ROWS):
+    for i in range(count):
         row = list(exported[i % len(exported)])
         row[number] = f"99.{i + 1}"
         row[title] = f"{row[title]} (Import {i + 1})"
