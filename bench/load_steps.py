@@ -3,8 +3,9 @@
 database that DATABASE_URL names: `python bench/load_steps.py STEP OUTPUT.json [ARGS]`.
 
 - ``prepare WRITERS``: sessions for office staff of the offices of the first report's
-  concept that lead most measures (each writer gets measures of its own, so two writers
-  never edit the same measure), and for each kind of reader its session and pages;
+  concept that lead most measures (each writer gets measures of its own without an
+  entry waiting for review, so two writers never edit the same measure), and for
+  each kind of reader its session and pages;
 - ``count``: the number of status entries (before and after the load test).
 """
 
@@ -31,7 +32,7 @@ from working_groups.models import Concept
 
 User = get_user_model()
 WRITER_OFFICES = 8
-MEASURES_PER_WRITER = 20
+MEASURES_PER_WRITER = 50
 
 
 def _writers(concept, count):
@@ -44,9 +45,11 @@ def _writers(concept, count):
     writers, taken = [], set()
     for index in range(count):
         user = staff[index % len(staff)]
+        # Measures without an entry waiting for review: they take a new one.
         measures = [
             pk
             for pk in Measure.objects.filter(concept=concept, lead_office__staff=user)
+            .exclude(status_entries__state=StatusEntry.State.SUBMITTED)
             .order_by("pk")
             .values_list("pk", flat=True)
             if pk not in taken

@@ -117,11 +117,14 @@ def reader(port, setup, mix, tally, stop, rnd):
 def writer(port, setup, spec, tally, stop, rnd, interval=0):
     """Enters status entries until stop is set, as office staff do: reads the form of
     one of its measures and posts it with its CSRF token and the measure's version.
-    With an interval, at most one entry per interval seconds."""
+    With an interval, at most one entry per interval seconds. A submitted entry waits
+    for review, and its measure takes no second one until then: each measure is
+    written once, and a writer whose measures all wait stops writing."""
     client = Client.with_session(port, setup, spec["session"])
-    while not stop.is_set():
+    open_forms = list(spec["forms"])
+    while open_forms and not stop.is_set():
         began = time.monotonic()
-        path = rnd.choice(spec["forms"])
+        path = rnd.choice(open_forms)
         try:
             status, content, seconds = client.request("GET", path)
             tally.record("GET entry form", seconds)
@@ -129,9 +132,14 @@ def writer(port, setup, spec, tally, stop, rnd, interval=0):
                 tally.error(f"GET {path} as {spec['user']}: HTTP {status}")
                 continue
             page = content.decode("utf-8")
+            version = VERSION.search(page)
+            if version is None:
+                # An entry for this measure waits for review (the page says so).
+                open_forms.remove(path)
+                continue
             form = {
                 "csrfmiddlewaretoken": TOKEN.search(page).group(1),
-                "measure_version": VERSION.search(page).group(1),
+                "measure_version": version.group(1),
                 "status": "in_progress",
                 "progress": str(rnd.randint(1, 99)),
                 "as_of": datetime.date.today().isoformat(),
@@ -148,6 +156,7 @@ def writer(port, setup, spec, tally, stop, rnd, interval=0):
         tally.record("POST status entry", seconds)
         if status == 302:
             tally.confirm_entry()
+            open_forms.remove(path)
         else:
             tally.error(f"POST {path} as {spec['user']}: HTTP {status}")
         if interval:
