@@ -115,8 +115,9 @@ def prepare(writers):
             ),
         ],
         "anonymous": [reverse("login"), reverse("healthz"), "/static/css/site.css"],
-        # The whole report rendered in the request: rare, as in real use (the PDF and
-        # DOCX are rendered by the background worker, not in a request).
+        # The whole draft rendered in the request, as the bureau downloads it: rare, as
+        # in real use (the PDF and DOCX are rendered by the background worker, not in a
+        # request); the council reads published versions only.
         "report": [reverse("reports:report_download", args=[report.slug, "html"])],
         # make bench, reads during writes: the progress pages of the concept being
         # written to, and the list of the first writer's office.
@@ -127,11 +128,12 @@ def prepare(writers):
         ],
         "staff_list": [staff_list, staff_list + "?page=2"],
     }
+    bureau_session = session_for(bureau)
     sessions = {
         "council": council_session,
-        "bureau": session_for(bureau),
+        "bureau": bureau_session,
         "anonymous": None,
-        "report": council_session,
+        "report": bureau_session,
         "progress": council_session,
         "staff_list": session_for(User.objects.get(username=writer_specs[0]["user"])),
     }
