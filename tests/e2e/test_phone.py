@@ -69,3 +69,18 @@ def test_every_page_fits_a_phone(browser, site, role):
     # a blocked inline style or script included.
     assert [e for e in errors if "404" not in e] == []
     context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_footer_closes_a_short_page_at_the_foot_of_the_window(browser, site, width):
+    context = browser.new_context(locale="de-DE", viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    for path in (reverse("login"), "/gibt-es-nicht/"):
+        page.goto(site["url"] + path)
+        bottom = page.evaluate(
+            "document.querySelector('.site-footer').getBoundingClientRect().bottom"
+        )
+        # At the foot of the window, or below it where the page is longer.
+        assert bottom >= 999, (path, bottom)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
