@@ -20,6 +20,8 @@ from bench.harness import HOST
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION = re.compile(r'name="measure_version" value="(\d+)"')
+# The page that says an entry of the measure waits for review links to it.
+WAITING = re.compile(r'href="[^"]*#entry-\d+"')
 
 
 class Tally:
@@ -133,9 +135,12 @@ def writer(port, setup, spec, tally, stop, rnd, interval=0):
                 continue
             page = content.decode("utf-8")
             version = VERSION.search(page)
-            if version is None:
+            if version is None and WAITING.search(page):
                 # An entry for this measure waits for review (the page says so).
                 open_forms.remove(path)
+                continue
+            if version is None:
+                tally.error(f"GET {path} as {spec['user']}: no status form on the page")
                 continue
             form = {
                 "csrfmiddlewaretoken": TOKEN.search(page).group(1),

@@ -1,12 +1,16 @@
-"""The benchmark's import step (bench/steps.py) reads the measure export as the bureau
-gets it, with the interface's headings, and its rows import without an error."""
+"""The benchmark's steps read the pages and files as people get them: the import step
+(bench/steps.py) the measure export with the interface's headings, the load writers
+(bench/traffic.py) the status form and the page of an entry waiting for review."""
 
 import pytest
+from django.urls import reverse
 
-from bench import steps
+from bench import steps, traffic
 from bench.scale_data import generate
-from measures.models import Measure
+from measures.models import Measure, StatusEntry
 from measures.resources import MeasureResource
+
+from .factories import MeasureFactory, StatusEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,3 +26,20 @@ def test_the_import_rows_are_an_export_with_the_interfaces_headings_and_import_c
     assert not result.has_errors() and not result.has_validation_errors()
     assert result.totals["new"] == 30
     assert Measure.objects.count() == before
+
+
+def test_the_load_writers_read_the_status_form_and_the_waiting_page(client, office_staff):
+    """bench/traffic.py posts the status form with what it reads from the page, and
+    passes over a measure whose entry waits for review (the page says so)."""
+    office = office_staff.offices.get()
+    measure = MeasureFactory(lead_office=office, concept__municipality=office.municipality)
+    client.force_login(office_staff)
+    url = reverse("measures:entry_create", args=[measure.pk])
+    form = client.get(url).content.decode()
+    assert traffic.TOKEN.search(form) and traffic.VERSION.search(form)
+    assert not traffic.WAITING.search(form)
+    StatusEntryFactory(measure=measure, author=office_staff, state=StatusEntry.State.SUBMITTED)
+    waiting = client.get(url)
+    assert waiting.status_code == 200
+    page = waiting.content.decode()
+    assert traffic.WAITING.search(page) and not traffic.VERSION.search(page)
