@@ -45,6 +45,7 @@ SECTIONS = {
         "version_detail": "reports",
         "version_compare": "reports",
         "section_edit": "reports",
+        "report_design": "reports",
     },
 }
 

@@ -13,6 +13,8 @@ from .factories import ReportingRoundFactory
 
 pytestmark = pytest.mark.usefixtures("dresden")
 
+REPORT = "umsetzungsbericht-2009-2014"
+
 
 def crumbs_and_rest(html):
     """The breadcrumb links and the links elsewhere in <main> (a form's “Cancel”
@@ -49,6 +51,13 @@ def test_no_back_link_next_to_the_breadcrumbs(client, bureau_user):
             reverse("reports:report_list")
         ],
         reverse("reports:measure", args=[measure.pk]): [reverse("reports:overview")],
+        reverse("reports:report_design", args=[REPORT]): [
+            reverse("reports:report_list"),
+            reverse("reports:report_detail", args=[REPORT]),
+        ],
+        reverse("reports:section_edit", args=[REPORT, "3"]): [
+            reverse("reports:report_detail", args=[REPORT]) + "#section-3"
+        ],
     }
     for url, parents in pages.items():
         response = client.get(url)

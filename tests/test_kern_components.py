@@ -82,3 +82,16 @@ def test_the_site_stylesheet_has_no_own_components_left():
         )
     ]
     assert own == []
+
+
+def test_no_template_uses_the_sites_own_components():
+    """Pages this test does not visit (the report's look, a section's texts, the
+    accessibility pages) are held to KERN's buttons as well."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    own = [
+        (str(path.relative_to(templates)), found)
+        for path in sorted(templates.rglob("*.html"))
+        if not path.is_relative_to(templates / "admin")
+        for found in OWN_CLASSES.findall(path.read_text())
+    ]
+    assert own == []
