@@ -9,6 +9,7 @@ import datetime
 import threading
 
 import pytest
+import tablib
 from django.db import connection, transaction
 from django.urls import reverse
 
@@ -34,9 +35,12 @@ WAIT = 20  # seconds; only reached if a job hangs
 def exported_with_title(measure, title):
     """The measure as the bureau exports it (with its version), its title changed in
     the file."""
-    dataset = MeasureExportResource().export(Measure.objects.filter(pk=measure.pk))
+    resource = MeasureExportResource()
+    dataset = resource.export(Measure.objects.filter(pk=measure.pk))
+    # The headings are the interface's ("Titel"): find the column by its key.
+    keys = resource.with_column_keys(tablib.Dataset(headers=dataset.headers)).headers
     row = list(dataset[0])
-    row[dataset.headers.index("title")] = title
+    row[keys.index("title")] = title
     dataset[0] = row
     return dataset.export("csv").encode()
 
