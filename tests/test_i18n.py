@@ -1,46 +1,26 @@
 """German first, English second: the German catalogue translates every string."""
 
-import ast
 import re
 from pathlib import Path
 
-from django.conf import settings
-
-CATALOGUE = Path(settings.BASE_DIR) / "locale" / "de" / "LC_MESSAGES" / "django.po"
-
-
-def entries(path):
-    """(msgid, [msgstr …], flags) for every entry of a .po file."""
-    for block in path.read_text(encoding="utf-8").split("\n\n"):
-        fields, key, flags = {}, None, ""
-        for line in block.splitlines():
-            if line.startswith("#,"):
-                flags += line
-            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?) (".*")$', line)
-            if match:
-                key = match.group(1)
-                fields[key] = ast.literal_eval(match.group(2))
-            elif line.startswith('"') and key:
-                fields[key] += ast.literal_eval(line)
-        if fields.get("msgid"):
-            strings = [v for k, v in fields.items() if k.startswith("msgstr")]
-            yield fields["msgid"], strings, flags
+from .catalogues import GERMAN as CATALOGUE
+from .catalogues import entries
 
 
 def test_german_catalogue_has_no_untranslated_or_fuzzy_string():
     problems = [
-        msgid
-        for msgid, strings, flags in entries(CATALOGUE)
-        if not all(strings) or "fuzzy" in flags
+        entry.msgid
+        for entry in entries(CATALOGUE)
+        if not all(entry.strings) or "fuzzy" in entry.flags
     ]
     assert problems == []
 
 
 def test_german_catalogue_keeps_placeholders():
-    for msgid, strings, _flags in entries(CATALOGUE):
-        wanted = sorted(re.findall(r"%\(\w+\)s", msgid))
-        for string in strings:
-            assert sorted(re.findall(r"%\(\w+\)s", string)) == wanted, msgid
+    for entry in entries(CATALOGUE):
+        wanted = sorted(re.findall(r"%\(\w+\)s", entry.msgid))
+        for string in entry.strings:
+            assert sorted(re.findall(r"%\(\w+\)s", string)) == wanted, entry.msgid
 
 
 # “du”, “dein …”, “dich”, “dir” and the imperatives of the du form that catalogues use.
@@ -51,9 +31,9 @@ DU_FORM = re.compile(
 
 def test_german_catalogue_says_sie():
     assert [
-        msgid
-        for msgid, strings, _flags in entries(CATALOGUE)
-        if any(DU_FORM.search(string) for string in strings)
+        entry.msgid
+        for entry in entries(CATALOGUE)
+        if any(DU_FORM.search(string) for string in entry.strings)
     ] == []
 
 
@@ -65,9 +45,7 @@ def test_messages_of_the_import_library_say_sie_too():
 
     library = Path(import_export.__file__).parent / "locale" / "de" / "LC_MESSAGES" / "django.po"
     du = [
-        msgid
-        for msgid, strings, _flags in entries(library)
-        if any(DU_FORM.search(s) for s in strings)
+        entry.msgid for entry in entries(library) if any(DU_FORM.search(s) for s in entry.strings)
     ]
     assert len(du) >= 4  # the library's catalogue as this test was written
     with translation.override("de"):

@@ -9,14 +9,11 @@ placeholders and markup, and a fragment is looked for only if it has two words o
 more, or is one word that is not also German; text in another language (lang="en",
 the language switch), code and the contents of text fields are left out."""
 
-import ast
 import re
 from functools import cache
-from pathlib import Path
 
-from django.conf import settings
-
-CATALOGUE = Path(settings.BASE_DIR) / "locale" / "de" / "LC_MESSAGES" / "django.po"
+from ..catalogues import GERMAN as CATALOGUE
+from ..catalogues import entries
 
 # English interface words that should never stand in a German page.
 COMMON_ENGLISH = [
@@ -92,30 +89,14 @@ ALSO_GERMAN = {
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}|<[^>]+>|\n")
 
 
-def _entries(path):
-    """(msgid, msgid_plural, [msgstr …]) of every entry."""
-    for block in path.read_text(encoding="utf-8").split("\n\n"):
-        fields, key = {}, None
-        for line in block.splitlines():
-            match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) (".*")$', line)
-            if match:
-                key = match.group(1)
-                fields[key] = ast.literal_eval(match.group(2))
-            elif line.startswith('"') and key:
-                fields[key] += ast.literal_eval(line)
-        if fields.get("msgid"):
-            strings = [v for k, v in fields.items() if k.startswith("msgstr")]
-            yield fields["msgid"], fields.get("msgid_plural"), strings
-
-
 @cache
 def english_phrases():
     translations = set()
     sources = []
-    for msgid, plural, strings in _entries(CATALOGUE):
-        translations.update(strings)
-        for source in (msgid, plural):
-            if source and source not in strings:
+    for entry in entries(CATALOGUE):
+        translations.update(entry.strings)
+        for source in (entry.msgid, entry.plural):
+            if source and source not in entry.strings:
                 sources.append(source)
     german_words = {w for text in translations for w in re.findall(r"\w+", text)}
     phrases = set(COMMON_ENGLISH)
