@@ -153,6 +153,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves a web process and a task worker side by side (make
+    # run). Write-ahead logging lets readers go on while one writes; a write
+    # transaction starts IMMEDIATE, so it waits for the write lock at BEGIN (up to
+    # the timeout) instead of failing with "database is locked" when it would have to
+    # upgrade a read lock that another writer holds; the worker takes its tasks in
+    # EXCLUSIVE transactions, which under WAL block writers only, never readers.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("SQLITE_TIMEOUT", "20")),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -325,6 +338,14 @@ BUREAU_CONTACT = {
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "7"))
 # A password reset link (Django's) works once, for this many hours.
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_HOURS", "24")) * 60 * 60
+
+# Scheme and host of the links in e-mails that no request causes (the scheduled
+# reminders, `manage.py send_reminders`); mails caused by a request link to the host it
+# came to, as invitations do. `check --deploy` warns while it is unset.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# Office staff are reminded this many days before a round's deadline (once per round
+# and person), if their office has not reported everything yet.
+DEADLINE_REMINDER_DAYS = int(os.environ.get("DEADLINE_REMINDER_DAYS", "7"))
 
 # A session ends after SESSION_IDLE_TIMEOUT seconds without a request, and after
 # SESSION_COOKIE_AGE seconds in any case.

@@ -314,6 +314,92 @@ class ReportExport(models.Model):
         return self.state == self.State.DONE and self.fingerprint == fingerprint
 
 
+class Publication(models.Model):
+    """The bureau's wish to publish the report as its next version, carried out by a
+    background task: typesetting the PDF takes seconds, and a request that rendered it
+    while holding a lock made every other writer wait (on SQLite: fail). The request
+    only records the wish; the version exists once the worker has rendered it and the
+    page of the publication says so."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the background worker")
+        RUNNING = "running", _("being rendered")
+        DONE = "done", _("published")
+        REFUSED = "refused", _("not published")
+        FAILED = "failed", _("failed")
+
+    class Refusal(models.TextChoices):
+        UNCHANGED = "unchanged", _("the report has not changed since the latest version")
+        PUBLISHED_MEANWHILE = "meanwhile", _("another version was published in the meantime")
+
+    IN_PROGRESS = (State.QUEUED, State.RUNNING)
+    # The steps of the progress bar: queued, rendering the HTML, typesetting the PDF.
+    STEPS = 3
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="publications"
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    # The number of the latest version when the form was opened (0 for none): if
+    # another version is published before this one is rendered, nothing is published.
+    opened_after = models.PositiveIntegerField(_("latest version when the form was opened"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    step = models.PositiveSmallIntegerField(_("step"), default=0)
+    refusal = models.CharField(_("reason"), max_length=10, choices=Refusal.choices, blank=True)
+    version = models.OneToOneField(
+        PublishedVersion,
+        verbose_name=_("published version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="publication",
+    )
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        ordering = ["report", "-requested_at", "-pk"]
+        constraints = [
+            # One publication under way per report: a second click is led to the first.
+            models.UniqueConstraint(
+                fields=["report"],
+                condition=Q(state__in=["queued", "running"]),
+                name="publication_one_in_progress_per_report",
+            ),
+            models.CheckConstraint(
+                name="publication_version_only_when_done",
+                condition=(Q(state="done") & Q(version__isnull=False))
+                | (~Q(state="done") & Q(version__isnull=True)),
+                violation_error_message=_("Only a finished publication has a version."),
+            ),
+            models.CheckConstraint(
+                name="publication_refusal_only_when_refused",
+                condition=(Q(state="refused") & ~Q(refusal=""))
+                | (~Q(state="refused") & Q(refusal="")),
+                violation_error_message=_("Only a refused publication has a reason."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.report} ({self.get_state_display()})"
+
+    def get_absolute_url(self):
+        return reverse("reports:publication", args=[self.report.slug, self.pk])
+
+    @property
+    def in_progress(self):
+        return self.state in self.IN_PROGRESS
+
+
 class AccessibilityBarrier(models.Model):
     """A known barrier, listed in the accessibility statement (Erklärung zur
     Barrierefreiheit, BITV 2.0 § 7 and the model statement of Durchführungsbeschluss

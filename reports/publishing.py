@@ -1,9 +1,14 @@
 """Publishing a report: its HTML and PDF are rendered once, checksummed and frozen
-as a numbered PublishedVersion. Later edits to the records change drafts only."""
+as a numbered PublishedVersion. Later edits to the records change drafts only.
+
+Rendering takes seconds (the PDF) and happens outside any transaction; only the
+short write of the finished version takes the report's lock. A request never
+renders: the bureau's click records a Publication and the worker calls ``publish``
+(reports/tasks.py)."""
 
 import hashlib
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from .comparison import status_snapshot
@@ -25,43 +30,69 @@ def sha256(content):
     return hashlib.sha256(content).hexdigest()
 
 
-def publish(report, user, note="", *, opened_after=None):
+def _latest(report):
+    return report.versions.order_by("-number").first()
+
+
+def _render(report, user, note, last, on_step):
+    """The next version after ``last``, rendered and checked but not saved; raises
+    NothingToPublish when the report reads exactly as ``last``."""
+    # Rendered as the latest version's edition, an unchanged report gives exactly
+    # that version's HTML.
+    if last and render_html(report, edition=last).encode("utf-8") == bytes(last.html):
+        raise NothingToPublish(last)
+    version = PublishedVersion(
+        report=report,
+        number=(last.number if last else 0) + 1,
+        published_at=timezone.now(),
+        published_by=user,
+        note=note,
+    )
+    html = render_html(report, edition=version).encode("utf-8")
+    on_step(2)
+    pdf = render_pdf(report, html=html.decode("utf-8"))
+    version.html, version.html_sha256 = html, sha256(html)
+    version.pdf, version.pdf_sha256 = pdf, sha256(pdf)
+    version.statuses = status_snapshot(report)
+    version.full_clean(exclude=["html", "pdf"])
+    return version
+
+
+def publish(
+    report,
+    user,
+    note="",
+    *,
+    opened_after=None,
+    on_step=lambda step: None,
+    on_saved=lambda version: None,
+):
     """Freeze the report as its next version and return it.
 
-    The number is taken under a lock on the report, so two people publishing at the
-    same moment get versions n and n+1, never the same number twice. ``opened_after``
-    is the latest version's number (0 for none) when the form was opened: if another
-    version was published since, or the report reads exactly as its latest version,
-    NothingToPublish is raised, so a form sent twice publishes once.
+    ``opened_after`` is the latest version's number (0 for none) when the form was
+    opened: if another version was published since, NothingToPublish is raised, so a
+    form sent twice publishes once; so it is when the report reads exactly as its
+    latest version. The version is rendered first, without any lock; its number is
+    then taken under a lock on the report, and if another version arrived in between,
+    the report is rendered again against it (two people publishing at the same moment
+    get versions n and n+1, or one version when the content is the same).
+    ``on_step`` is told when rendering reaches the PDF, for a progress bar;
+    ``on_saved`` is called with the version in the transaction that saves it.
     """
     for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                Report.objects.select_for_update().filter(pk=report.pk).get()
-                last = report.versions.order_by("-number").first()
-                last_number = last.number if last else 0
-                if opened_after is not None and opened_after != last_number:
-                    raise NothingToPublish(last, changed_since_opened=True)
-                # Rendered as the latest version's edition, an unchanged report gives
-                # exactly that version's HTML.
-                if last and render_html(report, edition=last).encode("utf-8") == bytes(last.html):
-                    raise NothingToPublish(last)
-                version = PublishedVersion(
-                    report=report,
-                    number=last_number + 1,
-                    published_at=timezone.now(),
-                    published_by=user,
-                    note=note,
-                )
-                html = render_html(report, edition=version).encode("utf-8")
-                pdf = render_pdf(report, html=html.decode("utf-8"))
-                version.html, version.html_sha256 = html, sha256(html)
-                version.pdf, version.pdf_sha256 = pdf, sha256(pdf)
-                version.statuses = status_snapshot(report)
-                version.full_clean(exclude=["html", "pdf"])
+        last = _latest(report)
+        last_number = last.number if last else 0
+        if opened_after is not None and opened_after != last_number:
+            raise NothingToPublish(last, changed_since_opened=True)
+        version = _render(report, user, note, last, on_step)
+        with transaction.atomic():
+            Report.objects.select_for_update().filter(pk=report.pk).get()
+            now_last = _latest(report)
+            if (now_last.number if now_last else 0) == last_number:
                 version.save()
+                on_saved(version)
                 return version
-        except IntegrityError:
-            # SQLite has no row locks: a concurrent publisher took the number; retry.
-            continue
-    raise IntegrityError("Could not assign a version number.")
+        # Someone published while this one was rendered.
+        if opened_after is not None:
+            raise NothingToPublish(now_last, changed_since_opened=True)
+    raise NothingToPublish(_latest(report), changed_since_opened=True)

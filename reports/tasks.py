@@ -1,8 +1,9 @@
 """Report documents rendered in the background (django-tasks; run by
-`manage.py db_worker`). Typesetting the PDF takes seconds, at scale up to twenty: it
-never runs inside a web request. `manage.py export_report` and publishing still
-render synchronously (reports/exports.py, reports/publishing.py). Feedback on
-accessibility is e-mailed from here too: an SMTP server may take its time."""
+`manage.py db_worker`): draft exports and published versions. Typesetting the PDF
+takes seconds, at scale up to twenty: it never runs inside a web request, and never
+inside a transaction that other writers would wait for. Only `manage.py
+export_report` renders in its own process. Feedback on accessibility is e-mailed
+from here too: an SMTP server may take its time."""
 
 import datetime
 import hashlib
@@ -18,7 +19,8 @@ from django.utils import timezone, translation
 from django_tasks import task
 
 from .exports import render_docx, render_html, render_pdf, report_design
-from .models import AccessibilityFeedback, Report, ReportExport
+from .models import AccessibilityFeedback, Publication, Report, ReportExport
+from .publishing import NothingToPublish, publish
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +135,78 @@ def render_export(export_id):
         _update(export_id, state=ReportExport.State.FAILED, finished_at=timezone.now())
         raise
     return {"export": export_id, "bytes": len(content)}
+
+
+def request_publication(report, user, *, note, opened_after):
+    """Record the bureau's wish to publish the report and queue it for the worker;
+    returns the publication, or the one already under way for this report."""
+    with transaction.atomic():
+        Report.objects.select_for_update().filter(pk=report.pk).first()
+        running = report.publications.filter(state__in=Publication.IN_PROGRESS).first()
+        if running is not None and running.requested_at < lost_before():
+            logger.error("Publication %s was lost by its worker; marked failed.", running.pk)
+            Publication.objects.filter(pk=running.pk).update(
+                state=Publication.State.FAILED, finished_at=timezone.now()
+            )
+        elif running is not None:
+            return running
+        publication = Publication.objects.create(
+            report=report, note=note, opened_after=opened_after, requested_by=user
+        )
+        # Stored in this transaction (the database backend): the worker sees the
+        # task only together with the publication it refers to.
+        result = publish_report.enqueue(publication.pk)
+        Publication.objects.filter(pk=publication.pk).update(task_id=result.id)
+    publication.refresh_from_db()
+    return publication
+
+
+@task()
+def publish_report(publication_id):
+    """Render and freeze the next version for one publication. Refused (nothing
+    published) when the report has not changed or another version came first; on any
+    error the publication is marked failed and nothing is kept."""
+    claimed = Publication.objects.filter(pk=publication_id, state=Publication.State.QUEUED).update(
+        state=Publication.State.RUNNING, step=1
+    )
+    if not claimed:
+        return None  # run twice, or handled already
+    publication = Publication.objects.select_related("requested_by").get(pk=publication_id)
+    report = Report.objects.select_related(
+        "concept__municipality", "concept__action_plan", "presented_to", "issued_by"
+    ).get(pk=publication.report_id)
+    try:
+        version = publish(
+            report,
+            publication.requested_by,
+            note=publication.note,
+            opened_after=publication.opened_after,
+            on_step=lambda step: Publication.objects.filter(pk=publication_id).update(step=step),
+            # The version and "done" in one transaction: never a version without its
+            # publication's word that it is there.
+            on_saved=lambda version: Publication.objects.filter(pk=publication_id).update(
+                state=Publication.State.DONE,
+                step=Publication.STEPS,
+                version=version,
+                finished_at=timezone.now(),
+            ),
+        )
+    except NothingToPublish as refused:
+        Publication.objects.filter(pk=publication_id).update(
+            state=Publication.State.REFUSED,
+            refusal=Publication.Refusal.PUBLISHED_MEANWHILE
+            if refused.changed_since_opened
+            else Publication.Refusal.UNCHANGED,
+            finished_at=timezone.now(),
+        )
+        return {"publication": publication_id, "version": None}
+    except Exception:
+        logger.error("Publishing report %s (publication %s) failed.", report.slug, publication_id)
+        Publication.objects.filter(pk=publication_id).update(
+            state=Publication.State.FAILED, finished_at=timezone.now()
+        )
+        raise
+    return {"publication": publication_id, "version": version.number}
 
 
 @task()

@@ -17,6 +17,11 @@ urlpatterns = [
     path("berichte/<slug:slug>/", views.report_detail, name="report_detail"),
     path("berichte/<slug:slug>/veroeffentlichen/", views.report_publish, name="report_publish"),
     path(
+        "berichte/<slug:slug>/veroeffentlichen/<int:pk>/",
+        views.publication_detail,
+        name="publication",
+    ),
+    path(
         "berichte/<slug:slug>/fassungen/<int:number>/",
         views.version_detail,
         name="version_detail",

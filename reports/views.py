@@ -7,7 +7,6 @@ import base64
 import csv
 from functools import wraps
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -51,13 +50,18 @@ from .comparison import status_changes
 from .exports import CONTENT_TYPES, render_html
 from .filters import ProgressFilter
 from .forms import PublishForm, SectionTextsForm
-from .models import PublishedVersion, Report, ReportExport
+from .models import Publication, PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
 from .progress import NO_STATUS, status_counts
 from .published_html import body_html
-from .publishing import NothingToPublish, publish
 from .rendering import report_context
-from .tasks import fingerprint, latest_export, latest_exports, request_export
+from .tasks import (
+    fingerprint,
+    latest_export,
+    latest_exports,
+    request_export,
+    request_publication,
+)
 
 
 def progress_access(view):
@@ -522,6 +526,7 @@ def report_detail(request, slug):
     context["latest_version"] = versions[0] if versions else None
     context["can_read_drafts"] = True
     context["can_publish"] = can_publish(request.user)
+    context["publication"] = report.publications.filter(state__in=Publication.IN_PROGRESS).first()
     context["exports"] = exports
     if can_edit_reports(request.user):
         # A form for each section's texts at the section, unfolded on request.
@@ -600,30 +605,15 @@ def report_publish(request, slug):
     last_number = _versions(report).values_list("number", flat=True).first() or 0
     form = PublishForm(request.POST or None, initial={"opened_after": last_number})
     if request.method == "POST" and form.is_valid():
-        try:
-            version = publish(
-                report,
-                request.user,
-                note=form.cleaned_data["note"],
-                opened_after=form.cleaned_data["opened_after"],
-            )
-        except NothingToPublish as refused:
-            if refused.changed_since_opened:
-                message = _(
-                    "Version %(number)s was published in the meantime; nothing else was "
-                    "published. Please check it before you publish again."
-                )
-            else:
-                message = _(
-                    "The report has not changed since version %(number)s; nothing was published."
-                )
-            messages.warning(request, message % {"number": refused.version.number})
-            return redirect(report)
-        messages.success(
-            request,
-            _("Version %(number)s of the report has been published.") % {"number": version.number},
+        opened_after = form.cleaned_data["opened_after"]
+        publication = request_publication(
+            report,
+            request.user,
+            note=form.cleaned_data["note"],
+            # A form without it was opened just now.
+            opened_after=last_number if opened_after is None else opened_after,
         )
-        return redirect(report)
+        return redirect(publication)
     next_number = last_number + 1
     return render(
         request,
@@ -631,6 +621,28 @@ def report_publish(request, slug):
         {"report": report, "form": form, "next_number": next_number},
         status=400 if form.is_bound else 200,
     )
+
+
+@login_required
+@require_safe
+def publication_detail(request, slug, pk):
+    """How far a publication is: under way (the page reloads itself), published
+    (with the version), refused (why) or failed. The bureau only."""
+    if not can_publish(request.user):
+        raise PermissionDenied
+    report = _report_for(request, slug)
+    publication = get_object_or_404(
+        report.publications.select_related("version", "requested_by"), pk=pk
+    )
+    latest = _versions(report).first() if publication.state == Publication.State.REFUSED else None
+    response = render(
+        request,
+        "reports/publication_detail.html",
+        {"report": report, "publication": publication, "latest_version": latest},
+    )
+    if publication.in_progress:
+        response["Refresh"] = str(EXPORT_REFRESH_SECONDS)
+    return response
 
 
 @login_required

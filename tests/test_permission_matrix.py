@@ -17,11 +17,13 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
+from accounts.models import NotificationSettings
 from integration_tracker.roles import Role, ensure_role_groups
-from measures.models import Measure, Reminder, ReportingRound, Status, StatusEntry
+from measures.models import Measure, Notification, Reminder, ReportingRound, Status, StatusEntry
 from reports.models import (
     AccessibilityBarrier,
     AccessibilityFeedback,
+    Publication,
     PublishedVersion,
     Report,
     ReportDesign,
@@ -83,7 +85,10 @@ PROGRESS_POST = everyone(405)
 REPORT_READ = allow(council=OK, owner_staff=403, other_staff=403, bureau=OK, admin=OK)
 REPORT_PAGE = {**REPORT_READ, "council": REDIRECT}
 REPORT_NOT_POST = allow(council=405, owner_staff=405, other_staff=405, bureau=405, admin=405)
-AUTHOR_ONLY = {"colleague": 404, "partner_staff": 404}
+# A draft or a returned entry is carried on by its author's office: the colleague who
+# stands in continues it (one open entry per measure and office); a partner office
+# does not.
+OFFICE_ONLY = {"partner_staff": 404}
 
 # The admin shows status entries and published versions but changes and deletes
 # neither (four eyes; frozen versions); people who are not staff go to its login.
@@ -125,9 +130,9 @@ MATRIX = {
     ),
     "entry_edit": (
         lambda o: reverse("measures:entry_edit", args=[o["draft"].pk]),
-        allow(council=403, owner_staff=OK, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY),
+        allow(council=403, owner_staff=OK, other_staff=404, bureau=404, admin=404, **OFFICE_ONLY),
         allow(
-            council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY
+            council=403, owner_staff=REDIRECT, other_staff=404, bureau=404, admin=404, **OFFICE_ONLY
         ),
         lambda o: {
             "status": Status.IN_PROGRESS,
@@ -145,7 +150,7 @@ MATRIX = {
         NOT_POST,
         # The author's office has another entry waiting for review: 409, nothing written
         # (a successful submission is tested in test_workspace).
-        allow(council=403, owner_staff=409, other_staff=404, bureau=404, admin=404, **AUTHOR_ONLY),
+        allow(council=403, owner_staff=409, other_staff=404, bureau=404, admin=404, **OFFICE_ONLY),
         lambda o: {},
     ),
     "review_queue": (
@@ -344,6 +349,13 @@ MATRIX = {
         allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
         lambda o: {"confirm": "on", "note": "Vorlage"},
     ),
+    # How far a publication is: the bureau's page.
+    "publication": (
+        lambda o: reverse("reports:publication", args=[o["report"].slug, o["publication"].pk]),
+        BUREAU_READ,
+        REPORT_NOT_POST,
+        None,
+    ),
     "report_design": (
         lambda o: reverse("reports:report_design", args=[o["report"].slug]),
         BUREAU_READ,
@@ -463,6 +475,13 @@ MATRIX.update(
             NOT_GET_BUREAU,
             ACCOUNTS_POST,
             lambda o: {},
+        ),
+        # One's own account page and e-mail settings: everyone's, for themselves.
+        "my_account": (
+            lambda o: reverse("accounts:my_account"),
+            {**everyone(OK), "anonymous": LOGIN},
+            {**everyone(REDIRECT), "anonymous": LOGIN},
+            lambda o: {"language": "en", "entry_approved": "on"},
         ),
         # A bureau account: the administrator's alone.
         "account_detail_bureau": (
@@ -635,6 +654,13 @@ def world(db):
         pdf=b"%PDF-1.7",
         pdf_sha256=hashlib.sha256(b"%PDF-1.7").hexdigest(),
     )
+    publication = Publication.objects.create(
+        report=report,
+        opened_after=0,
+        state=Publication.State.DONE,
+        version=version,
+        requested_by=users["bureau"],
+    )
     reporting_round = ReportingRoundFactory(
         concept=concept, opened_at=datetime.datetime.now(datetime.UTC)
     )
@@ -659,6 +685,7 @@ def world(db):
         "closed_round": closed_round,
         "approved": approved,
         "version": version,
+        "publication": publication,
         "owner_office": owner_office,
         "invitee": invitee,
         "deactivated": deactivated,
@@ -673,8 +700,11 @@ def snapshot():
         sorted(ReportSection.objects.values_list("pk", "version", "text")),
         sorted(ReportingRound.objects.values_list("pk", "closed_at")),
         Reminder.objects.count(),
+        Notification.objects.count(),
+        sorted(NotificationSettings.objects.values_list("user_id", "language", "entry_returned")),
         sorted(PublishedVersion.objects.values_list("pk", "note", "html_sha256")),
         sorted(ReportExport.objects.values_list("pk", "state")),
+        sorted(Publication.objects.values_list("pk", "state")),
         sorted(ReportDesign.objects.values_list("pk", "logo_name", "word_template_sha256")),
         sorted(AccessibilityFeedback.objects.values_list("pk", "is_handled", "note")),
         sorted(AccessibilityBarrier.objects.values_list("pk", "title")),

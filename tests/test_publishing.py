@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from measures.models import Status
 from reports.exports import render_docx, render_html, render_pdf
-from reports.models import ImmutableVersionError, PublishedVersion, Report
+from reports.models import ImmutableVersionError, Publication, PublishedVersion, Report
 from reports.publishing import NothingToPublish, publish
 
 from .budgets import REQUEST
@@ -43,9 +43,15 @@ def test_bureau_publishes_a_version_with_checksums_who_and_when(client, bureau_u
     client.force_login(bureau_user)
     assert client.get(PUBLISH_URL).status_code == 200
     response = client.post(PUBLISH_URL, {"note": "Vorlage Ausländerbeirat", "confirm": "on"})
-    assert response.status_code == 302 and response["Location"] == DETAIL_URL
+    # The request only records the wish; the worker renders (at once in tests).
+    publication = Publication.objects.get()
+    assert response.status_code == 302 and response["Location"] == publication.get_absolute_url()
 
     version = PublishedVersion.objects.get()
+    assert publication.version == version and publication.requested_by == bureau_user
+    done = client.get(response["Location"]).content.decode()
+    assert "Fassung 1 des Berichts wurde veröffentlicht." in done
+    assert version.get_absolute_url() in done
     assert (version.number, version.published_by, version.note) == (
         1,
         bureau_user,
@@ -279,3 +285,85 @@ def test_an_unchanged_report_is_not_published_again(client, bureau_user):
     # A change to the records makes the next version.
     Report.objects.filter(pk=first.report_id).update(title="Geänderter Titel")
     assert publish(report(), bureau_user).number == 2
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks stay queued in the database, as without a worker."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+
+
+def test_publishing_only_records_the_wish_and_the_page_follows_it(
+    client, bureau_user, database_tasks
+):
+    client.force_login(bureau_user)
+    data = {"note": "Vorlage", "confirm": "on", "opened_after": "0"}
+    response = client.post(PUBLISH_URL, data)
+    publication = Publication.objects.get()
+    assert response["Location"] == publication.get_absolute_url()
+    assert publication.state == Publication.State.QUEUED and publication.task_id
+    assert not PublishedVersion.objects.exists(), "nothing is rendered in the request"
+
+    page = client.get(publication.get_absolute_url())
+    assert page["Refresh"] == "3"
+    assert "Fassung 1 wird veröffentlicht" in page.content.decode()
+    # The draft's page says so instead of offering to publish again.
+    detail = client.get(DETAIL_URL).content.decode()
+    assert "Fassung 1 wird veröffentlicht." in detail
+    assert "Diesen Entwurf als neue Fassung veröffentlichen" not in detail
+
+    # A second click while it is under way is led to the same publication.
+    again = client.post(PUBLISH_URL, data)
+    assert again["Location"] == publication.get_absolute_url()
+    assert Publication.objects.count() == 1
+
+
+def test_a_publication_lost_by_its_worker_is_failed_and_can_be_started_again(
+    client, bureau_user, database_tasks
+):
+    client.force_login(bureau_user)
+    data = {"confirm": "on", "opened_after": "0"}
+    client.post(PUBLISH_URL, data)
+    lost = Publication.objects.get()
+    Publication.objects.filter(pk=lost.pk).update(
+        state=Publication.State.RUNNING,
+        requested_at=lost.requested_at - datetime.timedelta(hours=1),
+    )
+    response = client.post(PUBLISH_URL, data)
+    lost.refresh_from_db()
+    assert lost.state == Publication.State.FAILED
+    fresh = Publication.objects.exclude(pk=lost.pk).get()
+    assert response["Location"] == fresh.get_absolute_url()
+    page = client.get(lost.get_absolute_url()).content.decode()
+    assert "nichts veröffentlicht" in page and "Erneut versuchen" in page
+
+
+def test_a_failed_rendering_publishes_nothing_and_says_so(client, bureau_user, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("typesetting failed")
+
+    monkeypatch.setattr("reports.publishing.render_pdf", broken)
+    client.force_login(bureau_user)
+    client.post(PUBLISH_URL, {"confirm": "on", "opened_after": "0"})
+    publication = Publication.objects.get()
+    assert publication.state == Publication.State.FAILED and publication.version is None
+    assert not PublishedVersion.objects.exists()
+    page = client.get(publication.get_absolute_url()).content.decode()
+    assert "konnte nicht erstellt werden" in page
+
+
+def test_the_publication_page_is_the_bureaus(client, bureau_user, council_member, office_staff):
+    client.force_login(bureau_user)
+    client.post(PUBLISH_URL, {"confirm": "on", "opened_after": "0"})
+    url = Publication.objects.get().get_absolute_url()
+    for user in (council_member, office_staff):
+        client.force_login(user)
+        assert client.get(url).status_code == 403
+    client.logout()
+    assert client.get(url).url.startswith(reverse("login"))
+    client.force_login(bureau_user)
+    assert client.post(url).status_code == 405
+    other = reverse("reports:publication", args=[SLUG, 999])
+    assert client.get(other).status_code == 404

@@ -81,6 +81,32 @@ def test_postgres_url_selects_postgresql():
     assert "postgresql" in result.stdout
 
 
+def test_the_sqlite_default_serves_a_web_process_and_a_worker_side_by_side(tmp_path):
+    """WAL (readers go on while the worker writes), write transactions that wait for
+    the lock at BEGIN instead of failing on an upgrade, and a busy timeout: without
+    them, publishing answered "database is locked" while `make run`'s worker ran."""
+    code = (
+        "import django, os;"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'integration_tracker.settings');"
+        "django.setup();"
+        "from django.db import connection, transaction;"
+        "print(connection.settings_dict['OPTIONS']['transaction_mode']);"
+        "print(connection.cursor().execute('PRAGMA journal_mode').fetchone()[0]);"
+        "print(connection.cursor().execute('PRAGMA busy_timeout').fetchone()[0])"
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["IMMEDIATE", "wal", "20000"]
+
+
 def test_language_and_time_zone():
     assert settings.LANGUAGE_CODE == "de"
     assert [code for code, _name in settings.LANGUAGES] == ["de", "en"]

@@ -1,0 +1,164 @@
+"""A site served the way `make run` serves it: its own database (a SQLite file, or a
+database of its own on the PostgreSQL server the suite runs on), migrated and loaded
+by `bootstrap_demo`, the development server and one `db_worker` next to it, each a
+process of its own. The journeys across roles run against it, because where the
+parts meet (a request and the worker writing at the same time, a mail sent by the
+worker) the test server of pytest-django, in the test's process and transaction,
+does not show what a person sees."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import dj_database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+MANAGE = [sys.executable, str(ROOT / "manage.py")]
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _database(tmp_path):
+    """DATABASE_URL of a new, empty database of the kind the suite runs on."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        return
+    import psycopg2
+
+    config = dj_database_url.parse(url)
+    name = f"it_journey_{uuid.uuid4().hex[:12]}"
+    server = {
+        "host": config["HOST"] or "127.0.0.1",
+        "port": config["PORT"] or 5432,
+        "user": config["USER"],
+        "password": config["PASSWORD"],
+        "dbname": "postgres",
+    }
+    admin = psycopg2.connect(**server)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+class Site:
+    """The running site: its URL and what its processes wrote."""
+
+    def __init__(self, url, server_log, worker_log):
+        self.url = url
+        self.server_log = server_log
+        self.worker_log = worker_log
+
+    def server_output(self):
+        return self.server_log.read_text(errors="replace")
+
+    def worker_output(self):
+        return self.worker_log.read_text(errors="replace")
+
+    def mails(self):
+        """The e-mails the worker printed (the console backend of `make run`), each as
+        (headers, body) with quoted-printable soft breaks undone."""
+        text = self.worker_output()
+        found = []
+        for chunk in re.split(r"^-{79}$", text, flags=re.M):
+            if "Subject:" not in chunk or "To:" not in chunk:
+                continue
+            head, _, body = chunk.strip().partition("\n\n")
+            body = re.sub(r"=\n", "", body)
+            found.append((head, body))
+        return found
+
+    def problems(self):
+        """Lines of the server's log that no journey may produce."""
+        lines = self.server_output().splitlines() + self.worker_output().splitlines()
+        return [
+            line
+            for line in lines
+            if "database is locked" in line or re.search(r'" 5\d\d \d', line) or "Traceback" in line
+        ]
+
+
+def _wait_for(port, process, log, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The server stopped:\n{log.read_text(errors='replace')}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"The server did not answer in {seconds} s")
+
+
+def _stop(process):
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def served_like_make_run(tmp_path, **environment):
+    """Migrate, `bootstrap_demo`, then the development server and one worker, as
+    `make run` starts them; ``environment`` adds settings (e.g. public pages)."""
+    with _database(tmp_path) as database_url:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DEBUG": "1",
+            "PYTHONUNBUFFERED": "1",
+            # Another run's pages must not answer from a shared cache.
+            "CACHE_KEY_PREFIX": f"journey-{uuid.uuid4().hex[:8]}",
+            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+            **environment,
+        }
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        for command in (["migrate", "--noinput", "-v0"], ["bootstrap_demo"]):
+            subprocess.run(
+                MANAGE + command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300
+            )
+        port = _free_port()
+        server_log, worker_log = tmp_path / "server.log", tmp_path / "worker.log"
+        with server_log.open("wb") as server_out, worker_log.open("wb") as worker_out:
+            worker = subprocess.Popen(
+                MANAGE + ["db_worker", "--no-reload", "--verbosity", "1"],
+                cwd=ROOT,
+                env=env,
+                stdout=worker_out,
+                stderr=subprocess.STDOUT,
+            )
+            server = subprocess.Popen(
+                MANAGE + ["runserver", f"127.0.0.1:{port}", "--noreload"],
+                cwd=ROOT,
+                env=env,
+                stdout=server_out,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                _wait_for(port, server, server_log)
+                yield Site(f"http://127.0.0.1:{port}", server_log, worker_log)
+            finally:
+                _stop(server)
+                _stop(worker)
