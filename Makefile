@@ -33,9 +33,10 @@ run: compilemessages
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-## make test: install and run the whole suite (DATABASE_URL=postgres://… runs it on PostgreSQL).
+## make test: install and run the whole suite (DATABASE_URL=postgres://… runs it on PostgreSQL;
+## PYTEST_ARGS="-m shared_cache" picks the tests the shared cache can change).
 test: compilemessages
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## make bench: the README's figures on SQLite and on PostgreSQL with Redis (both when they
 ## answer; BENCH_SETUPS=sqlite or postgres+redis picks one), at scale M (BENCH_SCALE=L adds

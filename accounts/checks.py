@@ -16,3 +16,19 @@ def bureau_contact_configured(app_configs, **kwargs):
             id="accounts.W001",
         )
     ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def site_url_configured(app_configs, **kwargs):
+    """The scheduled reminders are caused by no request, so their links need the
+    site's address from the settings."""
+    if settings.SITE_URL.startswith(("https://", "http://")):
+        return []
+    return [
+        checks.Warning(
+            "SITE_URL is not set: the links in the scheduled reminder e-mails lead nowhere.",
+            hint="Set SITE_URL to the scheme and host people use, e.g. "
+            "https://integration.example.org.",
+            id="accounts.W002",
+        )
+    ]

@@ -1,14 +1,17 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from integration_tracker.forms import AccessibleErrorsMixin
 from integration_tracker.roles import Role
 from working_groups.models import Office
 
+from .models import NotificationKind, NotificationSettings
 from .tasks import send_password_reset
 
 User = get_user_model()
@@ -149,3 +152,47 @@ class PasswordResetForm(AccessibleErrorsMixin, auth_forms.PasswordResetForm):
                 protocol="https" if use_https else "http",
                 language=translation.get_language() or "de",
             )
+
+
+class NotificationSettingsForm(AccessibleErrorsMixin, forms.ModelForm):
+    """A person's own choice of e-mails (one checkbox per kind) and their language."""
+
+    class Meta:
+        model = NotificationSettings
+        fields = [*NotificationKind.values, "language"]
+        labels = {
+            "entry_returned": _(
+                "An entry of mine was returned for revision (with the bureau’s comment)"
+            ),
+            "entry_approved": _("An entry of mine was approved"),
+            "round_opened": _(
+                "A reporting round was opened in which my office reports (what is due, and by when)"
+            ),
+            "overdue": _(
+                "A reminder after the deadline, at most once a day, while my office has "
+                "not reported everything"
+            ),
+            "language": _("Language of the e-mails"),
+        }
+        help_texts = {
+            "overdue": _(
+                "If your office has a shared e-mail address for reminders, this reminder "
+                "goes to that address instead."
+            ),
+            "language": _("Choosing a language at the top of a page changes it too."),
+        }
+        widgets = {"language": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        days = settings.DEADLINE_REMINDER_DAYS
+        self.fields["deadline_near"].label = ngettext(
+            "A reminder %(days)s day before the deadline, if my office has not reported "
+            "everything yet",
+            "A reminder %(days)s days before the deadline, if my office has not reported "
+            "everything yet",
+            days,
+        ) % {"days": days}
+
+    def kind_fields(self):
+        return [self[kind] for kind in NotificationKind.values]

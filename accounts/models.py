@@ -9,6 +9,7 @@ them as they were at that moment; the password is never copied, only whether one
 set.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -71,3 +72,68 @@ register(
     # History is only read per account (by id).
     no_db_index=["username"],
 )
+
+
+class NotificationKind(models.TextChoices):
+    """What a person is told by e-mail (DESIGN.md, "Telling people"); each kind is a
+    switch of their own on their account page. The values are the field names of
+    NotificationSettings."""
+
+    ENTRY_RETURNED = "entry_returned", _("entry returned")
+    ENTRY_APPROVED = "entry_approved", _("entry approved")
+    ROUND_OPENED = "round_opened", _("round opened")
+    DEADLINE_NEAR = "deadline_near", _("deadline near")
+    OVERDUE = "overdue", _("overdue")
+
+
+class NotificationSettingsQuerySet(models.QuerySet):
+    def for_users(self, user_ids):
+        """{user id: settings} for ``user_ids`` in one query; a person who has never
+        changed a setting gets the defaults (an unsaved row)."""
+        user_ids = list(user_ids)
+        found = self.in_bulk(user_ids)
+        return {pk: found.get(pk) or NotificationSettings(user_id=pk) for pk in user_ids}
+
+
+class NotificationSettings(models.Model):
+    """Which e-mails a person receives, and in which language. The row is made when
+    the person first changes a setting or chooses a language; until then every kind
+    is on and the mails are in the default language (German)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_settings",
+    )
+    language = models.CharField(
+        _("language of the e-mails"),
+        max_length=7,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    entry_returned = models.BooleanField(NotificationKind.ENTRY_RETURNED.label, default=True)
+    entry_approved = models.BooleanField(NotificationKind.ENTRY_APPROVED.label, default=True)
+    round_opened = models.BooleanField(NotificationKind.ROUND_OPENED.label, default=True)
+    deadline_near = models.BooleanField(NotificationKind.DEADLINE_NEAR.label, default=True)
+    overdue = models.BooleanField(NotificationKind.OVERDUE.label, default=True)
+
+    objects = NotificationSettingsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+        ordering = ["user"]
+
+    def __str__(self):
+        return str(self.user)
+
+    def wants(self, kind):
+        return getattr(self, NotificationKind(kind).value)
+
+    @classmethod
+    def remember_language(cls, user, language):
+        """The language ``user`` last chose is the language of their e-mails."""
+        if language in dict(settings.LANGUAGES):
+            cls.objects.update_or_create(user=user, defaults={"language": language})

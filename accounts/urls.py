@@ -12,6 +12,7 @@ urlpatterns = [
     path("konten/<int:pk>/deaktivieren/", views.account_deactivate, name="account_deactivate"),
     path("konten/<int:pk>/reaktivieren/", views.account_reactivate, name="account_reactivate"),
     path("konten/<int:pk>/einladen/", views.invitation_resend, name="invitation_resend"),
+    path("konto/", views.my_account, name="my_account"),
     path(
         "konto/einladung/<uidb64>/<token>/",
         views.InvitationAcceptView.as_view(),

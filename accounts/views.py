@@ -1,5 +1,6 @@
-"""The accounts page of the bureau (/konten/), the invitation link, and Django's
-password reset with this site's forms and mails."""
+"""The accounts page of the bureau (/konten/), the invitation link, Django's
+password reset with this site's forms and mails, and each person's own account
+page (/konto/) with their choice of e-mails."""
 
 import logging
 from functools import wraps
@@ -21,15 +22,22 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from integration_tracker.roles import Role
 
 from . import services
 from .filters import AccountFilter, AccountState
-from .forms import AccountForm, InvitationForm, PasswordResetForm, SetPasswordForm
+from .forms import (
+    AccountForm,
+    InvitationForm,
+    NotificationSettingsForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from .history import account_changes
-from .models import INVITATION_REASONS, Reason
+from .models import INVITATION_REASONS, NotificationSettings, Reason
 from .permissions import assignable_roles, can_change_account, can_manage_accounts, managed_accounts
 from .tokens import LinkProblem, invitation_tokens, invitation_validity
 
@@ -257,6 +265,39 @@ def invitation_resend(request, pk):
             % {"email": account.email},
         )
     return redirect("accounts:account_detail", account.pk)
+
+
+# --- One's own account -----------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_account(request):
+    """Who one is here, the way to change the password, and which e-mails one gets."""
+    notification_settings = NotificationSettings.objects.filter(user=request.user).first()
+    form = NotificationSettingsForm(
+        request.POST if request.method == "POST" else None,
+        instance=notification_settings or NotificationSettings(user=request.user),
+    )
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Your e-mail settings have been saved."))
+        return redirect("accounts:my_account")
+    return render(
+        request,
+        "accounts/my_account.html",
+        {"form": form, "offices": request.user.offices.order_by("code")},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def set_language(request):
+    """Django's language switch; a logged-in person's choice is also the language of
+    their e-mails from then on."""
+    response = i18n.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        NotificationSettings.remember_language(request.user, request.POST.get("language"))
+    return response
 
 
 # --- The invitation link and the password reset (Django's views) ---------------------

@@ -8,6 +8,7 @@ from axes.helpers import get_lockout_response
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Reason
 
@@ -15,7 +16,18 @@ from accounts.models import Reason
 class LoginForm(AuthenticationForm):
     """Django's login form sets the user name's maximum length on the input only;
     a longer name went on to django-axes, which cannot store it (a server error on
-    PostgreSQL). Here it is a form error, before anything is looked up."""
+    PostgreSQL). Here it is a form error, before anything is looked up.
+
+    Its message for a wrong password reads in German as if the fields were empty
+    ("Bitte Benutzername und Passwort eingeben"); this one says what happened."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "The user name or the password is not correct. Please check both; "
+            "capital and small letters count."
+        ),
+    }
 
     def clean(self):
         username = self.cleaned_data.get("username")

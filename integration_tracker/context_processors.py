@@ -50,10 +50,10 @@ SECTIONS = {
 }
 
 
-def _sections(bureau, council, office_staff):
+def _sections(bureau, council, office_staff, progress):
     """The main navigation's pages, in order: key, label, url name, who sees it."""
     return [
-        ("progress", _("Progress"), "reports:overview", True),
+        ("progress", _("Progress"), "reports:overview", progress),
         ("reports", _("Reports"), "reports:report_list", bureau or council),
         (
             "measures",
@@ -82,8 +82,14 @@ def site(request):
     """The frame every page shares: the municipality, the main navigation with the
     current section marked, and the breadcrumb trail (start page › section). Needs no
     database beyond the roles, which roles() has already read for this request."""
+    # The rights are the views' own (late import: the apps import this package).
+    from measures.permissions import can_read_progress
+
     user = request.user
     bureau, council, office_staff = is_bureau(user), is_council(user), is_office_staff(user)
+    # A link that would end at the login is not offered: the public sees the progress
+    # pages and the open data only where they are public.
+    progress = can_read_progress(user)
     match = getattr(request, "resolver_match", None)
     url_name = match.url_name if match else None
     current = SECTIONS.get(match.app_name if match else "", {}).get(url_name)
@@ -95,7 +101,7 @@ def site(request):
             "current": key == current,
             "here": match is not None and match.view_name == name,
         }
-        for key, label, name, visible in _sections(bureau, council, office_staff)
+        for key, label, name, visible in _sections(bureau, council, office_staff, progress)
         if visible
     ]
     is_home = match is not None and match.view_name == "measures:home"
@@ -111,5 +117,6 @@ def site(request):
         "site_sign_language_url": settings.ACCESSIBILITY["sign_language_url"],
         "bureau_contact": settings.BUREAU_CONTACT,
         "main_navigation": navigation,
+        "progress_readable": progress,
         "breadcrumbs": breadcrumbs,
     }

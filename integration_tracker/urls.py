@@ -3,7 +3,7 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from accounts.views import PasswordResetConfirmView, PasswordResetView
+from accounts.views import PasswordResetConfirmView, PasswordResetView, set_language
 
 from .accounts import LoginForm, PasswordChangeView
 from .views import healthz
@@ -31,6 +31,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("konto/", include("django.contrib.auth.urls")),
+    # Before Django's own, which it wraps: the choice is remembered for e-mails.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),

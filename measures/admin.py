@@ -22,6 +22,7 @@ from .models import (
     IndicatorValue,
     Language,
     Measure,
+    Notification,
     Reminder,
     ReportingRound,
     SpreadsheetImport,
@@ -298,7 +299,9 @@ class StatusEntryAdmin(admin.ModelAdmin):
                 refused += 1
                 continue
             try:
-                approve_entry(entry, request.user)
+                approve_entry(
+                    entry, request.user, site_url=f"{request.scheme}://{request.get_host()}"
+                )
             except NotAllowed:
                 refused += 1
             else:
@@ -469,6 +472,23 @@ class ReminderAdmin(admin.ModelAdmin):
     readonly_fields = ["reporting_round", "office", "sent_on", "recipients", "outstanding"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The log of e-mails sent (measures/services.py, ``notify``): read only."""
+
+    list_display = ["created_at", "kind", "email", "reporting_round", "sent_at", "subject"]
+    list_filter = ["kind", "reporting_round"]
+    list_select_related = ["reporting_round"]
+    search_fields = ["email", "subject"]
+    raw_id_fields = ["recipient", "office", "entry", "reporting_round"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

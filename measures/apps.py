@@ -20,6 +20,9 @@ def _work_scopes(measure_id, approved):
     )
     scopes = [page_cache.measure_scope(measure_id)]
     scopes += [page_cache.office_scope(pk) for pk in sorted(offices - {None})]
+    # The bureau's lists show the work on every measure, those without an office too
+    # (bump_now adds it with an office's scope, but a measure may have none).
+    scopes.append(page_cache.WORK)
     if approved:
         scopes.append(page_cache.concept_scope(measure["concept_id"]))
     return scopes

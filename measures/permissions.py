@@ -121,17 +121,26 @@ def readable_entries(user, queryset=None):
     )
 
 
-def editable_entries(user, queryset=None):
-    """Entries a user may still change: their own drafts and returned entries on
-    measures of their workspace."""
+def open_work(user, queryset=None):
+    """The drafts and returned entries the user carries on, on any measure: for office
+    staff those of their offices (their own and their colleagues': the colleague who
+    stands in continues an entry rather than starting a second one, see
+    services.open_entry); for the bureau its own, so that it never reviews what it
+    wrote (four eyes). ``editable_entries`` narrows this to the workspace; lists of
+    workspace measures use it as it is (``Measure.objects.with_work_state``)."""
     queryset = StatusEntry.objects.all() if queryset is None else queryset
     if not uses_workspace(user):
         return queryset.none()
+    carried_by = Q(author=user) if is_bureau(user) else _in_author_office(user)
     return queryset.filter(
-        author=user,
-        state__in=[StatusEntry.State.DRAFT, StatusEntry.State.RETURNED],
-        measure__in=workspace_measures(user).values("pk"),
+        carried_by, state__in=[StatusEntry.State.DRAFT, StatusEntry.State.RETURNED]
     )
+
+
+def editable_entries(user, queryset=None):
+    """Entries a user may still change: the drafts and returned entries they carry on
+    (``open_work``) on measures of their workspace."""
+    return open_work(user, queryset).filter(measure__in=workspace_measures(user).values("pk"))
 
 
 def can_review(user, entry=None):

@@ -1,5 +1,6 @@
 """Background tasks of the measures app (django-tasks; run by `manage.py db_worker`):
-checking and importing uploaded spreadsheets, and reminding late offices.
+checking and importing uploaded spreadsheets, reminding late offices, and the e-mails
+that tell people about their entries and rounds.
 
 A 10,000-row spreadsheet takes longer than a web request should; a small one is
 done within a second or two of the worker taking it, and its page then simply shows
@@ -8,14 +9,16 @@ the result."""
 import logging
 
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.template.defaultfilters import date as date_format
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from .models import ReportingRound, SpreadsheetImport
-from .services import send_reminders
+# The module, not its functions: services queues this module's tasks.
+from . import services
+from .models import Notification, ReportingRound, SpreadsheetImport
 from .tables import run as run_table_import
 
 logger = logging.getLogger(__name__)
@@ -116,9 +119,35 @@ def import_spreadsheet(batch_id, user_id, on_conflict="skip", reason=""):
 
 
 @task()
-def remind_late_offices(round_id):
+def remind_late_offices(round_id, site_url=None):
     """The bureau's "send reminders now" for one round: the same function as the
     cron job (`manage.py send_reminders`), so an office still gets at most one
     reminder a day."""
-    sent = send_reminders(rounds=ReportingRound.objects.filter(pk=round_id))
+    sent = services.send_reminders(
+        rounds=ReportingRound.objects.filter(pk=round_id), site_url=site_url
+    )
     return len(sent)
+
+
+@task()
+def send_notification(notification_id, site_url):
+    """One e-mail of measures/services.py's ``notify``, in its recipient's language,
+    queued once the step it tells of has committed. A mail already sent is not sent
+    again; if the mail server refuses it, the task fails and the round's page shows
+    the mail as not sent."""
+    notification = (
+        Notification.objects.select_related(
+            "recipient", "office", "reporting_round", "entry__measure", "entry__reviewer"
+        )
+        .filter(pk=notification_id, sent_at__isnull=True)
+        .first()
+    )
+    if notification is None:
+        return False
+    person = notification.recipient
+    if notification.office_id is None and (person is None or not person.is_active):
+        return False  # deactivated (or deleted) since the step
+    subject, body = notification.render(site_url)
+    send_mail(subject, body, None, [notification.email])
+    Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now(), subject=subject)
+    return True

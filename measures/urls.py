@@ -18,6 +18,7 @@ urlpatterns = [
     path("berichtsrunden/", views.round_list, name="round_list"),
     path("berichtsrunden/neu/", views.round_create, name="round_create"),
     path("berichtsrunden/<int:pk>/", views.round_detail, name="round_detail"),
+    path("berichtsrunden/<int:pk>/massnahmen/", views.round_measures, name="round_measures"),
     path("berichtsrunden/<int:pk>/abschliessen/", views.round_close, name="round_close"),
     path("berichtsrunden/<int:pk>/wieder-oeffnen/", views.round_reopen, name="round_reopen"),
     path("berichtsrunden/<int:pk>/erinnern/", views.round_remind, name="round_remind"),

@@ -50,16 +50,21 @@ from .permissions import (
     can_read_progress,
     can_review,
     editable_entries,
+    open_work,
     readable_entries,
     uses_workspace,
     workspace_measures,
 )
 from .services import (
+    AlreadyOpen,
     AlreadyWaiting,
     Conflict,
     NotAllowed,
+    RoundAlreadyOpen,
     approve_entry,
     close_round,
+    open_entries,
+    open_entry,
     open_round,
     reopen_round,
     return_entry,
@@ -73,6 +78,9 @@ from .tables import checksum as table_checksum
 from .tasks import check_spreadsheet, import_spreadsheet, remind_late_offices
 
 MEASURES_PER_PAGE = 50
+NOTIFICATIONS_PER_PAGE = 25
+# The due measures without a lead office named on a round's page; the rest are counted.
+WITHOUT_OFFICE_LISTED = 50
 
 
 def _concept_context(request, concept):
@@ -108,7 +116,9 @@ def home(request):
     """The start page: what the user's role has to do next (see start_page), then the
     concepts; each concept's full structure is on its own, paginated page."""
     if not can_read_progress(request.user):
-        return redirect_to_login(request.get_full_path())
+        # Progress pages are not public: a short page on what this is and whom to
+        # ask, instead of a login that leads back here.
+        return render(request, "measures/home_public.html")
     visible = (
         Measure.objects.visible_to(request.user)
         .filter(concept=OuterRef("pk"))
@@ -201,9 +211,9 @@ def measure_list(request):
 def _measure_list_context(request):
     measures = workspace_measures(
         request.user,
-        Measure.objects.select_related(
-            "lead_office", "responsible_department", "current_entry"
-        ).with_timeliness(),
+        Measure.objects.select_related("lead_office", "responsible_department", "current_entry")
+        .with_timeliness()
+        .with_work_state(open_work(request.user)),
     )
     measure_filter = MeasureFilter(request.GET, queryset=measures, request=request)
     queryset = measure_filter.qs
@@ -255,13 +265,19 @@ def _measure_detail_context(request, pk):
             ),
         )
     )
+    entries = list(entries.prefetch_related("indicator_values__indicator"))
+    editable = list(open_entries(measure, request.user).only("pk", "state"))
     return {
         "measure": measure,
         "page_title": f"{measure.number} {measure.title}",
+        # The one step the page offers: continue the entry the user carries on, else
+        # start one unless another waits for review.
+        "open_entry": editable[0] if editable else None,
+        "waiting_entry": next((e for e in entries if e.state == StatusEntry.State.SUBMITTED), None),
         "partner_offices": measure.partner_offices.all(),
         "partner_organisations": measure.partner_organisations.all(),
         "languages": measure.languages.all(),
-        "entries": entries.prefetch_related("indicator_values__indicator"),
+        "entries": entries,
         "indicators": indicators,
         "funding_lines": measure.funding_lines.select_related(
             "programme", "responsible_office"
@@ -269,22 +285,39 @@ def _measure_detail_context(request, pk):
         "action_needs": measure.action_needs.all(),
         "children": measure.children.select_related("current_entry", "lead_office"),
         "can_enter": can_enter_status(request.user, measure),
-        "editable_entry_ids": set(
-            editable_entries(request.user, measure.status_entries.all()).values_list(
-                "pk", flat=True
-            )
-        ),
+        "editable_entry_ids": {entry.pk for entry in editable},
         "user_can_review": can_review(request.user),
     }
 
 
-def _entry_form_response(request, measure, form, entry=None, conflict=None, status=200):
+def _entry_form_response(
+    request, measure, form, entry=None, conflict=None, status=200, carried_on=False
+):
     return render(
         request,
         "measures/statusentry_form.html",
-        {"measure": measure, "form": form, "entry": entry, "conflict": conflict},
+        {
+            "measure": measure,
+            "form": form,
+            "entry": entry,
+            "conflict": conflict,
+            "carried_on": carried_on,
+        },
         status=status,
     )
+
+
+def _carried_on_response(request, measure, entry, indicators):
+    """A new entry was sent while the office carries one on (opened before a colleague
+    started it, or in a second tab): nothing is saved; the form of the entry to
+    continue comes back with what was typed, to be saved there."""
+    entry = StatusEntry.objects.select_related("author", "reviewer").get(pk=entry.pk)
+    data = request.POST.copy()
+    data["measure_version"] = measure.version
+    data["entry_version"] = entry.version
+    form = StatusEntryForm(data, instance=entry, measure=measure, indicators=indicators)
+    form.is_valid()
+    return _entry_form_response(request, measure, form, entry, status=409, carried_on=True)
 
 
 def _waiting_response(request, measure, status=409):
@@ -315,7 +348,7 @@ def _save_entry_from_form(request, measure, form, entry=None):
         data = request.POST.copy()
         data["measure_version"] = fresh.version
         if entry is not None:
-            entry = StatusEntry.objects.get(pk=entry.pk)
+            entry = StatusEntry.objects.select_related("author", "reviewer").get(pk=entry.pk)
             data["entry_version"] = entry.version
         retry = StatusEntryForm(
             data,
@@ -339,6 +372,9 @@ def _save_entry_from_form(request, measure, form, entry=None):
         )
     except AlreadyWaiting:  # submitted by someone else a moment ago
         return _waiting_response(request, measure) or redirect(measure)
+    except AlreadyOpen as error:  # a colleague started one a moment ago
+        fresh = Measure.objects.get(pk=measure.pk)
+        return _carried_on_response(request, fresh, error.entry, form.indicators)
     except ValidationError as error:
         form.add_error(None, error)
         return _entry_form_response(request, measure, form, entry, status=400)
@@ -359,6 +395,19 @@ def entry_create(request, pk):
     if waiting is not None:
         return waiting
     indicators = list(measure.indicators.all())
+    # One open entry per measure and office: a draft or a returned entry is continued.
+    carried_on = open_entry(measure, request.user)
+    if carried_on is not None and request.method == "POST":
+        return _carried_on_response(request, measure, carried_on, indicators)
+    if carried_on is not None:
+        messages.info(
+            request,
+            _(
+                "A status for this measure is already in progress. "
+                "Please continue it here instead of starting a second one."
+            ),
+        )
+        return redirect("measures:entry_edit", pk=carried_on.pk)
     if request.method == "POST":
         form = StatusEntryForm(request.POST, measure=measure, indicators=indicators)
         if form.is_valid():
@@ -380,7 +429,9 @@ def entry_create(request, pk):
 @_workspace_user
 @require_http_methods(["GET", "POST"])
 def entry_edit(request, pk):
-    entry = get_object_or_404(editable_entries(request.user).select_related("measure"), pk=pk)
+    entry = get_object_or_404(
+        editable_entries(request.user).select_related("measure", "author", "reviewer"), pk=pk
+    )
     measure = _get_measure_for_user(request, entry.measure_id)
     indicators = list(measure.indicators.all())
     if request.method == "POST" and "submit" in request.POST:
@@ -444,6 +495,11 @@ def review_queue(request):
     return render(request, "measures/review_queue.html", {"page": page})
 
 
+def _site_url(request):
+    """Scheme and host for the links in the e-mails a step sends (as invitations do)."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
 def _submitted_entry(pk):
     return get_object_or_404(
         StatusEntry.objects.select_related("measure", "author"),
@@ -459,7 +515,7 @@ def entry_approve(request, pk):
     if not can_review(request.user, entry):
         raise PermissionDenied
     try:
-        approve_entry(entry, request.user)
+        approve_entry(entry, request.user, site_url=_site_url(request))
     except NotAllowed:
         messages.error(request, _("This entry has already been reviewed."))
     else:
@@ -476,7 +532,9 @@ def entry_return(request, pk):
     form = ReturnForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            return_entry(entry, request.user, form.cleaned_data["comment"])
+            return_entry(
+                entry, request.user, form.cleaned_data["comment"], site_url=_site_url(request)
+            )
         except NotAllowed:
             messages.error(request, _("This entry has already been reviewed."))
         else:
@@ -501,6 +559,8 @@ def change_history(request, kind, pk):
         raise Http404
     obj = get_object_or_404(model, pk=pk)
     page, rows = change_log(obj, request.GET.get("page"))
+    if model is ReportingRound:
+        _name_round_steps(rows)
     return render(
         request,
         "measures/change_history.html",
@@ -509,6 +569,24 @@ def change_history(request, kind, pk):
 
 
 # --- Reporting rounds ------------------------------------------------------------------
+
+
+def _name_round_steps(rows):
+    """A round's history says "closed" / "reopened" where its closing date changed,
+    rather than "changed"; the reason for reopening is shown with the record."""
+    closed_at = ReportingRound._meta.get_field("closed_at").verbose_name
+    for row in rows:
+        record = row["record"]
+        if row["is_first"] or record.history_type != "~":
+            continue
+        if any(label == closed_at for label, _old, _new in row["changes"]):
+            row["action"] = _("closed") if record.closed_at else _("reopened")
+
+
+def _round_already_open(error):
+    return _("The round “%(title)s” is already open for this concept; close it first.") % {
+        "title": error.reporting_round.title
+    }
 
 
 @_bureau_only
@@ -525,13 +603,17 @@ def round_list(request):
 def round_create(request):
     form = ReportingRoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        reporting_round = open_round(**form.cleaned_data)
-        messages.success(
-            request,
-            _("The round “%(title)s” is open; %(count)s measures are due.")
-            % {"title": reporting_round.title, "count": reporting_round.due_measures.count()},
-        )
-        return redirect(reporting_round)
+        try:
+            reporting_round = open_round(**form.cleaned_data, site_url=_site_url(request))
+        except RoundAlreadyOpen as error:
+            form.add_error("concept", _round_already_open(error))
+        else:
+            messages.success(
+                request,
+                _("The round “%(title)s” is open; %(count)s measures are due.")
+                % {"title": reporting_round.title, "count": reporting_round.due_measures.count()},
+            )
+            return redirect(reporting_round)
     return render(
         request,
         "measures/round_form.html",
@@ -558,10 +640,58 @@ def round_detail(request, pk):
         key: sum(row[key] for row in rows)
         for key in ["due", "approved", "submitted", "returned", "draft", "missing"]
     }
+    # Due measures that no office is asked to report on (read only when there are any).
+    without_office = (
+        reporting_round.due_measures.filter(lead_office__isnull=True).order_by(
+            "position", "number"
+        )[:WITHOUT_OFFICE_LISTED]
+        if None in progress
+        else []
+    )
+    # What the round and its entries told people by e-mail, newest first.
+    notifications = Paginator(
+        reporting_round.notifications.select_related("recipient", "office", "entry__measure"),
+        NOTIFICATIONS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "measures/round_detail.html",
-        {"round": reporting_round, "rows": rows, "totals": totals},
+        {
+            "round": reporting_round,
+            "rows": rows,
+            "totals": totals,
+            "without_office": without_office,
+            "without_office_count": progress[None]["due"] if None in progress else 0,
+            "notifications": notifications,
+        },
+    )
+
+
+@_bureau_only
+@require_safe
+def round_measures(request, pk):
+    """The measures due in a round that one office leads (``amt``: its id, or "ohne"
+    for those without a lead office): what a count on the round's page stands for."""
+    reporting_round = get_object_or_404(ReportingRound.objects.select_related("concept"), pk=pk)
+    chosen = request.GET.get("amt", "")
+    measures = reporting_round.due_measures.select_related("current_entry").order_by(
+        "position", "number"
+    )
+    if chosen == "ohne":
+        office = None
+        measures = measures.filter(lead_office__isnull=True)
+    elif chosen.isdigit():
+        office = get_object_or_404(
+            Office, pk=chosen, municipality_id=reporting_round.concept.municipality_id
+        )
+        measures = measures.filter(lead_office=office)
+    else:
+        raise Http404
+    page = Paginator(measures, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "measures/round_measures.html",
+        {"round": reporting_round, "office": office, "page": page, "query": f"amt={chosen}"},
     )
 
 
@@ -573,7 +703,7 @@ def round_remind(request, pk):
     if not (reporting_round.is_open and reporting_round.is_past_deadline()):
         messages.error(request, _("Reminders go out only for an open round past its deadline."))
         return redirect(reporting_round)
-    remind_late_offices.enqueue(reporting_round.pk)
+    remind_late_offices.enqueue(reporting_round.pk, site_url=_site_url(request))
     messages.success(
         request,
         _(
@@ -640,9 +770,12 @@ def round_reopen(request, pk):
             reopen_round(reporting_round, form.cleaned_data["reason"])
         except NotAllowed:
             messages.error(request, _("Only a closed round can be reopened."))
+            return redirect(reporting_round)
+        except RoundAlreadyOpen as error:
+            form.add_error(None, _round_already_open(error))
         else:
             messages.success(request, _("The round is open again."))
-        return redirect(reporting_round)
+            return redirect(reporting_round)
     return render(
         request,
         "measures/round_reopen.html",

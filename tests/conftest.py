@@ -12,6 +12,28 @@ from working_groups.models import Office
 
 from .factories import OfficeFactory, UserFactory
 
+# What the shared cache (REDIS_URL: RedisCache, cached_db sessions) can change: the
+# cache and the sessions themselves, and every query budget (a cached_db session is
+# read without a query). CI runs the suite on SQLite and on PostgreSQL, and then only
+# these tests a third time with Redis (`make test PYTEST_ARGS="-m shared_cache"`).
+SHARED_CACHE_MODULES = {
+    "test_auth_backend",
+    "test_healthz",
+    "test_page_cache_race",
+    "test_progress_cache",
+    "test_serving",
+    "test_settings",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in SHARED_CACHE_MODULES or "django_assert_num_queries" in getattr(
+            item, "fixturenames", ()
+        ):
+            item.add_marker(pytest.mark.shared_cache)
+
 
 def _user_with_role(role, **kwargs):
     groups = ensure_role_groups()
@@ -107,10 +129,12 @@ def remove_published_versions():
     they go with the trigger dropped for a moment. PostgreSQL's flush truncates."""
     from django.db import connection
 
-    from reports.models import PublishedVersion
+    from reports.models import Publication, PublishedVersion
 
     if connection.vendor != "sqlite" or not PublishedVersion.objects.exists():
         return
+    # A publication holds on to its version (PROTECT); it goes first.
+    Publication.objects.all().delete()
     triggers = import_module("reports.migrations.0004_published_version_undeletable").TRIGGERS
     create, drop = triggers["sqlite"]
     with transaction.atomic(), connection.cursor() as cursor:

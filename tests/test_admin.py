@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from measures.models import Measure, Reminder, SpreadsheetImport, StatusEntry
+from measures.models import Measure, Notification, Reminder, SpreadsheetImport, StatusEntry
 from working_groups.models import Concept, Office
 
 from .admin_forms import change_form_data
@@ -68,6 +68,14 @@ def test_change_form_has_bounded_queries(
         )
     if model_name == "statusentry":  # the seed gives no status
         StatusEntryFactory(measure=Measure.objects.get(number="4.2.7"))
+    if model_name == "notification":  # written when people are told by e-mail
+        Notification.objects.create(
+            kind="entry_approved",
+            recipient=admin_user,
+            email="root@example.org",
+            language="de",
+            entry=StatusEntryFactory(measure=Measure.objects.get(number="4.2.7")),
+        )
     if model_name == "publishedversion":  # made by publishing, not in the seed
         from reports.models import Report
         from reports.publishing import publish

@@ -167,7 +167,7 @@ def test_a_nul_in_the_search_is_refused_with_400(client, settings, world):
 def test_an_overlong_login_name_is_a_form_error(client, bureau_user):
     response = client.post(reverse("login"), {"username": "x" * 300, "password": "falsch"})
     assert response.status_code == 200
-    assert "Bitte Benutzername und Passwort eingeben" in response.content.decode()
+    assert "Benutzername oder Passwort sind nicht richtig." in response.content.decode()
 
 
 def test_a_csv_with_a_nul_byte_is_refused_with_a_message(client, bureau_user):

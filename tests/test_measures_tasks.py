@@ -165,12 +165,15 @@ def remind_url(reporting_round):
     return reverse("measures:round_remind", args=[reporting_round.pk])
 
 
-def test_bureau_reminds_late_offices_from_the_round_page(client, bureau_user, late_round):
+def test_bureau_reminds_late_offices_from_the_round_page(
+    client, bureau_user, late_round, django_capture_on_commit_callbacks
+):
     client.force_login(bureau_user)
     page = client.get(late_round.get_absolute_url()).content.decode()
     assert f'action="{remind_url(late_round)}"' in page
 
-    response = client.post(remind_url(late_round), follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(remind_url(late_round), follow=True)
 
     assert response.redirect_chain[-1][0] == late_round.get_absolute_url()
     assert "werden im Hintergrund per E-Mail erinnert" in response.content.decode()

@@ -18,12 +18,46 @@ def public_pages(settings):
     settings.PUBLIC_PROGRESS_PAGES = True
 
 
-def test_anonymous_is_sent_to_login_when_pages_are_not_public(client, dresden):
+def test_the_public_sees_a_short_start_page_when_pages_are_not_public(client, dresden):
+    """What this is, whom to ask, the accessibility statement and plain language;
+    no link that would end at the login, and never a setting's name."""
     response = client.get(reverse("measures:home"))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Die Fortschrittsseiten sind derzeit nicht öffentlich." in content
+    assert "Büro der Integrations- und Ausländerbeauftragten" in content
+    for link in ("/barrierefreiheit/", "/leichte-sprache/", "/konto/login/"):
+        assert f'href="{link}"' in content
+    for link in ("/fortschritt/", "/offene-daten/"):
+        assert f'href="{link}"' not in content
+    assert "BUREAU_CONTACT" not in content and "PUBLIC_PROGRESS" not in content
+    login = client.get(reverse("login")).content.decode()
+    assert 'href="/fortschritt/"' not in login and "BUREAU_CONTACT" not in login
+    # The pages behind it still ask for a login.
     response = client.get(reverse("measures:concept_detail", args=["ik-2009"]))
     assert response.status_code == 302
+
+
+def test_the_public_finds_progress_and_open_data_when_pages_are_public(client, dresden, settings):
+    settings.PUBLIC_PROGRESS_PAGES = True
+    content = client.get(reverse("measures:home")).content.decode()
+    assert 'href="/fortschritt/"' in content and 'href="/offene-daten/"' in content
+    assert "derzeit nicht öffentlich" not in content
+
+
+def test_a_wrong_password_says_so_and_not_that_the_fields_are_empty(client, bureau_user):
+    response = client.post(reverse("login"), {"username": "bureau", "password": "falsch"})
+    content = response.content.decode()
+    assert "Benutzername oder Passwort sind nicht richtig." in content
+    assert "Bitte Benutzername und Passwort eingeben" not in content
+
+
+def test_the_header_names_the_person_not_the_login(client, bureau_user):
+    bureau_user.first_name, bureau_user.last_name = "Jana", "Müller"
+    bureau_user.save()
+    client.force_login(bureau_user)
+    content = client.get(reverse("measures:home")).content.decode()
+    assert "Abmelden (Jana Müller)" in content
 
 
 def test_concept_page_shows_the_concept_its_groups_and_measures(client, council_member, dresden):
@@ -75,11 +109,12 @@ def test_unknown_concept_is_404(client, council_member):
     assert response.status_code == 404
 
 
-def test_user_without_role_is_sent_to_login(client, db):
+def test_user_without_role_sees_the_public_start_page(client, db):
     from .factories import UserFactory
 
     client.force_login(UserFactory())
-    assert client.get(reverse("measures:home")).status_code == 302
+    response = client.get(reverse("measures:home"))
+    assert "Die Fortschrittsseiten sind derzeit nicht öffentlich." in response.content.decode()
 
 
 def test_pages_in_english(client, council_member, dresden):

@@ -97,7 +97,14 @@ ADMIN_REFUSED = {**ADMIN_VIEW_ONLY, "bureau": 403, "admin": 403}
 
 # name → (url builder, GET expectations, POST expectations, POST data builder)
 MATRIX = {
-    "home": (lambda o: reverse("measures:home"), PROGRESS_READ, PROGRESS_POST, None),
+    # Without public pages, the public reads a short start page (what this is, whom
+    # to ask) instead of being sent to a login that leads back here.
+    "home": (
+        lambda o: reverse("measures:home"),
+        {**PROGRESS_READ, "anonymous": OK},
+        PROGRESS_POST,
+        None,
+    ),
     "concept": (
         lambda o: reverse("measures:concept_detail", args=[o["concept"].slug]),
         PROGRESS_READ,
@@ -177,7 +184,7 @@ MATRIX = {
         BUREAU_READ,
         allow(council=403, owner_staff=403, other_staff=403, bureau=REDIRECT, admin=REDIRECT),
         lambda o: {
-            "concept": o["concept"].pk,
+            "concept": o["spare_concept"].pk,
             "title": "Neue Runde",
             "period_start": "2015-01-01",
             "period_end": "2015-12-31",
@@ -186,6 +193,15 @@ MATRIX = {
     ),
     "round_detail": (
         lambda o: reverse("measures:round_detail", args=[o["round"].pk]),
+        BUREAU_READ,
+        NOT_POST_BUREAU,
+        None,
+    ),
+    "round_measures": (
+        lambda o: (
+            reverse("measures:round_measures", args=[o["round"].pk])
+            + f"?amt={o['measure'].lead_office_id or 'ohne'}"
+        ),
         BUREAU_READ,
         NOT_POST_BUREAU,
         None,
@@ -664,8 +680,11 @@ def world(db):
     reporting_round = ReportingRoundFactory(
         concept=concept, opened_at=datetime.datetime.now(datetime.UTC)
     )
+    # One open round per concept: the closed one (to reopen) and a new one (to open)
+    # belong to a concept without an open round.
+    spare_concept = ConceptFactory(municipality=concept.municipality)
     closed_round = ReportingRoundFactory(
-        concept=concept,
+        concept=spare_concept,
         opened_at=datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC),
         closed_at=datetime.datetime(2015, 2, 1, tzinfo=datetime.UTC),
     )
@@ -674,6 +693,7 @@ def world(db):
         "users": users,
         "feedback": feedback,
         "concept": concept,
+        "spare_concept": spare_concept,
         "measure": measure,
         "internal": internal,
         "report": report,

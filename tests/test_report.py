@@ -172,9 +172,10 @@ def test_report_queries_do_not_grow_with_measures(
     # session, user, roles, report, sections (+ topics), measures as of the end
     # (+ partner offices, organisations, languages, indicators, values), topics,
     # funding lines (+ amounts, areas), groups (+ memberships), needs, action plan,
-    # provisions, published versions, latest draft exports, the municipality's report
-    # design (logo, Word template): the same for 3 and 300 more measures
-    with django_assert_num_queries(REQUEST + 21):
+    # provisions, published versions, a publication under way, latest draft exports,
+    # the municipality's report design (logo, Word template): the same for 3 and 300
+    # more measures
+    with django_assert_num_queries(REQUEST + 22):
         assert client.get(URL).status_code == 200
 
 

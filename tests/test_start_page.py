@@ -47,7 +47,7 @@ def _data(count, office=None):
     return concept, measures, reporting_round
 
 
-@pytest.mark.parametrize("count", [3, 60])
+@pytest.mark.parametrize("count", [5, 60])
 def test_office_staff_sees_what_is_due_returned_and_drafted(
     client, office_staff, django_assert_num_queries, count
 ):
@@ -62,17 +62,23 @@ def test_office_staff_sees_what_is_due_returned_and_drafted(
     StatusEntryFactory(measure=measures[-2], state=StatusEntry.State.DRAFT, author=office_staff)
     client.force_login(office_staff)
     # the request (session, user, roles), concepts, open rounds, due measures (with
-    # the user's offices as a subquery), editable entries
-    with django_assert_num_queries(REQUEST + 4):
+    # the user's offices and the state of each measure's work as subqueries), the
+    # drafts and returned entries the user carries on, the entries waiting for review
+    with django_assert_num_queries(REQUEST + 5):
         response = client.get(reverse("measures:home"))
     content = response.content.decode()
     assert "<h1>Ihre Aufgaben</h1>" in content
     assert "31. Januar 2015" in content
-    first_due = min(measures[2:], key=lambda m: m.number)
+    # Two are submitted, one returned, one drafted: the others are to be started.
+    first_due = min(measures[2:-2], key=lambda m: m.number)
     assert reverse("measures:entry_create", args=[first_due.pk]) in content
-    assert ("Alle fälligen Maßnahmen" in content) == (count > 12)
-    # submitted measures are no longer due
+    assert ("Alle fälligen Maßnahmen" in content) == (count - 4 > 10)
+    # The returned and the drafted measure are listed with their entry only.
+    assert reverse("measures:entry_create", args=[measures[-1].pk]) not in content
+    assert reverse("measures:entry_create", args=[measures[-2].pk]) not in content
+    # submitted measures are no longer due: they wait for review
     assert reverse("measures:entry_create", args=[measures[0].pk]) not in content
+    assert f"{measures[0].get_absolute_url()}#entry-" in content
     assert "Bitte die Zahl der Teilnehmenden ergänzen." in content
     assert f"Fertigstellen: {measures[-2].number}" in content
 

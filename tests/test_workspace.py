@@ -287,8 +287,9 @@ def test_measure_list_queries_do_not_grow(client, bureau_user, django_assert_num
         StatusEntryFactory(measure=measure)
     client.force_login(bureau_user)
     # session, user, roles, the user's offices (cache key), count, page of measures
-    # (with offices, current entry and timeliness in the same query), open rounds,
-    # the user's returned entries, and the two dropdowns of the filter
+    # (with offices, current entry, timeliness and the state of the work in the same
+    # query), open rounds, the user's returned entries, and the two dropdowns of the
+    # filter
     with django_assert_num_queries(REQUEST + 7):
         response = client.get(reverse("measures:measure_list"))
     assert response.status_code == 200
@@ -310,7 +311,7 @@ def test_measure_page_queries_do_not_grow(client, bureau_user, django_assert_num
         IndicatorValueFactory(indicator=IndicatorFactory(measure=parent))
     client.force_login(bureau_user)
     # session, user, roles, the measure's concept and the user's offices (cache key),
-    # measure, the user's editable entries, partner offices, partner organisations,
+    # measure, the entries the user carries on, partner offices, partner organisations,
     # languages, entries, their indicator values and those values' indicators,
     # indicators and their approved values, funding lines and their amounts, needs,
     # sub-measures

@@ -16,8 +16,10 @@ from .measures import (
     StatusEntry,
     StatusEntryQuerySet,
     Topic,
+    WorkState,
 )
 from .needs import ActionNeed
+from .notifications import Notification
 from .rounds import Reminder, ReportingRound
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "Language",
     "Measure",
     "MeasureQuerySet",
+    "Notification",
     "Reminder",
     "ReportingRound",
     "SpreadsheetImport",
@@ -42,4 +45,5 @@ __all__ = [
     "StatusEntry",
     "StatusEntryQuerySet",
     "Topic",
+    "WorkState",
 ]

@@ -48,6 +48,19 @@ class NoStatus(str):
 
 NO_STATUS = NoStatus()
 
+
+class WorkState(models.TextChoices):
+    """Where the work on a measure stands for the people who carry it on (an office,
+    or a member of the bureau): the badge beside a measure in the workspace, as
+    ``MeasureQuerySet.with_work_state`` derives it. Not the measure's status."""
+
+    NONE = "none", _("no status yet")
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted – waiting for review")
+    RETURNED = "returned", _("returned")
+    APPROVED = "approved", _("approved")
+
+
 # Statuses that need a reason, and those after which a measure is no longer overdue.
 STATUSES_NEEDING_REASON = (Status.DEFERRED, Status.DROPPED)
 FINISHED_STATUSES = (Status.COMPLETED, Status.ONGOING, Status.DROPPED)
@@ -221,6 +234,30 @@ class MeasureQuerySet(models.QuerySet):
                 default=Value(False),
                 output_field=models.BooleanField(),
             ),
+        )
+
+    def with_work_state(self, open_work):
+        """Mark each measure with its ``work_state`` (``WorkState``) for whoever
+        ``open_work`` belongs to: the drafts and returned entries they carry on
+        (``permissions.open_work``). An entry waiting for review counts whoever
+        wrote it (a measure has one at a time, and nobody can submit another), then
+        a returned entry before a draft, then an approved status."""
+        open_work = open_work.filter(measure=OuterRef("pk"))
+        waiting = StatusEntry.objects.filter(
+            measure=OuterRef("pk"), state=StatusEntry.State.SUBMITTED
+        )
+        return self.annotate(
+            work_state=Case(
+                When(Exists(waiting), then=Value(WorkState.SUBMITTED)),
+                When(
+                    Exists(open_work.filter(state=StatusEntry.State.RETURNED)),
+                    then=Value(WorkState.RETURNED),
+                ),
+                When(Exists(open_work), then=Value(WorkState.DRAFT)),
+                When(current_entry__isnull=False, then=Value(WorkState.APPROVED)),
+                default=Value(WorkState.NONE),
+                output_field=models.CharField(),
+            )
         )
 
     def refresh_current_status(self):

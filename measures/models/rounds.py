@@ -70,6 +70,14 @@ class ReportingRound(models.Model):
                 condition=Q(deadline__gte=F("period_start")),
                 violation_error_message=_("The deadline cannot lie before the period starts."),
             ),
+            # Two open rounds of one concept would be read as one (what is due, which
+            # round an entry belongs to); the index also settles two requests at once.
+            models.UniqueConstraint(
+                fields=["concept"],
+                condition=Q(opened_at__isnull=False, closed_at__isnull=True),
+                name="reporting_round_one_open_per_concept",
+                violation_error_message=_("Only one reporting round of a concept can be open."),
+            ),
         ]
 
     def __str__(self):

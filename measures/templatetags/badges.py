@@ -3,6 +3,8 @@ status reads the same on every page."""
 
 from django import template
 
+from measures.models import WorkState
+
 register = template.Library()
 
 # KERN has four feedback variants; statuses with no feedback of their own (not
@@ -34,3 +36,9 @@ def badge(value):
     kern-badge--success”, or the neutral badge."""
     variant = VARIANTS.get(str(value or ""))
     return f"kern-badge kern-badge--{variant}" if variant else "kern-badge badge-neutral"
+
+
+@register.filter
+def work_state_label(value):
+    """The words for a ``WorkState`` value (``Measure.objects.with_work_state``)."""
+    return WorkState(value).label

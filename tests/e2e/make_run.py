@@ -6,6 +6,7 @@ parts meet (a request and the worker writing at the same time, a mail sent by th
 worker) the test server of pytest-django, in the test's process and transaction,
 does not show what a person sees."""
 
+import email
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ import sys
 import time
 import uuid
 from contextlib import contextmanager
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import dj_database_url
@@ -75,15 +77,20 @@ class Site:
 
     def mails(self):
         """The e-mails the worker printed (the console backend of `make run`), each as
-        (headers, body) with quoted-printable soft breaks undone."""
-        text = self.worker_output()
+        a dict of its recipient, subject (decoded) and body."""
         found = []
-        for chunk in re.split(r"^-{79}$", text, flags=re.M):
-            if "Subject:" not in chunk or "To:" not in chunk:
+        for chunk in re.split(r"^-{79}$", self.worker_output(), flags=re.M):
+            start = chunk.find("Content-Type:")
+            if start < 0 or "\nTo:" not in chunk:
                 continue
-            head, _, body = chunk.strip().partition("\n\n")
-            body = re.sub(r"=\n", "", body)
-            found.append((head, body))
+            message = email.message_from_string(chunk[start:])
+            found.append(
+                {
+                    "to": message["To"],
+                    "subject": str(make_header(decode_header(message["Subject"]))),
+                    "body": _body(message),
+                }
+            )
         return found
 
     def problems(self):
@@ -94,6 +101,13 @@ class Site:
             for line in lines
             if "database is locked" in line or re.search(r'" 5\d\d \d', line) or "Traceback" in line
         ]
+
+
+def _body(message):
+    # The console shows 8-bit text as it is; other encodings are undone.
+    if message["Content-Transfer-Encoding"] in ("quoted-printable", "base64"):
+        return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+    return message.get_payload()
 
 
 def _wait_for(port, process, log, seconds=60):

@@ -29,6 +29,16 @@ axe = Axe()
 def site(demo_site, settings):
     settings.PUBLIC_PROGRESS_PAGES = True
     concept = Concept.objects.get(slug="ik-2009")
+    # One round of a concept is open at a time: last year's first, closed.
+    closed_round = open_round(
+        concept=concept,
+        title="Abgeschlossene Runde",
+        period_start=datetime.date(2025, 1, 1),
+        period_end=datetime.date(2025, 12, 31),
+        deadline=datetime.date(2026, 1, 31),
+        unfinished_only=True,
+    )
+    close_round(closed_round)
     reporting_round = open_round(
         concept=concept,
         title="Runde",
@@ -48,15 +58,6 @@ def site(demo_site, settings):
         author=measure.lead_office.staff.first(),
         reporting_round=reporting_round,
     )
-    closed_round = open_round(
-        concept=concept,
-        title="Abgeschlossene Runde",
-        period_start=datetime.date(2025, 1, 1),
-        period_end=datetime.date(2025, 12, 31),
-        deadline=datetime.date(2026, 1, 31),
-        unfinished_only=True,
-    )
-    close_round(closed_round)
     # A published version and two checked spreadsheets (one with errors) for the
     # bureau's report and import pages.
     report = Report.objects.get(slug="umsetzungsbericht-2009-2014")
@@ -133,6 +134,7 @@ def workspace_pages(site, role):
             # An entry of the office waits for review: no second one.
             reverse("measures:entry_create", args=[measure.pk]),
             reverse("password_change"),
+            reverse("accounts:my_account"),
         ]
     return [
         reverse("measures:review_queue"),

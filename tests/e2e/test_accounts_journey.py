@@ -47,7 +47,7 @@ def test_bureau_invites_an_office_account_that_sets_its_password_and_sees_its_me
     page.get_by_role("button", name="Passwort setzen und anmelden").click()
     page.wait_for_url(f"{demo_site.url}/")
     expect(page.get_by_text("Willkommen! Ihr Passwort ist gesetzt")).to_be_visible()
-    expect(page.get_by_role("button", name="Abmelden (mschneider)")).to_be_visible()
+    expect(page.get_by_role("button", name="Abmelden (Maria Schneider)")).to_be_visible()
 
     page.get_by_role("link", name="Meine Maßnahmen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Meine Maßnahmen")
@@ -70,7 +70,7 @@ def test_bureau_invites_an_office_account_that_sets_its_password_and_sees_its_me
     expect(
         page.get_by_text("Passwort über die Einladung gesetzt von Maria Schneider")
     ).to_be_visible()
-    expect(page.get_by_text("eingeladen von buero")).to_be_visible()
+    expect(page.get_by_text("eingeladen von Birgit Brandt")).to_be_visible()
 
 
 def test_the_invitation_form_with_errors_is_announced_and_accessible(page, login, demo_site):

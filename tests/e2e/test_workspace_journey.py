@@ -65,7 +65,7 @@ def test_staff_reports_bureau_approves_other_office_cannot_edit(page, login, dem
     expect(history).to_contain_text("Neues Netzwerktreffen")
     expect(history).to_contain_text("freigegeben")
     assert english_left(page) == []  # one language at a time
-    expect(history).to_contain_text("amt51")
+    expect(history).to_contain_text("Jonas Lehmann")
 
     # amt41 (Kulturamt) cannot open the entry pages of the Jugendamt's measure.
     login("amt41")

@@ -2,13 +2,15 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from measures.services import send_reminders
+from measures.services import send_deadline_reminders, send_reminders
 
 
 class Command(BaseCommand):
     help = (
-        "E-mails every office that is late in an open reporting round, at most once per "
-        "day (safe to run from cron several times a day)."
+        "Reminds office staff DEADLINE_REMINDER_DAYS before a round's deadline (once per "
+        "round and person) and e-mails every office that is late in an open reporting "
+        "round, at most once per day (safe to run from cron several times a day). The "
+        "mails are queued for the background worker; their links lead to SITE_URL."
     )
 
     def add_arguments(self, parser):
@@ -22,11 +24,17 @@ class Command(BaseCommand):
                 today = datetime.date.fromisoformat(date)
             except ValueError as error:
                 raise CommandError(f"--date: {error}") from error
-        sent = send_reminders(today=today, dry_run=dry_run)
         verb = "would remind" if dry_run else "reminded"
+        before = send_deadline_reminders(today=today, dry_run=dry_run)
+        for reporting_round, recipients in before:
+            self.stdout.write(
+                f"{verb} before the deadline ({reporting_round.deadline:%d.%m.%Y}) of "
+                f"“{reporting_round}”: " + ", ".join(recipients)
+            )
+        sent = send_reminders(today=today, dry_run=dry_run)
         for reporting_round, office, recipients, outstanding in sent:
             self.stdout.write(
                 f"{verb} {office} ({outstanding} outstanding) for “{reporting_round}”: "
                 + ", ".join(recipients)
             )
-        self.stdout.write(f"{len(sent)} reminder(s).")
+        self.stdout.write(f"{len(sent)} reminder(s) after the deadline, {len(before)} before.")

@@ -7,14 +7,25 @@ from integration_tracker.roles import Role, ensure_role_groups
 from working_groups.models import Office
 
 PASSWORD = "demo"
+# Every demo account has an address of a reserved example domain (RFC 2606), so the
+# e-mails that tell people about their entries and rounds appear in `make run`'s output.
+MAIL_DOMAIN = "dresden.example"
 
-# username, role, office code (Dresden data set), description for the printed table
+# username, first and last name (invented for the demo: people appear by name, as real
+# accounts do), role, office code (Dresden data set), description for the printed table
 DEMO_USERS = [
-    ("buero", Role.BUREAU, None, "Büro der Integrations- und Ausländerbeauftragten"),
-    ("amt51", Role.OFFICE_STAFF, "51", "Sachbearbeitung Amt 51 (Jugendamt)"),
-    ("amt41", Role.OFFICE_STAFF, "41", "Sachbearbeitung Amt 41 (Kulturamt)"),
-    ("beirat", Role.COUNCIL, None, "Ausländerbeirat (nur lesen)"),
-    ("admin", None, None, "Administration (IT)"),
+    (
+        "buero",
+        "Birgit",
+        "Brandt",
+        Role.BUREAU,
+        None,
+        "Büro der Integrations- und Ausländerbeauftragten",
+    ),
+    ("amt51", "Jonas", "Lehmann", Role.OFFICE_STAFF, "51", "Sachbearbeitung Amt 51 (Jugendamt)"),
+    ("amt41", "Katrin", "Vogel", Role.OFFICE_STAFF, "41", "Sachbearbeitung Amt 41 (Kulturamt)"),
+    ("beirat", "Aylin", "Demir", Role.COUNCIL, None, "Ausländerbeirat (nur lesen)"),
+    ("admin", "Tobias", "Fischer", None, None, "Administration (IT)"),
 ]
 
 
@@ -30,9 +41,11 @@ class Command(BaseCommand):
         User = get_user_model()
         with transaction.atomic():
             groups = ensure_role_groups()
-            for username, role, office_code, description in DEMO_USERS:
+            for username, first, last, role, office_code, description in DEMO_USERS:
                 user, created = User.objects.get_or_create(username=username)
                 user.set_password(PASSWORD)
+                user.first_name, user.last_name = first, last
+                user.email = f"{username}@{MAIL_DOMAIN}"
                 user.is_staff = role == Role.BUREAU or role is None
                 user.is_superuser = role is None
                 user.save()
@@ -46,4 +59,6 @@ class Command(BaseCommand):
                         )
                     user.offices.set(offices)
                 verb = "created" if created else "updated"
-                self.stdout.write(f"  {username:<8} / {PASSWORD}  {description} ({verb})")
+                self.stdout.write(
+                    f"  {username:<8} / {PASSWORD}  {first} {last}, {description} ({verb})"
+                )
