@@ -61,10 +61,10 @@ def postgres_server_url():
 
 
 def _postgres_connection(server_url, **options):
-    import psycopg2  # installed with the project
+    import psycopg  # installed with the project
 
     parts = urlsplit(server_url)
-    return psycopg2.connect(
+    return psycopg.connect(
         host=parts.hostname,
         port=parts.port or 5432,
         user=parts.username,
@@ -78,7 +78,7 @@ def postgres_version(server_url):
     """The server's version, or None when it cannot be reached."""
     try:
         connection = _postgres_connection(server_url, connect_timeout=3)
-    except Exception:  # psycopg2.OperationalError; psycopg2 is imported lazily
+    except Exception:  # psycopg.OperationalError; psycopg is imported lazily
         return None
     with contextlib.closing(connection), connection.cursor() as cursor:
         cursor.execute("SHOW server_version")

@@ -5,6 +5,7 @@ invitations and the password reset by e-mail are in accounts/.)"""
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
@@ -34,6 +35,12 @@ class LoginForm(AuthenticationForm):
         if username is not None and len(username) > self.fields["username"].max_length:
             raise self.get_invalid_login_error()
         return super().clean()
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin's login, with the same guard: a name longer than the field is a form
+    error, not a row django-axes cannot store. Only staff are let in
+    (AdminAuthenticationForm.confirm_login_allowed)."""
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -5,9 +5,15 @@ say which exception occurred). Exports are named and labelled in the language of
 person exporting (integration_tracker/spreadsheets.py): the fields to choose by their
 column headings, the file after the records (“Massnahmen-2026-11-30.xlsx”)."""
 
+import re
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from import_export.admin import ImportExportModelAdmin
-from import_export.forms import ImportForm, SelectableFieldsExportForm
+from import_export.forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
+from import_export.tmp_storages import CacheStorage
 
 from .import_formats import LimitedXLSX
 from .spreadsheets import spreadsheet_filename
@@ -37,6 +43,25 @@ class LimitedImportForm(ImportForm):
         return cleaned_data
 
 
+class CachedConfirmImportForm(ConfirmImportForm):
+    """The confirm step names the file to import; it is taken only if it is one the
+    first step put into the cache (CacheStorage names it uuid4().hex, under its own
+    prefix), not yet imported and not expired. The library's default read any file
+    of the temporary directory by its name, and deleted it."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        name = cleaned_data.get("import_file_name")
+        if name is not None and not (
+            re.fullmatch(r"[0-9a-f]{32}", name) and cache.has_key(CacheStorage.CACHE_PREFIX + name)
+        ):
+            # Not on the hidden field, whose error would be shown with its name.
+            raise ValidationError(
+                _("The uploaded file is no longer available. Please upload it again.")
+            )
+        return cleaned_data
+
+
 class HeadingExportForm(SelectableFieldsExportForm):
     """The fields to export by their column headings (“Federführendes Amt”), not by
     their names made into titles (“Lead Office”)."""
@@ -49,6 +74,10 @@ class HeadingExportForm(SelectableFieldsExportForm):
 
 class LimitedImportExportModelAdmin(ImportExportModelAdmin):
     import_form_class = LimitedImportForm
+    confirm_form_class = CachedConfirmImportForm
+    # Between preview and confirmation the file waits in the cache (shared by all
+    # server processes with Redis; a day at most), never in a directory.
+    tmp_storage_class = CacheStorage
     export_form_class = HeadingExportForm
 
     def get_export_filename(self, request, queryset, file_format):

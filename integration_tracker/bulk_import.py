@@ -14,6 +14,7 @@ overwritten as the person importing chooses (``on_conflict``).
 """
 
 import copy
+import datetime
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import DatabaseError, models, transaction
@@ -131,6 +132,8 @@ class BulkImportMixin:
         self.history_user = user
         self.is_dry_run = False
         self.conflicts = []
+        self.records = {}
+        self.changed = {}
 
     # Hooks ------------------------------------------------------------------------
 
@@ -159,6 +162,10 @@ class BulkImportMixin:
         self.is_dry_run = dry_run
         self.history_user = kwargs.get("user") or self.history_user
         self.conflicts = []
+        # What each row does, for the check's preview: the record a row names (by
+        # row number) and the readable changes of each changed row.
+        self.records = {}
+        self.changed = {}
         self._pending = {}  # id(instance) -> (row number, row, m2m values)
         self._row_results = {}
         self._written = False
@@ -244,39 +251,51 @@ class BulkImportMixin:
         original = self._original
         if import_validation_errors or original is None or original.pk is None:
             return False
-        changes = self.changes(instance, original)
-        if not changes:
+        self.records[self._row_number] = str(original)
+        found = list(self._changed_fields(instance, original))
+        if not found:
             return True
         exported_at = self._exported_version(row)
         if exported_at is not None and exported_at < getattr(original, self.version_attribute):
             self.conflicts.append(
-                {"number": self._row_number, "key": str(original), "changes": changes}
+                {
+                    "number": self._row_number,
+                    "key": str(original),
+                    "changes": [(field.column_name, old, new) for field, _o, old, _n, new in found],
+                }
             )
             if self.on_conflict != "overwrite":
                 return True
             instance._change_reason = self.change_reason
+        else:
+            # Kept typed (see typed_value) so that the page formats them in its
+            # reader's language.
+            self.changed[self._row_number] = [
+                (field.column_name, typed_value(old, old_text), typed_value(new, new_text))
+                for field, old, old_text, new, new_text in found
+            ]
         return False
 
-    def changes(self, instance, original):
-        """(column, stored value, file's value) of every column the row changes, as
-        the file shows them."""
-        found = []
+    def _changed_fields(self, instance, original):
+        """(field, stored value, as the file shows it, file's value, as the file shows
+        it) of every column the row changes."""
         for field in self.get_import_fields():
             if isinstance(field.widget, ManyToManyWidget):
                 if field.attribute not in self._m2m:
                     continue
                 stored = list(field.get_value(original).all())
                 if sorted(o.pk for o in stored) != sorted(o.pk for o in self._m2m[field.attribute]):
-                    found.append(
-                        (
-                            field.column_name,
-                            field.widget.render(_Objects(stored)),
-                            field.widget.render(_Objects(self._m2m[field.attribute])),
-                        )
-                    )
+                    stored_text = field.widget.render(_Objects(stored))
+                    file_text = field.widget.render(_Objects(self._m2m[field.attribute]))
+                    yield field, stored_text, stored_text, file_text, file_text
             elif field.get_value(instance) != field.get_value(original):
-                found.append((field.column_name, field.export(original), field.export(instance)))
-        return found
+                yield (
+                    field,
+                    field.get_value(original),
+                    field.export(original),
+                    field.get_value(instance),
+                    field.export(instance),
+                )
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         # Fields and clean() per row; uniqueness and check constraints are left to
@@ -300,6 +319,7 @@ class BulkImportMixin:
             )
         self._pending[id(instance)] = (instance, (kwargs.get("row_number"), row, self._m2m))
         if is_create:
+            self.records[kwargs.get("row_number")] = str(instance)
             self.remember_new(instance, row)
         super().save_instance(instance, is_create, row, **kwargs)
 
@@ -500,6 +520,26 @@ class BulkImportMixin:
                     % {"value": value}
                 }
             ) from error
+
+
+# A changed value in a check's summary (stored as JSON) is shown to people who may
+# read another language than the one it was checked in: yes/no and dates stay typed.
+TEXT_LIMIT = 300
+
+
+def typed_value(value, text=None):
+    """A cell's value for the summary: None when empty, a bool, {"date": ISO date}, or
+    the text the spreadsheet shows (``text``; cut at TEXT_LIMIT characters)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return {"date": value.isoformat()}
+    text = str(value if text is None else text)
+    if not text:
+        return None
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
 
 
 def _full_clean(instance, exclude, **kwargs):

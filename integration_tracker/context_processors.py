@@ -63,7 +63,7 @@ def _sections(bureau, council, office_staff, progress):
         ),
         ("review", _("Review"), "measures:review_queue", bureau),
         ("rounds", _("Reporting rounds"), "measures:round_list", bureau),
-        ("data", _("Spreadsheets"), "measures:data_exchange", bureau),
+        ("data", _("Spreadsheets"), "measures:data_exchange", bureau or office_staff),
         ("accounts", _("Accounts"), "accounts:account_list", bureau),
     ]
 

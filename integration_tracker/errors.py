@@ -4,6 +4,7 @@ inline styles the Content-Security-Policy blocks."""
 
 import logging
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -12,6 +13,11 @@ logger = logging.getLogger(__name__)
 
 
 def _page(request, status):
+    if not hasattr(request, "user"):
+        # Refused in a middleware before AuthenticationMiddleware (a Host not in
+        # ALLOWED_HOSTS, in CommonMiddleware): the page is shown as to a visitor,
+        # without reading the session of a request already found suspicious.
+        request.user = AnonymousUser()
     return render(request, f"{status}.html", {"status_code": status}, status=status)
 
 

@@ -43,15 +43,27 @@ class CSPMiddleware(BaseCSPMiddleware):
 
 
 class RefuseNulMiddleware:
-    """A NUL character in the query string or the form data is refused with 400:
-    no one types it, and PostgreSQL refuses it in text, which made it a server error
-    wherever a parameter reaches a query (a search, a filter, the login)."""
+    """A NUL character anywhere in a request is refused with 400: in the path, the
+    query string, the form data, a cookie or a header. No one types it, and PostgreSQL
+    refuses it in text, which made it a server error wherever a value reaches a query
+    (a search, a filter, the login, a section number in the path, the session cookie,
+    the user agent django-axes records). RFC 9110 (5.5) forbids it in header fields.
+
+    Before the session and the user are read (AuthenticationMiddleware), which would
+    look the session cookie up."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
+        if (
+            "\x00" in request.path_info
+            or any("\x00" in v for k, v in request.META.items() if k.startswith("HTTP_"))
+            # A cookie's quoted value ("\\000…") becomes a NUL only when it is read.
+            or any("\x00" in k + v for k, v in request.COOKIES.items())
+            or _has_nul(request.GET)
+            or (request.method == "POST" and _has_nul(request.POST))
+        ):
             return HttpResponseBadRequest(
                 _("The request contains a NUL character, which no field accepts."),
                 content_type="text/plain; charset=utf-8",

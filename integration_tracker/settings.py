@@ -183,6 +183,8 @@ LOGOUT_REDIRECT_URL = "measures:home"
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date style per language on top of Django's formats (integration_tracker/formats).
+FORMAT_MODULE_PATH = ["integration_tracker.formats"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

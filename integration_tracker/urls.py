@@ -5,12 +5,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.views import PasswordResetConfirmView, PasswordResetView, set_language
 
-from .accounts import LoginForm, PasswordChangeView
+from .accounts import AdminLoginForm, LoginForm, PasswordChangeView
 from .views import healthz
 
 admin.site.site_header = _("Integration Tracker – administration")
 admin.site.site_title = _("Integration Tracker")
 admin.site.index_title = _("Master data")
+admin.site.login_form = AdminLoginForm
 
 handler400 = "integration_tracker.errors.bad_request"
 handler403 = "integration_tracker.errors.permission_denied"

@@ -161,12 +161,9 @@ class ReopenRoundForm(AccessibleErrorsMixin, forms.Form):
     )
 
 
-class SpreadsheetUploadForm(AccessibleErrorsMixin, forms.Form):
-    kind = forms.ChoiceField(
-        label=_("What the file holds"),
-        choices=SpreadsheetImport.Kind.choices,
-        widget=forms.RadioSelect,
-    )
+class OfficeUploadForm(AccessibleErrorsMixin, forms.Form):
+    """An office's own file of status entries (measures/tables.py OfficeStatusResource)."""
+
     file = forms.FileField(
         label=_("File (XLSX or CSV, at most 5 MB)"),
         help_text=_(
@@ -187,6 +184,21 @@ class SpreadsheetUploadForm(AccessibleErrorsMixin, forms.Form):
             raise forms.ValidationError(str(problem)) from problem
         upload.file_format = extension
         return upload
+
+
+class SpreadsheetUploadForm(OfficeUploadForm):
+    """The bureau's files: status entries of any measure, or the measures table."""
+
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=[
+            choice
+            for choice in SpreadsheetImport.Kind.choices
+            if choice[0] != SpreadsheetImport.Kind.OFFICE_STATUSES
+        ],
+        widget=forms.RadioSelect,
+    )
+    field_order = ["kind", "file"]
 
 
 class ConflictChoiceForm(AccessibleErrorsMixin, forms.Form):

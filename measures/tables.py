@@ -15,9 +15,9 @@ import io
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from import_export import fields, widgets
 
 from integration_tracker.cells import neutralise_row, restore
@@ -25,15 +25,21 @@ from integration_tracker.spreadsheets import (
     ChoiceWidget,
     KeyWidget,
     SpreadsheetResource,
+    YesNoWidget,
     sheet_title,
     spreadsheet_filename,
 )
 from integration_tracker.uploads import FileProblem, capped_errors, read_spreadsheet
 
+from . import services
 from .models import Measure, SpreadsheetImport, Status, StatusEntry
+from .permissions import workspace_measures
 from .resources import ActionNeedResource, FundingAmountResource, MeasureResource
 
 PREVIEW_ROWS = 50
+# The check lists this many changed, new and unchanged rows each and counts the rest,
+# so that the summary of a 10,000-row file stays small.
+LISTED_ROWS = 500
 
 
 class GermanDateWidget(widgets.Widget):
@@ -157,6 +163,161 @@ class StatusEntryImportResource(SpreadsheetResource):
             self.measures_in_file.add(instance.measure_id)
 
 
+class OfficeStatusResource(StatusEntryImportResource):
+    """An office's own file (OFFICE_COLUMNS): a row per measure it leads or takes
+    part in; a row with a status becomes a draft, or a submitted entry where
+    "Submit" says yes, written through services.save_entry as the form writes it.
+    Only the office's measures are found; a measure the office already carries an
+    entry of is refused (it is continued in the browser); rows without a status are
+    left alone."""
+
+    title = fields.Field(column_name="title", attribute=None, readonly=True)
+    current_status = fields.Field(column_name="current_status", attribute=None, readonly=True)
+    submit = fields.Field(column_name="submit", attribute=None, widget=YesNoWidget(), readonly=True)
+
+    headings = {"submit": pgettext_lazy("spreadsheet column", "Submit")}
+
+    class Meta(StatusEntryImportResource.Meta):
+        fields = (
+            *StatusEntryImportResource.Meta.fields,
+            "title",
+            "current_status",
+            "submit",
+        )
+
+    def __init__(self, user=None, source=""):
+        super().__init__(user=user, source=source)
+        # Measures of other offices are not found: the row is refused as it is for a
+        # number that does not exist, and says nothing about the other office.
+        self.fields["measure"] = fields.Field(
+            "measure",
+            "measure",
+            KeyWidget(
+                Measure,
+                lambda value, row: workspace_measures(
+                    user,
+                    Measure.objects.filter(
+                        concept__slug=str(row.get("concept") or "").strip(), number=value
+                    ),
+                ),
+                lambda obj: obj.number,
+                gettext_lazy("measure"),
+            ),
+        )
+
+    FILLED_IN = ("as_of", "status", "progress", "note", "internal_note", "reason")
+
+    def left_alone(self, row):
+        return not any(str(row.get(column) or "").strip() for column in self.FILLED_IN)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        return self.left_alone(row)
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        self.row_submits = False
+
+    def import_instance(self, instance, row, **kwargs):
+        if self.left_alone(row):
+            return  # skip_row
+        errors = {}
+        try:
+            self.row_submits = "submit" in row and bool(self.fields["submit"].clean(row))
+        except ValueError as error:
+            errors["submit"] = str(error)
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if not self.row_submits:
+            instance.state = StatusEntry.State.DRAFT
+            instance.submitted_at = None
+        carried_on = (
+            instance.measure_id is not None
+            and "measure" not in errors
+            and services.open_entry(instance.measure, self.user) is not None
+        )
+        if carried_on:
+            errors["measure"] = _(
+                "Your office is already working on an entry for this measure. Please "
+                "continue it in the browser."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def do_instance_save(self, instance, is_create):
+        if self.is_dry_run:
+            return
+        try:
+            services.save_entry(
+                measure=instance.measure,
+                author=self.user,
+                data={
+                    name: getattr(instance, name)
+                    for name in (
+                        "as_of",
+                        "status",
+                        "progress",
+                        "note",
+                        "internal_note",
+                        "reason",
+                    )
+                },
+                indicator_values=[],
+                measure_version=None,
+                submit=self.row_submits,
+            )
+        except services.AlreadyOpen as error:
+            raise ValidationError(
+                {"measure": _("Your office is already working on an entry for this measure.")}
+            ) from error
+        except services.AlreadyWaiting as error:
+            raise ValidationError(
+                {"measure": _("An entry of this measure is waiting for review.")}
+            ) from error
+
+
+# The office's file: what it says about each measure, then what the office fills in.
+OFFICE_COLUMNS = (
+    "concept",
+    "measure",
+    "title",
+    "current_status",
+    "as_of",
+    "status",
+    "progress",
+    "note",
+    "internal_note",
+    "reason",
+    "submit",
+)
+
+
+def office_template(user, format):
+    """The office's file to fill in: a row per measure of ``user``'s offices (their
+    current status for orientation), the columns to fill empty."""
+    resource = OfficeStatusResource(user=user)
+    measures = workspace_measures(user).select_related("concept", "current_entry")
+    rows = [
+        [
+            measure.concept.slug,
+            measure.number,
+            measure.title,
+            measure.current_entry.get_status_display() if measure.current_entry else "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            _("no"),
+        ]
+        for measure in measures.order_by("concept__slug", "position", "number")
+    ]
+    headers = [resource.heading(column) for column in OFFICE_COLUMNS]
+    return write_table(headers, rows, _("Status entries"), format)
+
+
 class MeasureExportResource(MeasureResource):
     """Measures with their current status as people read it."""
 
@@ -216,6 +377,7 @@ IMPORTS = {
     SpreadsheetImport.Kind.STATUS_ENTRIES: StatusEntryImportResource,
     # The measures table as exported (German dates, status names) reads back in.
     SpreadsheetImport.Kind.MEASURES: MeasureExportResource,
+    SpreadsheetImport.Kind.OFFICE_STATUSES: OfficeStatusResource,
 }
 
 FORMATS = {
@@ -229,13 +391,17 @@ def export_table(table, format, queryset=None):
     the interface, statuses by their label, formulas neutralised. CSV is written for
     German Excel: UTF-8 with byte order mark, semicolons."""
     dataset = table.resource_class().export(queryset)
-    rows = [neutralise_row(row) for row in dataset]
-    out = tablib.Dataset(*rows, headers=dataset.headers, title=sheet_title(table.name))
+    return write_table(dataset.headers, list(dataset), table.name, format)
+
+
+def write_table(headers, rows, name, format):
+    """XLSX or CSV content with formulas neutralised."""
+    rows = [neutralise_row(row) for row in rows]
     if format == "xlsx":
-        return out.export("xlsx")
+        return tablib.Dataset(*rows, headers=headers, title=sheet_title(name)).export("xlsx")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(dataset.headers)
+    writer.writerow(headers)
     writer.writerows(rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -279,6 +445,13 @@ def _required_columns(resource):
     return list(resource._meta.import_id_fields)
 
 
+def _key_columns(resource):
+    """The columns that name a row's record (for rows no record is stored for)."""
+    if isinstance(resource, StatusEntryImportResource):
+        return ["concept", "measure"]
+    return list(resource.get_import_id_fields())
+
+
 def _column_heading(resource, attribute):
     if attribute == NON_FIELD_ERRORS:
         return ""
@@ -308,8 +481,8 @@ def run(
     the stored and the file's values): ``on_conflict`` "skip" leaves them alone,
     "overwrite" takes the file's values, recorded in the history with ``reason``."""
     resource = (
-        StatusEntryImportResource(user=user, source=source)
-        if kind == SpreadsheetImport.Kind.STATUS_ENTRIES
+        IMPORTS[kind](user=user, source=source)
+        if kind in (SpreadsheetImport.Kind.STATUS_ENTRIES, SpreadsheetImport.Kind.OFFICE_STATUSES)
         else IMPORTS[kind](on_conflict=on_conflict, change_reason=reason, user=user)
     )
     summary = {
@@ -384,6 +557,7 @@ def run(
             summary["totals"]["skip"] -= len(conflicts)
     conflict_rows = {conflict["number"] for conflict in conflicts}
     summary["total_rows"] = len(dataset)
+    _list_rows(summary, resource, dataset, result, conflict_rows)
     headings = [resource.heading(key) for key in dataset.headers if not key.startswith("ignored:")]
     summary["headings"] = headings
     kept = [i for i, key in enumerate(dataset.headers) if not key.startswith("ignored:")]
@@ -399,6 +573,118 @@ def run(
             }
         )
     return summary
+
+
+def _list_rows(summary, resource, dataset, result, conflict_rows):
+    """What each row does, by record: the changes of each changed row (column key,
+    stored and new value, typed: see bulk_import.typed_value), the new and the
+    unchanged rows; LISTED_ROWS of each, the rest counted."""
+    records = getattr(resource, "records", {})
+    changed = getattr(resource, "changed", {})
+    key_columns = [key for key in _key_columns(resource) if key in dataset.headers]
+    lists = {"update": [], "new": [], "skip": []}
+    counts = dict.fromkeys(lists, 0)
+    for index, row_result in enumerate(result.rows):
+        number = index + 1
+        kind = row_result.import_type
+        if kind not in lists or number in conflict_rows:
+            continue
+        counts[kind] += 1
+        if len(lists[kind]) >= LISTED_ROWS:
+            continue
+        record = records.get(number) or " ".join(
+            str(dataset[index][dataset.headers.index(key)] or "") for key in key_columns
+        )
+        listed = {"row": number + 1, "record": record}
+        if kind == "update":
+            listed["changes"] = [
+                {"column": column, "old": old, "new": new}
+                for column, old, new in changed.get(number, ())
+            ]
+        lists[kind].append(listed)
+    for kind, name in (("update", "changed"), ("new", "new"), ("skip", "unchanged")):
+        summary[name] = lists[kind]
+        summary[f"{name}_count"] = counts[kind]
+
+
+def readable_value(value):
+    """A value of the summary as the reader reads it: dates in the reader's language
+    ("16. Dezember 2014"), ja/nein, an empty cell as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict) and "date" in value:
+        return formats.date_format(datetime.date.fromisoformat(value["date"]), "DATE_FORMAT")
+    return str(value)
+
+
+def readable_changes(batch):
+    """The changed rows of a check or import with column headings and values in the
+    reader's language (the summary keeps keys and typed values)."""
+    rows = batch.summary.get("changed") or []
+    if not rows:
+        return []
+    resource = IMPORTS[batch.kind]()
+    return [
+        {
+            "row": row["row"],
+            "record": row["record"],
+            "changes": [
+                {
+                    "column": resource.heading(change["column"]),
+                    "old": readable_value(change["old"]),
+                    "new": readable_value(change["new"]),
+                }
+                for change in row["changes"]
+            ],
+        }
+        for row in rows
+    ]
+
+
+def import_outcome(batch):
+    """What an import did, in one sentence: "1 Maßnahme geändert, 43 unverändert";
+    for an office's file "1 Sachstand gespeichert, 3 unverändert"."""
+    summary = batch.summary
+    if batch.kind == SpreadsheetImport.Kind.OFFICE_STATUSES and "new_count" in summary:
+        saved, unchanged = summary["new_count"], summary["unchanged_count"]
+        return (
+            ngettext("%(count)s status entry saved", "%(count)s status entries saved", saved)
+            % {"count": saved}
+            + ", "
+            + ngettext("%(count)s unchanged", "%(count)s unchanged", unchanged)
+            % {"count": unchanged}
+            + "."
+        )
+    if batch.kind != SpreadsheetImport.Kind.MEASURES or "changed_count" not in summary:
+        return ngettext(
+            "%(count)s row imported from “%(name)s”.",
+            "%(count)s rows imported from “%(name)s”.",
+            summary["total_rows"],
+        ) % {"count": summary["total_rows"], "name": batch.file_name}
+    # Rows changed after the export are conflicts: written ("overwrite") or left out.
+    conflicts = len(summary.get("conflicts") or [])
+    overwritten = conflicts if summary.get("on_conflict") == "overwrite" else 0
+    changed = summary["changed_count"] + overwritten
+    new, unchanged = summary["new_count"], summary["unchanged_count"]
+    left_out = conflicts - overwritten
+    parts = [
+        ngettext("%(count)s measure changed", "%(count)s measures changed", changed)
+        % {"count": changed}
+    ]
+    if new:
+        parts.append(
+            ngettext("%(count)s measure added", "%(count)s measures added", new) % {"count": new}
+        )
+    parts.append(
+        ngettext("%(count)s unchanged", "%(count)s unchanged", unchanged) % {"count": unchanged}
+    )
+    if left_out:
+        parts.append(
+            ngettext("%(count)s left out", "%(count)s left out", left_out) % {"count": left_out}
+        )
+    return ", ".join(parts) + "."
 
 
 def checksum(content):

@@ -26,5 +26,7 @@ urlpatterns = [
     path("daten/export/<slug:slug>.<str:format>", views.table_export, name="table_export"),
     path("daten/import/", views.import_upload, name="import_upload"),
     path("daten/import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("daten/sachstaende.<str:format>", views.office_export, name="office_export"),
+    path("daten/sachstaende/import/", views.office_upload, name="office_upload"),
     path("verlauf/<slug:kind>/<int:pk>/", views.change_history, name="change_history"),
 ]

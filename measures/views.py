@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from integration_tracker.page_cache import (
@@ -25,6 +25,7 @@ from integration_tracker.page_cache import (
     workspace_scopes,
 )
 from integration_tracker.roles import is_bureau, is_council, is_office_staff
+from integration_tracker.spreadsheets import spreadsheet_filename
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
 from . import start_page
@@ -32,6 +33,7 @@ from .audit import TRACKED, change_log
 from .filters import MeasureFilter
 from .forms import (
     ConflictChoiceForm,
+    OfficeUploadForm,
     ReopenRoundForm,
     ReportingRoundForm,
     ReturnForm,
@@ -72,7 +74,14 @@ from .services import (
     submit_entry,
     waiting_entry,
 )
-from .tables import EXPORTS, export_table
+from .tables import (
+    EXPORTS,
+    OfficeStatusResource,
+    export_table,
+    import_outcome,
+    office_template,
+    readable_changes,
+)
 from .tables import FORMATS as TABLE_FORMATS
 from .tables import checksum as table_checksum
 from .tasks import check_spreadsheet, import_spreadsheet, remind_late_offices
@@ -784,16 +793,137 @@ def round_reopen(request, pk):
     )
 
 
-@_bureau_only
+def _spreadsheet_users(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (can_review(request.user) or is_office_staff(request.user)):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@_spreadsheet_users
 @require_safe
 def data_exchange(request):
-    """Spreadsheets: the exports, the import form and the recent imports."""
-    imports = SpreadsheetImport.objects.select_related("uploaded_by").defer("content")[:20]
-    return render(
-        request,
-        "measures/data_exchange.html",
-        {"exports": EXPORTS.values(), "form": SpreadsheetUploadForm(), "imports": imports},
+    """Spreadsheets: for the bureau the exports, the import form and the recent
+    imports; for office staff the file of their own measures' statuses."""
+    if can_review(request.user):
+        return render(request, "measures/data_exchange.html", _bureau_tables())
+    return render(request, "measures/office_data.html", _office_tables(request.user))
+
+
+def _bureau_tables(form=None):
+    imports = (
+        SpreadsheetImport.objects.exclude(kind=SpreadsheetImport.Kind.OFFICE_STATUSES)
+        .select_related("uploaded_by")
+        .defer("content")[:20]
     )
+    return {
+        "exports": EXPORTS.values(),
+        "form": form or SpreadsheetUploadForm(),
+        "imports": imports,
+    }
+
+
+def _office_tables(user, form=None):
+    imports = (
+        SpreadsheetImport.objects.filter(
+            kind=SpreadsheetImport.Kind.OFFICE_STATUSES, uploaded_by=user
+        )
+        .select_related("uploaded_by")
+        .defer("content")[:20]
+    )
+    return {
+        "form": form or OfficeUploadForm(),
+        "imports": imports,
+        "columns": [(OfficeStatusResource().heading(key), help) for key, help in OFFICE_HELP],
+    }
+
+
+# What each column of the office's file means (shown next to its download).
+OFFICE_HELP = [
+    ("concept", gettext_lazy("The concept (filled in; leave it as it is).")),
+    ("measure", gettext_lazy("The measure's number (filled in; leave it as it is).")),
+    ("title", gettext_lazy("The measure's title, for orientation; not read.")),
+    ("current_status", gettext_lazy("The last approved status, for orientation; not read.")),
+    ("as_of", gettext_lazy("The date the status refers to, as DD.MM.YYYY.")),
+    (
+        "status",
+        gettext_lazy(
+            "The new status, as on the form (e.g. “in Umsetzung”). "
+            "Rows without a status are left alone."
+        ),
+    ),
+    ("progress", gettext_lazy("Optional: progress in percent, 0 to 100.")),
+    ("note", gettext_lazy("The text for the report.")),
+    ("internal_note", gettext_lazy("Optional: a note for your office and the bureau only.")),
+    ("reason", gettext_lazy("Required for some statuses, as on the form.")),
+    (
+        "submit",
+        gettext_lazy(
+            "“ja” submits the entry for review; “nein” keeps it as a draft "
+            "you continue in the browser."
+        ),
+    ),
+]
+
+
+def _office_only(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if can_review(request.user) or not is_office_staff(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@_office_only
+@require_safe
+def office_export(request, format):
+    """The office's file to fill in: its measures, the columns to fill empty."""
+    if format not in TABLE_FORMATS:
+        raise Http404
+    response = HttpResponse(
+        office_template(request.user, format), content_type=TABLE_FORMATS[format]
+    )
+    name = spreadsheet_filename(_("Status entries"), format)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@_office_only
+@require_POST
+def office_upload(request):
+    """Stores the office's file and has it checked, as the bureau's files are."""
+    form = OfficeUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(
+            request,
+            "measures/office_data.html",
+            _office_tables(request.user, form),
+            status=400,
+        )
+    return _store_upload(request, form, SpreadsheetImport.Kind.OFFICE_STATUSES)
+
+
+def _store_upload(request, form, kind):
+    upload = form.cleaned_data["file"]
+    content = upload.read()
+    batch = SpreadsheetImport.objects.create(
+        kind=kind,
+        file_name=upload.name[:255],
+        file_format=upload.file_format,
+        content=content,
+        sha256=table_checksum(content),
+        uploaded_by=request.user,
+        state=SpreadsheetImport.State.CHECKING,
+    )
+    check_spreadsheet.enqueue(batch.pk)
+    return redirect("measures:import_detail", pk=batch.pk)
 
 
 @_bureau_only
@@ -815,26 +945,8 @@ def import_upload(request):
     shows how far the check is, then its result."""
     form = SpreadsheetUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        imports = SpreadsheetImport.objects.select_related("uploaded_by").defer("content")[:20]
-        return render(
-            request,
-            "measures/data_exchange.html",
-            {"exports": EXPORTS.values(), "form": form, "imports": imports},
-            status=400,
-        )
-    upload = form.cleaned_data["file"]
-    content = upload.read()
-    batch = SpreadsheetImport.objects.create(
-        kind=form.cleaned_data["kind"],
-        file_name=upload.name[:255],
-        file_format=upload.file_format,
-        content=content,
-        sha256=table_checksum(content),
-        uploaded_by=request.user,
-        state=SpreadsheetImport.State.CHECKING,
-    )
-    check_spreadsheet.enqueue(batch.pk)
-    return redirect("measures:import_detail", pk=batch.pk)
+        return render(request, "measures/data_exchange.html", _bureau_tables(form), status=400)
+    return _store_upload(request, form, form.cleaned_data["kind"])
 
 
 # While a file is being checked or imported its page reloads itself this often (the
@@ -842,12 +954,21 @@ def import_upload(request):
 IMPORT_REFRESH_SECONDS = 2
 
 
-@_bureau_only
+def _imports_for_user(user):
+    """The files the user may see and import: the bureau's files for the bureau, an
+    office's own files for the person who uploaded them."""
+    batches = SpreadsheetImport.objects.all()
+    if can_review(user):
+        return batches.exclude(kind=SpreadsheetImport.Kind.OFFICE_STATUSES)
+    return batches.filter(kind=SpreadsheetImport.Kind.OFFICE_STATUSES, uploaded_by=user)
+
+
+@_spreadsheet_users
 @require_http_methods(["GET", "POST"])
 def import_detail(request, pk):
     """The check's result, or how far the check or the import is; POST has the file
     imported by a background task, all rows or none."""
-    batch = get_object_or_404(SpreadsheetImport.objects.select_related("uploaded_by"), pk=pk)
+    batch = get_object_or_404(_imports_for_user(request.user).select_related("uploaded_by"), pk=pk)
     status = 200
     conflict_form = ConflictChoiceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not conflict_form.is_valid():
@@ -868,15 +989,7 @@ def import_detail(request, pk):
             )
             batch.refresh_from_db()
         if batch.state == SpreadsheetImport.State.IMPORTED:
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)s row imported from “%(name)s”.",
-                    "%(count)s rows imported from “%(name)s”.",
-                    batch.summary["total_rows"],
-                )
-                % {"count": batch.summary["total_rows"], "name": batch.file_name},
-            )
+            messages.success(request, import_outcome(batch))
             return redirect("measures:import_detail", pk=batch.pk)
         if batch.state != SpreadsheetImport.State.PREVIEWED:
             # Queued for the worker (or failed): the page says how far it is.
@@ -886,9 +999,8 @@ def import_detail(request, pk):
         messages.error(request, _("The import found errors; nothing has been imported."))
         status = 400
     earlier = (
-        SpreadsheetImport.objects.filter(
-            sha256=batch.sha256, state=SpreadsheetImport.State.IMPORTED
-        )
+        _imports_for_user(request.user)
+        .filter(sha256=batch.sha256, state=SpreadsheetImport.State.IMPORTED)
         .exclude(pk=batch.pk)
         .defer("content")
         .first()
@@ -901,6 +1013,10 @@ def import_detail(request, pk):
             "summary": batch.summary,
             "earlier": earlier,
             "conflict_form": conflict_form,
+            "changed_rows": readable_changes(batch),
+            "outcome": import_outcome(batch)
+            if batch.state == SpreadsheetImport.State.IMPORTED
+            else "",
         },
         status=status,
     )

@@ -65,6 +65,7 @@ def _barriers_by_kind(a11y):
 def statement(request):
     """Erklärung zur Barrierefreiheit: reachable by everyone, always."""
     a11y = settings.ACCESSIBILITY
+    groups = _barriers_by_kind(a11y)
     return render(
         request,
         "reports/accessibility.html",
@@ -72,9 +73,10 @@ def statement(request):
             "a11y": a11y,
             "statement_date": datetime.date.fromisoformat(a11y["statement_date"]),
             "review_date": datetime.date.fromisoformat(a11y["review_date"]),
-            "groups": _barriers_by_kind(a11y),
+            "groups": groups,
+            # The bureau's entries exist in German only; English pages say so once.
+            "has_recorded_barriers": any(b.pk for _, barriers in groups for b in barriers),
             "site_url": request.build_absolute_uri("/"),
-            "records_language": settings.LANGUAGE_CODE,
             "defaults_in_use": _defaults_in_use(a11y) if is_bureau(request.user) else [],
         },
     )

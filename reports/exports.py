@@ -72,7 +72,7 @@ def edition_marks(edition):
         )
     values = {
         "number": edition.number,
-        "date": format_date(timezone.localtime(edition.published_at), "j. F Y"),
+        "date": format_date(timezone.localtime(edition.published_at), "DATE_FORMAT"),
     }
     return (
         _("Version %(number)s of %(date)s") % values,

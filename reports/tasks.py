@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -75,6 +76,25 @@ def request_export(report, format, user, current):
         ReportExport.objects.filter(pk=export.pk).update(task_id=result.id)
     export.refresh_from_db()
     return export
+
+
+# A task that no worker has taken this long after it was due means no worker runs (or
+# all are busy for long): the pages that wait for one say so instead of waiting
+# silently.
+WORKER_LATE_AFTER = datetime.timedelta(minutes=1)
+
+
+def worker_is_late():
+    """Whether a queued task has waited longer than WORKER_LATE_AFTER for a worker
+    (the database backend only; other backends run tasks at once or elsewhere)."""
+    if "django_tasks_db" not in settings.TASKS["default"]["BACKEND"]:
+        return False
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    before = timezone.now() - WORKER_LATE_AFTER
+    # A task without a delay has the latest possible run_after: it is due when queued.
+    due_before = Q(run_after__lte=before) | Q(run_after=get_date_max(), enqueued_at__lte=before)
+    return DBTaskResult.objects.filter(due_before, status="READY").exists()
 
 
 # An export still unfinished this long after it was asked for has been lost (its

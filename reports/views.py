@@ -61,6 +61,7 @@ from .tasks import (
     latest_exports,
     request_export,
     request_publication,
+    worker_is_late,
 )
 
 
@@ -588,6 +589,7 @@ def report_export(request, slug, format):
             "exports": [(format, ReportExport.Format(format).label, export, current)],
             "format_label": ReportExport.Format(format).label,
             "standalone": True,
+            "worker_is_late": export is not None and export.in_progress and worker_is_late(),
         },
     )
     if export is not None and export.in_progress:
@@ -638,7 +640,12 @@ def publication_detail(request, slug, pk):
     response = render(
         request,
         "reports/publication_detail.html",
-        {"report": report, "publication": publication, "latest_version": latest},
+        {
+            "report": report,
+            "publication": publication,
+            "latest_version": latest,
+            "worker_is_late": publication.in_progress and worker_is_late(),
+        },
     )
     if publication.in_progress:
         response["Refresh"] = str(EXPORT_REFRESH_SECONDS)

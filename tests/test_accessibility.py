@@ -101,7 +101,27 @@ def test_the_statement_gives_its_dates_in_german_and_in_english(client, a11y):
     assert "zuletzt am 30. November 2026 überprüft" in content
     assert "2026-11-24" not in content
     english = client.get(STATEMENT, headers={"accept-language": "en"}).content.decode()
-    assert "prepared on Nov. 24, 2026" in english
+    # One English style (integration_tracker/formats), not Django's American one.
+    assert "prepared on 24 November 2026" in english
+    assert "last reviewed on 30 November 2026" in english
+    assert "Nov." not in english
+
+
+def test_english_statement_marks_the_barrier_entries_german_and_says_so_once(client, a11y):
+    AccessibilityBarrier.objects.create(
+        title="Erste Barriere", description="Das Diagramm hat zu wenig Kontrast."
+    )
+    english = client.get(STATEMENT, headers={"accept-language": "en"}).content.decode()
+    assert english.count("The following entries exist in German only.") == 1
+    assert english.index("The following entries exist in German only.") < english.index(
+        "Erste Barriere"
+    )
+    assert '<p lang="de">Das Diagramm hat zu wenig Kontrast.</p>' in english
+    # The built-in entry on sign language is translated, so it is not marked.
+    assert "<strong>Explanation in German Sign Language</strong>" in english
+    german = client.get(STATEMENT).content.decode()
+    assert "nur auf Deutsch" not in german and "German only" not in german
+    assert "<p>Das Diagramm hat zu wenig Kontrast.</p>" in german
 
 
 def test_the_statement_names_the_contact_and_the_enforcement_body_of_the_settings(client, a11y):

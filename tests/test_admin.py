@@ -1,12 +1,19 @@
 """Every admin changelist and change form answers with a bounded number of queries."""
 
+import os
+import pathlib
+import re
+import tempfile
+import uuid
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from measures.models import Measure, Notification, Reminder, SpreadsheetImport, StatusEntry
-from working_groups.models import Concept, Office
+from working_groups.models import Concept, Office, Organisation
 
 from .admin_forms import change_form_data
 from .budgets import REQUEST
@@ -280,3 +287,57 @@ def test_the_admin_refuses_a_measure_changed_since_the_page_was_opened(client, b
     assert client.post(url, data).status_code == 200
     measure.refresh_from_db()
     assert measure.description == "Alt"
+
+
+# The admin's import: preview, then confirm -------------------------------------------
+
+
+def confirm_data(page):
+    fields = "import_file_name|original_file_name|format|resource"
+    return dict(re.findall(rf'name="({fields})" value="([^"]*)"', page))
+
+
+def test_the_admin_import_confirms_the_file_it_previewed_once(admin_client):
+    upload = SimpleUploadedFile("o.csv", b"name\nNeues Amt\n")
+    preview = admin_client.post(
+        reverse("admin:working_groups_organisation_import"),
+        {"resource": "0", "format": "0", "import_file": upload},
+    )
+    data = confirm_data(preview.content.decode())
+    url = reverse("admin:working_groups_organisation_process_import")
+    assert admin_client.post(url, data).status_code == 302
+    assert Organisation.objects.filter(name="Neues Amt").count() == 1
+    # Confirmed twice (a second click, a second tab): the file is gone, nothing twice.
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "Bitte laden Sie sie erneut hoch" in response.content.decode()
+    assert Organisation.objects.filter(name="Neues Amt").count() == 1
+
+
+@pytest.fixture
+def foreign_file():
+    """A file of someone else's in the temporary directory, where the library's
+    default storage put the uploads between preview and confirmation."""
+    handle, path = tempfile.mkstemp(prefix="fremd", dir=tempfile.gettempdir())
+    os.write(handle, b"name\nAus fremder Datei\n")
+    os.close(handle)
+    yield path
+    pathlib.Path(path).unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("model", ["measures_measure", "working_groups_organisation"])
+@pytest.mark.parametrize("name", ["the foreign file", "gibt-es-nicht", "../../etc/passwd", "uuid"])
+def test_the_admin_import_confirms_no_file_it_did_not_upload(
+    admin_client, foreign_file, model, name
+):
+    name = {"the foreign file": os.path.basename(foreign_file), "uuid": uuid.uuid4().hex}.get(
+        name, name
+    )
+    response = admin_client.post(
+        reverse(f"admin:{model}_process_import"),
+        {"import_file_name": name, "original_file_name": "o.csv", "format": "0", "resource": "0"},
+    )
+    assert response.status_code == 200
+    assert "Bitte laden Sie sie erneut hoch" in response.content.decode()
+    assert os.path.exists(foreign_file)
+    assert not Organisation.objects.filter(name="Aus fremder Datei").exists()

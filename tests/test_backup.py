@@ -52,7 +52,7 @@ def pg_snapshot(cursor):
 
 @on_postgresql
 def test_pg_dump_and_pg_restore_give_back_every_row(dresden, tmp_path):
-    import psycopg2
+    import psycopg
 
     assert shutil.which("pg_dump") and shutil.which("pg_restore"), "needs postgresql-client"
     db = connection.settings_dict
@@ -71,7 +71,7 @@ def test_pg_dump_and_pg_restore_give_back_every_row(dresden, tmp_path):
         assert result.returncode == 0, result.stderr
 
     def connect(name):
-        return psycopg2.connect(
+        return psycopg.connect(
             dbname=name,
             user=env["PGUSER"],
             host=db["HOST"] or None,

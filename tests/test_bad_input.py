@@ -1,10 +1,14 @@
-"""Bad input never gives a server error: every GET parameter of every page is fuzzed
-with NUL characters, huge, negative and fractional numbers, long strings and wrong
-types, for the bureau and for anonymous visitors of the public pages; and the inputs
-a probe found (a NUL in a search, an over-long login name, a CSV with a NUL byte, an
-absurd year in an admin date filter, a 23-digit office number) give 400 or a message."""
+"""Bad input never gives a server error: every GET parameter and every path segment of
+every page is fuzzed with NUL characters, huge, negative and fractional numbers, long
+strings and wrong types, for the bureau and for anonymous visitors of the public pages,
+and so are the headers and cookies a page or a middleware reads; and the inputs a probe
+found (a NUL in a search, in the session cookie or in a path segment, an over-long login
+name also at the admin's login, a CSV with a NUL byte, an absurd year in an admin date
+filter, a 23-digit office number) give 400 or a message. PostgreSQL is where a NUL or
+an over-long value fails (CI runs these there too)."""
 
 import datetime
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -154,6 +158,122 @@ def test_no_page_fails_on_bad_parameters(client, settings, world, bureau_user, w
                 for name in names:
                     params = {name: value}
                     assert_handled(client.get(url, params), url, params)
+
+
+# Path segments: each segment of each page's address in turn, percent-encoded.
+PATH_VALUES = ["\x00", "a\x00b", "9" * 23, "-1", "1.5", "x" * 1000, "ä€𝔘", "[]"]
+
+# Headers a page or a middleware reads (the locale, CSRF, django-axes, the cache,
+# conditional GETs), and the Host, which must be refused with 400, not 500.
+HEADERS = [
+    "HTTP_HOST",
+    "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_ACCEPT",
+    "HTTP_REFERER",
+    "HTTP_ORIGIN",
+    "HTTP_USER_AGENT",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_REQUESTED_WITH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_RANGE",
+]
+# UTF-8 as a WSGI server passes it on: its bytes as Latin-1 characters.
+UTF8 = "ä€".encode().decode("latin-1")
+HEADER_VALUES = ["a\x00b", "x" * 3000, "-1", UTF8, "*, */*;q=-1"]
+
+# Cookie values; a NUL reaches the server quoted ("\\000…") and is unquoted by Django.
+COOKIE_VALUES = ["\x00" + "a" * 31, "a" * 32, "x" * 3000, UTF8, "-1", '"', "\\"]
+
+
+def header_pages(world):
+    return [
+        ("get", reverse("measures:home")),
+        ("get", reverse("reports:overview")),
+        ("get", reverse("reports:report_detail", args=[world["report"].slug])),
+        ("get", reverse("measures:measure_list")),
+        ("get", reverse("healthz")),
+        ("get", reverse("login")),
+        ("post", reverse("login")),
+        ("post", reverse("admin:login")),
+    ]
+
+
+def request(client, method, url, **extra):
+    if method == "post":
+        return client.post(url, {"username": "niemand", "password": "falsch"}, **extra)
+    return client.get(url, **extra)
+
+
+@pytest.mark.parametrize("who", ["bureau", "anonymous"])
+def test_no_page_fails_on_bad_path_segments(client, settings, world, bureau_user, who):
+    settings.PUBLIC_PROGRESS_PAGES = True
+    if who == "bureau":
+        client.force_login(bureau_user)
+    urls = pages(world) + [reverse("reports:section_edit", args=[world["report"].slug, "1"])]
+    if who == "bureau":
+        urls += [reverse(name) for name in ADMIN_PAGES]
+    for url in urls:
+        segments = url.strip("/").split("/")
+        for index in range(len(segments)):
+            for value in PATH_VALUES:
+                changed = [*segments[:index], quote(value, safe=""), *segments[index + 1 :]]
+                path = "/" + "/".join(changed) + "/"
+                assert_handled(client.get(path), path, value)
+
+
+@pytest.mark.parametrize("who", ["bureau", "anonymous"])
+def test_no_page_fails_on_bad_headers(client, settings, world, bureau_user, who):
+    settings.PUBLIC_PROGRESS_PAGES = True
+    if who == "bureau":
+        client.force_login(bureau_user)
+    for method, url in header_pages(world):
+        for header in HEADERS:
+            for value in HEADER_VALUES:
+                response = request(client, method, url, **{header: value})
+                assert_handled(response, url, {header: value})
+
+
+@pytest.mark.parametrize("who", ["bureau", "anonymous"])
+def test_no_page_fails_on_bad_cookies(client, settings, world, bureau_user, who):
+    settings.PUBLIC_PROGRESS_PAGES = True
+    names = [
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+        settings.LANGUAGE_COOKIE_NAME,
+        "messages",
+    ]
+    for method, url in header_pages(world):
+        for name in names:
+            for value in COOKIE_VALUES:
+                client.cookies.clear()
+                if who == "bureau":
+                    client.force_login(bureau_user)
+                client.cookies[name] = value
+                assert_handled(request(client, method, url), url, {name: value})
+
+
+def test_a_nul_in_the_session_cookie_is_refused_with_400(client, settings, db):
+    # As a probe sent it: the quoted octal escape, on any page, without a login.
+    cookie = f'{settings.SESSION_COOKIE_NAME}="\\000{"a" * 31}"'
+    response = client.get(reverse("measures:home"), HTTP_COOKIE=cookie)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+
+
+def test_a_nul_in_a_path_segment_is_refused_with_400(client, world, bureau_user):
+    client.force_login(bureau_user)
+    response = client.get(f"/berichte/{world['report'].slug}/abschnitte/%00/")
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+
+
+def test_an_overlong_name_at_the_admin_login_is_a_form_error(client, bureau_user):
+    response = client.post(reverse("admin:login"), {"username": "x" * 256, "password": "falsch"})
+    assert response.status_code == 200
+    assert "Benutzername oder Passwort sind nicht richtig." in response.content.decode()
 
 
 def test_a_nul_in_the_search_is_refused_with_400(client, settings, world):

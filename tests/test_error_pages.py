@@ -52,6 +52,14 @@ def test_post_without_csrf_token_gives_the_site_page(council_member):
     assert "DEBUG" not in content and "Help" not in content
 
 
+@override_settings(DEBUG=False)
+@pytest.mark.parametrize("url", ["/", "/healthz/", "/konto/login/"])
+def test_a_host_not_allowed_gives_the_site_400_page(url):
+    # Refused in CommonMiddleware, before there is a user to show the page to.
+    response = Client(raise_request_exception=False).get(url, HTTP_HOST="fremd.example")
+    assert_site_page(response, 400, "Die Anfrage konnte nicht verarbeitet werden")
+
+
 def test_csrf_page_with_debug_on_is_the_same_page(council_member):
     client = Client(enforce_csrf_checks=True)
     response = client.post(reverse("login"), {"username": "x", "password": "y"})

@@ -50,3 +50,44 @@ def test_messages_of_the_import_library_say_sie_too():
     assert len(du) >= 4  # the library's catalogue as this test was written
     with translation.override("de"):
         assert [msgid for msgid in du if DU_FORM.search(translation.gettext(msgid))] == []
+
+
+def test_german_catalogue_has_one_word_for_the_as_of_date():
+    """“Stand” as the label, “Stand: 16. Dezember 2014” in running text; never
+    “Stichtagsdatum”. (“Stand vom” remains only as the import column's heading, which
+    existing spreadsheets carry.)"""
+    catalogue = list(entries(CATALOGUE))
+    assert [e.msgid for e in catalogue if any("Stichtag" in s for s in e.strings)] == []
+    strings = {e.msgid: e.strings for e in catalogue}
+    assert strings["as of"] == ["Stand"]
+    assert strings["as of %(date)s"] == ["Stand: %(date)s"]
+    assert strings["The as-of date cannot lie in the future."] == [
+        "Der Stand kann nicht in der Zukunft liegen."
+    ]
+
+
+def test_no_approved_status_and_no_status_at_all_are_two_words():
+    """A measure without an approved entry may have a draft or an entry waiting for
+    review: that is “noch kein freigegebener Sachstand”; “noch kein Sachstand” is the
+    work state of a measure without any entry."""
+    from django.utils import translation
+
+    from measures.models import NO_STATUS, WorkState
+
+    with translation.override("de"):
+        assert str(NO_STATUS.label) == "noch kein freigegebener Sachstand"
+        assert str(WorkState.NONE.label) == "noch kein Sachstand"
+
+
+def test_a_label_that_is_a_sentence_gets_no_colon_in_the_error_summary():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from reports.forms import PublishForm
+
+    form = PublishForm({})
+    assert not form.is_valid()
+    with translation.override("de"):
+        html = render_to_string("_error_summary.html", {"form": form})
+    assert ".:" not in html
+    assert "geändert werden kann. Bitte bestätigen Sie" in html

@@ -194,7 +194,7 @@ def test_the_review_comment_with_reviewer_and_date_stands_above_the_edit_form(
     assert "Zurückgegeben von Bea Büro am 3. März 2026" in content[alert:]
     assert "Bitte die Zahl der Teilnehmenden ergänzen." in content[alert:]
     english = client.get(edit, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Returned by Bea Büro on March 3, 2026" in english
+    assert "Returned by Bea Büro on 3 March 2026" in english
     # Saved again as a draft, the entry keeps the comment it answers.
     data = entry_data(measure, entry_version=str(returned.version))
     del data["submit"]

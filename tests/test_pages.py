@@ -1,5 +1,8 @@
 """The home page and the concept page: rights per role, content, query budgets."""
 
+import datetime
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -124,7 +127,24 @@ def test_pages_in_english(client, council_member, dresden):
     assert '<html lang="en">' in content
     assert "Skip to main content" in content
     content = client.get(reverse("measures:concept_detail", args=["ik-2009"])).content.decode()
-    assert "July 1, 2009" in content
+    assert "1 July 2009" in content
+
+
+def test_english_pages_use_one_date_style(client, bureau_user, dresden):
+    """Django's English mixes "Dec. 7, 2026" and "12/07/2026 11:30 a.m."; here English
+    has one style, short and long alike (integration_tracker/formats)."""
+    from measures.models import Measure
+
+    entry = StatusEntryFactory(
+        measure=Measure.objects.get(number="4.2.7"), as_of=datetime.date(2014, 12, 16)
+    )
+    client.force_login(bureau_user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    content = client.get(entry.measure.get_absolute_url()).content.decode()
+    assert "16 December 2014" in content  # the table's as-of date (SHORT_DATE_FORMAT)
+    assert not re.search(r"\b\d{2}/\d{2}/\d{4}\b", content)
+    assert not re.search(r"\b(Jan|Feb|Aug|Sept|Oct|Nov|Dec)\. \d", content)
+    assert "a.m." not in content and "p.m." not in content
 
 
 def test_pages_in_german_by_default(client, council_member, dresden):

@@ -166,6 +166,27 @@ MATRIX = {
         NOT_POST_BUREAU,
         None,
     ),
+    # Spreadsheets: the bureau's tables, and for office staff the file of their own
+    # measures' statuses (issue 18); every office's staff have one.
+    "data_exchange": (
+        lambda o: reverse("measures:data_exchange"),
+        WORKSPACE_READ,
+        NOT_POST,
+        None,
+    ),
+    "office_export": (
+        lambda o: reverse("measures:office_export", args=["xlsx"]),
+        allow(council=403, owner_staff=OK, other_staff=OK, bureau=403, admin=403),
+        allow(council=403, owner_staff=405, other_staff=405, bureau=403, admin=403),
+        None,
+    ),
+    "office_upload": (
+        lambda o: reverse("measures:office_upload"),
+        allow(council=403, owner_staff=405, other_staff=405, bureau=403, admin=403),
+        # Without a file the form is refused and nothing is stored.
+        allow(council=403, owner_staff=400, other_staff=400, bureau=403, admin=403),
+        None,
+    ),
     "entry_approve": (
         lambda o: reverse("measures:entry_approve", args=[o["submitted"].pk]),
         NOT_GET_BUREAU,

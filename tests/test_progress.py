@@ -66,7 +66,7 @@ def test_overview_counts_the_dresden_measures_without_inventing_progress(
     assert dict(overall["by_status"])[Status.NOT_STARTED] == 0
     content = response.content.decode()
     assert 'role="img"' in content  # the chart
-    assert "noch kein Sachstand: 44" in content  # its text
+    assert "noch kein freigegebener Sachstand: 44" in content  # its text
     assert not re.search(r"\d+ %", content)  # no percentage the source never gave
     # breakdowns only by dimensions that hold data: the report headings and offices
     assert [b["key"] for b in response.context["breakdowns"]] == ["topic", "office"]
@@ -88,6 +88,12 @@ def test_overview_gives_a_share_only_among_measures_with_a_status(
     assert response.context["overall"]["rated"] == 1
     content = response.content.decode()
     assert "1 mit freigegebenem Sachstand" in content
+    # Each share says, visibly, how many measures it rests on (not a bare "100 %").
+    assert re.search(
+        r"\d+&nbsp;%\s*<span class=\"meta share-basis\">\(1 von \d+ Maßnahmen mit "
+        r"freigegebenem Sachstand\)</span>",
+        content,
+    )
     assert "in Vorbereitung: 1" in content or "In Vorbereitung: 1" in content
 
 

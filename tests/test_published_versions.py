@@ -135,7 +135,7 @@ def test_the_stored_report_keeps_its_language_on_an_english_page(client, users, 
     client.force_login(users["council"])
     page = client.get(page_url(1), headers={"accept-language": "en"}).content.decode()
     assert '<html lang="en">' in page
-    assert "Version 1, published on Dec. 1, 2014 by Berta Büro" in page
+    assert "Version 1, published on 1 December 2014 by Berta Büro" in page
     assert '<div class="published-report" lang="de">' in page
 
 

@@ -9,6 +9,7 @@ import io
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from measures.models import Status
 from reports.exports import render_docx, render_html, render_pdf
@@ -367,3 +368,21 @@ def test_the_publication_page_is_the_bureaus(client, bureau_user, council_member
     assert client.post(url).status_code == 405
     other = reverse("reports:publication", args=[SLUG, 999])
     assert client.get(other).status_code == 404
+
+
+def test_without_a_worker_the_waiting_pages_say_so(client, bureau_user, database_tasks):
+    """No worker has taken a task for a minute: the publication and the export pages
+    say so instead of waiting silently; nothing is lost."""
+    from django_tasks_db.models import DBTaskResult
+
+    client.force_login(bureau_user)
+    client.post(PUBLISH_URL, {"confirm": "on", "opened_after": "0"})
+    client.post(reverse("reports:report_export", args=[SLUG, "pdf"]))
+    publication = Publication.objects.get()
+    export_url = reverse("reports:report_export", args=[SLUG, "pdf"])
+    late = "Die Hintergrundverarbeitung antwortet nicht"
+    assert late not in client.get(publication.get_absolute_url()).content.decode()
+
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - datetime.timedelta(minutes=2))
+    assert late in client.get(publication.get_absolute_url()).content.decode()
+    assert late in client.get(export_url).content.decode()

@@ -76,12 +76,12 @@ def test_a_section_that_shows_no_statuses_shows_none(client, bureau_user):
     approve(measure, bureau_user, Status.COMPLETED, 100, datetime.date(2013, 6, 1))
     client.force_login(bureau_user)
     text = text_of(client.get(URL))
-    assert "[umgesetzt" not in text and "Stand im Zeitraum" not in text
+    assert "[umgesetzt" not in text and "Umsetzungsstand im Zeitraum" not in text
     assert "nennt für seine Punkte keinen Umsetzungsstand" in text
     ReportSection.objects.filter(number="4").update(shows_statuses=True)
     text = text_of(client.get(URL))
     assert "START-Stipendienprogramm weitergeführt [umgesetzt, 100 %]" in text
-    assert "Stand im Zeitraum" in text and "umgesetzt: 1" in text
+    assert "Umsetzungsstand im Zeitraum" in text and "umgesetzt: 1" in text
 
 
 def test_an_item_for_several_measures_gives_each_status_with_its_number(client, bureau_user):

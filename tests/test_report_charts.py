@@ -58,7 +58,7 @@ def test_the_overview_draws_a_status_bar_for_a_section_with_statuses(bureau_user
 def test_no_bar_where_no_section_shows_statuses(bureau_user):
     approve("4.2.5", bureau_user, Status.COMPLETED, 100)  # section 4 shows no statuses
     table = overview(render_html(Report.objects.get()))
-    assert "<svg" not in table and "Stand im Zeitraum" not in table
+    assert "<svg" not in table and "Umsetzungsstand im Zeitraum" not in table
 
 
 def test_every_status_has_one_colour_and_the_legend_repeats_it():

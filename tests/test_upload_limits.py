@@ -242,3 +242,11 @@ def test_the_admin_reads_a_windows_encoded_csv(admin_client):
     assert response.status_code == 200
     page = response.content.decode()
     assert "Straßenbauamt Größe" in page, page[:3000]
+
+
+def test_uploaded_workbooks_are_parsed_through_defusedxml():
+    """openpyxl uses defusedxml when it is installed (a dependency of the project):
+    entity expansion and external entities in an uploaded workbook are refused."""
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML

@@ -87,7 +87,7 @@ def test_the_council_sees_which_measures_changed_status(client, bureau_user, cou
     response = client.get(compare_url(2))
     assert response.status_code == 200
     assert rows_of(response) == [
-        ("3.2.2", "noch kein Sachstand", "umgesetzt, 100\u00a0%"),
+        ("3.2.2", "noch kein freigegebener Sachstand", "umgesetzt, 100\u00a0%"),
         ("4.2.5", "in Vorbereitung", "in Umsetzung, 40\u00a0%"),
     ]
     page = response.content.decode()
@@ -115,7 +115,7 @@ def test_measures_added_or_removed_between_versions_are_listed():
     newer = {"measures": [entry(2, "Neu", "ongoing")]}
     assert [(r["number"], r["before"], r["after"]) for r in status_changes(older, newer)] == [
         ("2", None, "Daueraufgabe"),
-        ("1", "noch kein Sachstand", None),
+        ("1", "noch kein freigegebener Sachstand", None),
     ]
 
 

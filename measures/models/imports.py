@@ -17,6 +17,8 @@ class SpreadsheetImport(models.Model):
     class Kind(models.TextChoices):
         STATUS_ENTRIES = "status_entries", _("status entries")
         MEASURES = "measures", _("measures")
+        # An office's own file: entries of its measures, as drafts or submitted.
+        OFFICE_STATUSES = "office_statuses", _("status entries of your office")
 
     class State(models.TextChoices):
         CHECKING = "checking", _("being checked")

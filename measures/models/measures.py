@@ -35,11 +35,17 @@ class Status(models.TextChoices):
 
 
 class NoStatus(str):
-    """The bucket of measures without any approved status yet ("noch kein Sachstand"):
-    not the same as "not started", which somebody has to have reported. A string, so
-    that it serves as a filter value and a key next to the ``Status`` values."""
+    """The bucket of measures without any approved status yet ("noch kein freigegebener
+    Sachstand"): not the same as "not started", which somebody has to have reported. A
+    string, so that it serves as a filter value and a key next to the ``Status`` values.
 
-    label = _("no status yet")
+    Two words for two things, kept apart on every page: this bucket is about the
+    *status* readers see, and a measure in it may well have a draft or an entry waiting
+    for review ("no approved status yet" / "noch kein freigegebener Sachstand"), while
+    ``WorkState.NONE`` is about the *work*: no entry at all, not even a draft ("no
+    status yet" / "noch kein Sachstand")."""
+
+    label = _("no approved status yet")
     value = "none"
 
     def __new__(cls):
@@ -54,6 +60,7 @@ class WorkState(models.TextChoices):
     or a member of the bureau): the badge beside a measure in the workspace, as
     ``MeasureQuerySet.with_work_state`` derives it. Not the measure's status."""
 
+    # No entry at all, not even a draft (see ``NoStatus`` for "no approved status yet").
     NONE = "none", _("no status yet")
     DRAFT = "draft", _("draft")
     SUBMITTED = "submitted", _("submitted – waiting for review")

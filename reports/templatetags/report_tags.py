@@ -13,6 +13,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from working_groups.templatetags.german import german, german_lang
+
 register = template.Library()
 
 NBSP = "\u00a0"
@@ -88,16 +90,18 @@ def source_mark(context, obj):
         note = SourceNotes.note_of(obj)
         if not note:
             return ""
+        # The note is the bureau's, in German only (working_groups/templatetags/german.py).
         if context.get("user_is_bureau"):
             return format_html(
                 '<span class="source-mark" aria-hidden="true">*</span>'
                 '<small class="source-note"> ({}: {})</small>',
                 _("Source"),
-                note,
+                german(note),
             )
         return format_html(
-            '<span class="source-mark" title="{}">*<span class="visually-hidden"> ({})</span>'
+            '<span class="source-mark"{} title="{}">*<span class="visually-hidden"> ({})</span>'
             "</span>",
+            german_lang(),
             note,
             note,
         )

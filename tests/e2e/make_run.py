@@ -38,7 +38,7 @@ def _database(tmp_path):
     if not url.startswith("postgres"):
         yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
         return
-    import psycopg2
+    import psycopg
 
     config = dj_database_url.parse(url)
     name = f"it_journey_{uuid.uuid4().hex[:12]}"
@@ -49,8 +49,7 @@ def _database(tmp_path):
         "password": config["PASSWORD"],
         "dbname": "postgres",
     }
-    admin = psycopg2.connect(**server)
-    admin.autocommit = True
+    admin = psycopg.connect(**server, autocommit=True)
     try:
         with admin.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')

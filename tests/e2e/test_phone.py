@@ -84,3 +84,24 @@ def test_the_footer_closes_a_short_page_at_the_foot_of_the_window(browser, site,
         assert bottom >= 999, (path, bottom)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()
+
+
+# On a phone the first result is on the first screen: the filters fold into a
+# disclosure under the result count, and the bureau's menu takes one row.
+FIRST_RESULT = [
+    ("amt51", "/massnahmen/", "table.kern-table tbody tr"),
+    ("buero", "/massnahmen/", "table.kern-table tbody tr"),
+    ("beirat", "/fortschritt/", "svg.status-bar"),
+    ("buero", "/fortschritt/", "svg.status-bar"),
+]
+
+
+@pytest.mark.parametrize(("role", "path", "first"), FIRST_RESULT)
+def test_the_first_result_is_on_a_phones_first_screen(browser, site, role, path, first):
+    context = browser.new_context(locale="de-DE", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    login(page, site["url"], role)
+    page.goto(site["url"] + path)
+    top = page.locator(first).first.bounding_box()["y"]
+    context.close()
+    assert top < 844, f"{path} as {role}: the first result is {top:.0f} px down"
