@@ -33,10 +33,12 @@ run: compilemessages
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-## make test: install and run the whole suite (DATABASE_URL=postgres://… runs it on PostgreSQL;
-## PYTEST_ARGS="-m shared_cache" picks the tests the shared cache can change).
+## make test: install and run the whole suite on every core (TEST_PROCESSES=0 runs it in one
+## process; DATABASE_URL=postgres://… runs it on PostgreSQL; PYTEST_ARGS="-m shared_cache"
+## picks the tests the shared cache can change).
+TEST_PROCESSES ?= auto
 test: compilemessages
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 ## make bench: the README's figures on SQLite and on PostgreSQL with Redis (both when they
 ## answer; BENCH_SETUPS=sqlite or postgres+redis picks one), at scale M (BENCH_SCALE=L adds
