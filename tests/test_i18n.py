@@ -91,3 +91,21 @@ def test_a_label_that_is_a_sentence_gets_no_colon_in_the_error_summary():
         html = render_to_string("_error_summary.html", {"form": form})
     assert ".:" not in html
     assert "geändert werden kann. Bitte bestätigen Sie" in html
+
+
+def test_no_template_writes_a_date_in_one_languages_format():
+    """Dates take the named formats of the page's language (integration_tracker/formats):
+    a format written into a template ("j. F Y, H:i") shows "7. December 2026" on an
+    English page."""
+    import re
+
+    from django.conf import settings
+
+    fixed = re.compile(r'\|date:"[^"A-Z_]*[jdnmYyHiF][^"]*"')
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}: {match.group(0)}"
+        for path in (settings.BASE_DIR / "templates").rglob("*.html")
+        for match in fixed.finditer(path.read_text())
+        if not match.group(0).startswith('|date:"F Y')
+    ]
+    assert found == []
