@@ -43,6 +43,19 @@ def _user_with_role(role, **kwargs):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language. A request of the test client
+    activates its language in the test's own thread and Django leaves it active; a
+    later test that writes records there (an import checked in a fixture) would
+    otherwise store another test's language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     """Real hashers are slow by design; tests need no protection against cracking."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

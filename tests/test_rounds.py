@@ -677,3 +677,13 @@ def test_round_history_in_english(client, bureau_user, reporting_round):
     ).content.decode()
     assert re.search(r"–\s+closed\s+by", page)
     assert not re.search(r"–\s+changed\s+by", page)
+
+
+def test_the_english_round_page_marks_the_rounds_german_names(client, bureau_user):
+    from .factories import ReportingRoundFactory
+
+    reporting_round = ReportingRoundFactory(title="Berichtsrunde 2026")
+    client.force_login(bureau_user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    content = client.get(reverse("measures:round_detail", args=[reporting_round.pk])).content
+    assert '<h1><span lang="de">Berichtsrunde 2026</span></h1>' in content.decode()
