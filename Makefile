@@ -8,15 +8,27 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench loadtest venv messages compilemessages lint clean kern
+.PHONY: run test bench loadtest venv lock messages compilemessages lint clean kern
 
-$(VENV)/.installed: pyproject.toml
+# The virtual environment holds exactly the versions in requirements.lock, each checked
+# against its hash; `make lock` writes that file anew from the ranges in pyproject.toml.
+$(VENV)/.installed: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
 venv: $(VENV)/.installed
+
+## make lock: resolve pyproject.toml's dependencies (with the dev extra) to the newest
+## versions its ranges allow and write them with their hashes to requirements.lock; then
+## `make test` installs and tests them. Change a range in pyproject.toml first to move
+## past it.
+lock: venv
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --extra dev --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links --no-header \
+		--output-file requirements.lock pyproject.toml
 
 compilemessages: venv
 	$(MANAGE) compilemessages --ignore=$(VENV) -v0
@@ -40,7 +52,7 @@ TEST_PROCESSES ?= auto
 test: compilemessages
 	$(VENV)/bin/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
-## make bench: the README's figures on SQLite and on PostgreSQL with Redis (both when they
+## make bench: the figures of docs/benchmark.md on SQLite and on PostgreSQL with Redis (both when they
 ## answer; BENCH_SETUPS=sqlite or postgres+redis picks one), at scale M (BENCH_SCALE=L adds
 ## L): throwaway databases, gunicorn with production settings, wrk; one line per figure
 ## and bench-results.json. DATABASE_URL=postgres://… names the PostgreSQL server.
