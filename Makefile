@@ -34,15 +34,17 @@ compilemessages: venv
 	$(MANAGE) compilemessages --ignore=$(VENV) -v0
 
 ## make run: install, migrate the SQLite default, load the Dresden data and demo accounts once,
-## serve, and run one background worker (report documents, imports, reminders) next to the
-## server. The worker stops when the server stops (Ctrl+C); it does not reload on code
-## changes, so restart `make run` after changing a task.
+## serve, and run two background workers (report documents, imports, e-mails, reminders) next
+## to the server, so that a long spreadsheet check does not hold up mails and documents. The
+## workers stop when the server stops (Ctrl+C); they do not reload on code changes, so
+## restart `make run` after changing a task.
 run: compilemessages
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) bootstrap_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ — log in with one of the accounts above."
-	@$(MANAGE) db_worker --no-reload --verbosity 1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	@$(MANAGE) db_worker --no-reload --verbosity 1 & first=$$!; \
+	$(MANAGE) db_worker --no-reload --verbosity 1 & second=$$!; \
+	trap 'kill $$first $$second 2>/dev/null; wait $$first $$second 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## make test: install and run the whole suite on every core (TEST_PROCESSES=0 runs it in one

@@ -9,16 +9,18 @@ written as one record with their reason: ``one_record``.
 """
 
 from contextlib import contextmanager
+from functools import partial
+from operator import attrgetter
 
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.db.models.signals import m2m_changed
 from django.utils.translation import gettext as _
 from simple_history.signals import pre_create_historical_record
 
+from integration_tracker.history import Shown, changes
 from integration_tracker.roles import Role
 from working_groups.models import Office
+from working_groups.templatetags.german import german
 
 from .models import Reason
 
@@ -138,6 +140,9 @@ def _label(name, value):
         return ", ".join(str(labels.get(role, role)) for role in value.split(",") if role) or "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if name == "offices" and value:
+        # The offices' names exist in German only (working_groups/templatetags/german.py).
+        return german(value)
     return value or "–"
 
 
@@ -147,40 +152,18 @@ def reason_label(reason):
 
 def account_changes(account, page_number=1, per_page=20):
     """A page of the account's history, newest first: each record with who, when,
-    why, and the (field label, old, new) that changed against the record before."""
+    why, and the (field label, old, new) that changed against the record before
+    (``integration_tracker.history.changes``)."""
     history_model = User.history.model
-    labels = {name: history_model._meta.get_field(name).verbose_name for name in SHOWN_FIELDS}
-    history = account.history.select_related("history_user").order_by(
-        "-history_date", "-history_id"
-    )
-    page = Paginator(history, per_page).get_page(page_number)
-    records = list(page.object_list)
-    older = None
-    if records:
-        last = records[-1]
-        older = history.filter(
-            Q(history_date__lt=last.history_date)
-            | Q(history_date=last.history_date, history_id__lt=last.history_id)
-        ).first()
-    chain = [*records, *([older] if older else [])]
-    rows = []
-    for index, current in enumerate(records):
-        previous = chain[index + 1] if index + 1 < len(chain) else None
-        changes = []
-        for name in SHOWN_FIELDS:
-            new = getattr(current, name)
-            old = getattr(previous, name) if previous else None
-            if previous is None and new in ("", False, None):
-                continue
-            if previous is not None and old == new:
-                continue
-            changes.append((labels[name], _label(name, old) if previous else "", _label(name, new)))
-        rows.append(
-            {
-                "record": current,
-                "reason": reason_label(current.history_change_reason or ""),
-                "changes": changes,
-                "is_first": previous is None,
-            }
+    shown = [
+        Shown(
+            history_model._meta.get_field(name).verbose_name,
+            attrgetter(name),
+            partial(_label, name),
         )
+        for name in SHOWN_FIELDS
+    ]
+    page, rows = changes(account.history.all(), lambda records: shown, page_number, per_page)
+    for row in rows:
+        row["reason"] = reason_label(row["record"].history_change_reason or "")
     return page, rows

@@ -4,6 +4,7 @@ reason and who did it (accounts/history.py)."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -89,11 +90,22 @@ def invitation_pending(account):
     return account.is_active and not account.has_usable_password()
 
 
+# One invitation per account in this many seconds: the button must not become a way
+# to flood someone's mailbox.
+INVITATION_INTERVAL = 300
+
+
+class TooSoon(Exception):
+    """An invitation was sent to this account a moment ago."""
+
+
 def send_invitation_again(account, actor, site_url):
     """A new link for an account that has not chosen a password yet; earlier links
     stop working (the account gets a new unusable password)."""
     if not invitation_pending(account):
         raise NotAllowed
+    if not cache.add(f"invitation-mail:{account.pk}", True, INVITATION_INTERVAL):
+        raise TooSoon
     with transaction.atomic():
         with one_record(account, Reason.INVITATION_SENT, actor):
             account.set_unusable_password()
@@ -101,12 +113,30 @@ def send_invitation_again(account, actor, site_url):
         _send_invitation(account, actor, site_url)
 
 
+def _tell_old_address(account, actor, old_email):
+    """Whoever controls an account's address can reset its password: the old address
+    learns of a change, so that a person notices when someone else takes it over."""
+    context = {
+        "account": account,
+        "actor": actor,
+        "old_email": old_email,
+        "contact": settings.BUREAU_CONTACT,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("accounts/email/address_changed_subject.txt", context).strip()
+        body = render_to_string("accounts/email/address_changed_body.txt", context)
+    send_mail(subject, body, None, [old_email])
+
+
 def change(account, actor, *, email, first_name, last_name, role, offices):
+    old_email = account.email
     with transaction.atomic(), one_record(account, Reason.CHANGED, actor):
         account.email, account.first_name, account.last_name = email, first_name, last_name
         _set_role(account, role)
         account.save(update_fields=["email", "first_name", "last_name", "is_staff"])
         account.offices.set(offices)
+        if old_email and old_email.lower() != email.lower():
+            _tell_old_address(account, actor, old_email)
 
 
 def set_active(account, actor, active):

@@ -3,7 +3,6 @@ password reset with this site's forms and mails, and each person's own account
 page (/konto/) with their choice of e-mails."""
 
 import logging
-from functools import wraps
 from smtplib import SMTPException
 
 from axes.utils import reset as reset_lockouts
@@ -25,7 +24,9 @@ from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from integration_tracker.decorators import requires
 from integration_tracker.roles import Role
+from integration_tracker.worker import worker_is_late
 
 from . import services
 from .filters import AccountFilter, AccountState
@@ -48,17 +49,6 @@ MAIL_FAILED = gettext_lazy(
     "The e-mail could not be sent: the mail server did not accept it. Nothing was changed. "
     "Please try again later, or ask the administration to check the e-mail settings."
 )
-
-
-def _bureau_only(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not can_manage_accounts(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _accounts(user):
@@ -114,7 +104,7 @@ def _changeable_account(request, pk):
     return _describe(account, timezone.now())
 
 
-@_bureau_only
+@requires(can_manage_accounts)
 @require_safe
 def account_list(request):
     account_filter = AccountFilter(request.GET, queryset=_accounts(request.user))
@@ -131,7 +121,7 @@ def account_list(request):
     )
 
 
-@_bureau_only
+@requires(can_manage_accounts)
 @require_safe
 def account_detail(request, pk):
     account = _describe(get_object_or_404(_accounts(request.user), pk=pk), timezone.now())
@@ -152,7 +142,7 @@ def _mail_failed(error):
     logger.error("Account e-mail could not be sent: %r", error)
 
 
-@_bureau_only
+@requires(can_manage_accounts)
 @require_http_methods(["GET", "POST"])
 def account_invite(request):
     form = InvitationForm(request.POST or None, roles=assignable_roles(request.user))
@@ -179,7 +169,7 @@ def account_invite(request):
     )
 
 
-@_bureau_only
+@requires(can_manage_accounts)
 @require_http_methods(["GET", "POST"])
 def account_edit(request, pk):
     account = _changeable_account(request, pk)
@@ -205,7 +195,7 @@ def account_edit(request, pk):
     )
 
 
-@_bureau_only
+@requires(can_manage_accounts)
 @require_http_methods(["GET", "POST"])
 def account_deactivate(request, pk):
     account = _changeable_account(request, pk)
@@ -224,7 +214,7 @@ def account_deactivate(request, pk):
     return render(request, "accounts/account_deactivate.html", {"account": account})
 
 
-@_bureau_only
+@requires(can_manage_accounts)
 @require_POST
 def account_reactivate(request, pk):
     account = _changeable_account(request, pk)
@@ -241,7 +231,7 @@ def account_reactivate(request, pk):
     return redirect("accounts:account_detail", account.pk)
 
 
-@_bureau_only
+@requires(can_manage_accounts)
 @require_POST
 def invitation_resend(request, pk):
     account = _changeable_account(request, pk)
@@ -253,6 +243,14 @@ def invitation_resend(request, pk):
             _(
                 "Only an active account without a password can be invited again; a person "
                 "who has chosen a password uses “Forgot your password?” on the login page."
+            ),
+        )
+    except services.TooSoon:
+        messages.error(
+            request,
+            _(
+                "An invitation was sent to this account a few minutes ago; please wait "
+                "a moment before sending another."
             ),
         )
     except (SMTPException, OSError) as error:
@@ -351,8 +349,22 @@ class PasswordResetView(auth_views.PasswordResetView):
         }
 
 
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    def get_context_data(self, **kwargs):
+        # The worker sends the mail. Whether it is late depends on tasks that have
+        # waited for a minute, never on this request's: the page reads the same
+        # whether an account has the address or not.
+        return {**super().get_context_data(**kwargs), "worker_is_late": worker_is_late()}
+
+
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = SetPasswordForm
+
+    def get_user(self, uidb64):
+        # A link sent before the account was deactivated ends with it: Django's token
+        # covers the password, the last login and the address, not the account's state.
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
 
     def form_valid(self, form):
         form.user._change_reason = Reason.PASSWORD_RESET

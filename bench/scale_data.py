@@ -29,7 +29,6 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from integration_tracker import page_cache
 from integration_tracker.roles import Role, ensure_role_groups
 from measures.audit import record_missing_history
 from measures.models import (
@@ -61,6 +60,7 @@ from working_groups.models import (
     Organisation,
     WorkingGroup,
 )
+from working_groups.versions import every_concept_changed
 
 User = get_user_model()
 UTC = datetime.UTC
@@ -160,10 +160,9 @@ def load_seed(log=print):
 
 
 def record_change():
-    """Bulk inserts send no post_save: tell the page cache
-    (integration_tracker/page_cache.py) that the records changed, so no server serves
-    a page of the data before."""
-    page_cache.changed_all()
+    """The records of every concept changed: renew their versions
+    (working_groups/versions.py), so no server serves what it computed before."""
+    every_concept_changed()
 
 
 def analyse():

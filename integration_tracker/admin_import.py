@@ -66,10 +66,15 @@ class HeadingExportForm(SelectableFieldsExportForm):
     """The fields to export by their column headings (“Federführendes Amt”), not by
     their names made into titles (“Lead Office”)."""
 
-    def _get_field_label(self, resource, field_name):
-        field = resource.fields.get(field_name)
-        column = field.column_name if field is not None else field_name
-        return resource().heading(column)
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        for resource_class in resources:
+            resource = resource_class()
+            for name in resource.get_export_order():
+                field = resource.fields.get(name)
+                column = field.column_name if field is not None else name
+                form_field = self.fields[self.create_boolean_field_name(resource_class, name)]
+                form_field.label = resource.heading(column)
 
 
 class LimitedImportExportModelAdmin(ImportExportModelAdmin):

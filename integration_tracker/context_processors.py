@@ -32,6 +32,9 @@ SECTIONS = {
         "account_edit": "accounts",
         "account_deactivate": "accounts",
     },
+    "working_groups": {
+        "settings": "settings",
+    },
     "reports": {
         "overview": "progress",
         "measure": "progress",
@@ -50,26 +53,35 @@ SECTIONS = {
 }
 
 
-def _sections(bureau, council, office_staff, progress):
-    """The main navigation's pages, in order: key, label, url name, who sees it."""
+def _sections(user):
+    """The main navigation's pages, in order: key, label, url name, and whether the
+    user sees it, by the right the page's view requires: a link never leads to a
+    refusal. (The rights are the apps'; late imports, the apps import this package.)"""
+    from accounts.permissions import can_manage_accounts
+    from measures.permissions import can_read_progress, can_review, can_run_rounds, uses_workspace
+    from reports.permissions import can_read_reports
+    from working_groups.permissions import can_change_settings
+
     return [
-        ("progress", _("Progress"), "reports:overview", progress),
-        ("reports", _("Reports"), "reports:report_list", bureau or council),
+        ("progress", _("Progress"), "reports:overview", can_read_progress(user)),
+        ("reports", _("Reports"), "reports:report_list", can_read_reports(user)),
         (
             "measures",
-            _("All measures") if bureau else _("My measures"),
+            _("All measures") if can_review(user) else _("My measures"),
             "measures:measure_list",
-            bureau or office_staff,
+            uses_workspace(user),
         ),
-        ("review", _("Review"), "measures:review_queue", bureau),
-        ("rounds", _("Reporting rounds"), "measures:round_list", bureau),
-        ("data", _("Spreadsheets"), "measures:data_exchange", bureau or office_staff),
-        ("accounts", _("Accounts"), "accounts:account_list", bureau),
+        ("review", _("Review"), "measures:review_queue", can_review(user)),
+        ("rounds", _("Reporting rounds"), "measures:round_list", can_run_rounds(user)),
+        ("data", _("Spreadsheets"), "measures:data_exchange", uses_workspace(user)),
+        ("accounts", _("Accounts"), "accounts:account_list", can_manage_accounts(user)),
+        ("settings", _("Settings"), "working_groups:settings", can_change_settings(user)),
     ]
 
 
 def roles(request):
-    """The current user's roles, for navigation; rights are checked in the views."""
+    """The current user's roles, for what templates word or link per role (from the
+    session, see roles.py); rights are checked in the views."""
     user = request.user
     return {
         "user_is_bureau": is_bureau(user),
@@ -80,13 +92,12 @@ def roles(request):
 
 def site(request):
     """The frame every page shares: the municipality, the main navigation with the
-    current section marked, and the breadcrumb trail (start page › section). Needs no
-    database beyond the roles, which roles() has already read for this request."""
+    current section marked, and the breadcrumb trail (start page › section). The
+    roles come from the session (roles.py), not from the database."""
     # The rights are the views' own (late import: the apps import this package).
     from measures.permissions import can_read_progress
 
     user = request.user
-    bureau, council, office_staff = is_bureau(user), is_council(user), is_office_staff(user)
     # A link that would end at the login is not offered: the public sees the progress
     # pages and the open data only where they are public.
     progress = can_read_progress(user)
@@ -101,7 +112,7 @@ def site(request):
             "current": key == current,
             "here": match is not None and match.view_name == name,
         }
-        for key, label, name, visible in _sections(bureau, council, office_staff, progress)
+        for key, label, name, visible in _sections(user)
         if visible
     ]
     is_home = match is not None and match.view_name == "measures:home"

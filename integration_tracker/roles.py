@@ -3,11 +3,29 @@
 A role is a group with a fixed name. Which offices a staff member works for is a
 relation on the office (``Office.staff``), not a group, because one person can work
 for several offices.
+
+The role names of a logged-in user are read at login and kept in the session, so a
+page asks the database nothing about them. The session's copy carries the user's
+*roles version*, a number in the cache: every change of a user's groups (the accounts
+page, the admin, the shell) drops it once the change has committed, and the next
+request of each of the user's sessions reads the roles anew. A demoted user loses
+the old role's rights with their next request; a deactivated one is logged out by
+Django's ModelBackend.
 """
 
+import secrets
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.db import models
+from django.contrib.auth.signals import user_logged_in
+from django.core.cache import cache
+from django.db import models, transaction
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.utils.translation import gettext_lazy as _
+
+SESSION_KEY = "roles"
 
 # Apps whose records the bureau keeps (through the admin and the workspace).
 BUREAU_APPS = ("working_groups", "measures", "reports")
@@ -19,16 +37,19 @@ class Role(models.TextChoices):
     OFFICE_STAFF = "office_staff", _("Office staff")
 
 
+def _read_role_names(user):
+    # Only the fixed role names count: a group whose name merely resembles one grants
+    # nothing.
+    return frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+
+
 def role_names(user):
-    """The names of the user's role groups, read once per request (the user object
-    lives as long as the request) and kept on the user. Only the fixed role names
-    count, so a group whose name merely resembles one grants nothing."""
+    """The names of the user's role groups. The user of a request has them from the
+    session (RolesMiddleware); any other user object reads them once and keeps them."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     if not hasattr(user, "_role_names"):
-        user._role_names = frozenset(
-            user.groups.filter(name__in=Role.values).values_list("name", flat=True)
-        )
+        user._role_names = _read_role_names(user)
     return user._role_names
 
 
@@ -59,3 +80,92 @@ def ensure_role_groups(using="default"):
     bureau_perms = Permission.objects.using(using).filter(content_type__app_label__in=BUREAU_APPS)
     groups[Role.BUREAU].permissions.set(bureau_perms)
     return groups
+
+
+# --- The role names in the session ---------------------------------------------------
+
+
+def _version_key(user_id):
+    return f"roles-version:{user_id}"
+
+
+def remember_roles(request, user):
+    """Read the user's role names and keep them in the session with the user's
+    current roles version. The version is read first: a change that commits after it
+    drops it, so the names stored here are read again at the next request."""
+    key = _version_key(user.pk)
+    version = cache.get(key)
+    if version is None:
+        # Random, so that a version started again never repeats one a session holds.
+        cache.add(key, secrets.randbelow(2**62), settings.SESSION_COOKIE_AGE)
+        version = cache.get(key)
+    names = _read_role_names(user)
+    request.session[SESSION_KEY] = {"version": version, "names": sorted(names)}
+    return names
+
+
+def keep_roles_in_session(sender, request, user, **kwargs):
+    """On login (a user_logged_in receiver)."""
+    if request is not None and hasattr(request, "session"):
+        user._role_names = remember_roles(request, user)
+
+
+class RolesMiddleware:
+    """Gives the request's user the role names kept in the session, as long as the
+    user's roles version has not changed since; else reads and keeps them anew (a
+    session from before a role change, or a version the cache has dropped)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            stored = request.session.get(SESSION_KEY) or {}
+            version = cache.get(_version_key(user.pk))
+            if version is not None and stored.get("version") == version:
+                user._role_names = frozenset(stored["names"])
+            else:
+                user._role_names = remember_roles(request, user)
+        return self.get_response(request)
+
+
+def forget_roles(user_ids):
+    """The sessions of these users read their roles anew at their next request."""
+    cache.delete_many([_version_key(user_id) for user_id in set(user_ids)])
+
+
+def roles_changed(user_ids, using=None):
+    """The groups of ``user_ids`` change in the current transaction: their sessions
+    read the roles anew once it has committed (never before: a request in between
+    would keep the old roles under the new version); nothing when it is rolled back."""
+    transaction.on_commit(partial(forget_roles, list(user_ids)), using=using)
+
+
+def _user_groups_changed(sender, instance, action, reverse, pk_set, using, **kwargs):
+    # ``user.groups.…`` changes one user; ``group.user_set.…`` the users in pk_set, or
+    # on clear() every user of the group, which only pre_clear still knows.
+    if action in ("post_add", "post_remove"):
+        roles_changed(pk_set if reverse else [instance.pk], using=using)
+    elif action == "pre_clear":
+        users = instance.user_set.values_list("pk", flat=True) if reverse else [instance.pk]
+        roles_changed(users, using=using)
+
+
+def _group_changed(sender, instance, using, created=False, **kwargs):
+    # A group renamed (to or from a role's name) or deleted: its users' roles change.
+    if not created:
+        roles_changed(instance.user_set.values_list("pk", flat=True), using=using)
+
+
+def connect():
+    """Connect the receivers that keep the session's role names and drop them when
+    a user's groups change (called from an app's ready())."""
+    user_logged_in.connect(keep_roles_in_session, dispatch_uid="roles.keep_roles_in_session")
+    m2m_changed.connect(
+        _user_groups_changed,
+        sender=get_user_model().groups.through,
+        dispatch_uid="roles.user_groups_changed",
+    )
+    post_save.connect(_group_changed, sender=Group, dispatch_uid="roles.group_saved")
+    pre_delete.connect(_group_changed, sender=Group, dispatch_uid="roles.group_deleted")

@@ -95,9 +95,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "integration_tracker.sessions.IdleTimeoutMiddleware",
+    # The user's role names from the session (integration_tracker/roles.py).
+    "integration_tracker.roles.RolesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "integration_tracker.errors.ErrorPageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A change in the admin renews what is cached of the concepts (working_groups/versions.py).
+    "working_groups.versions.AdminChangesMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -105,7 +109,7 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed logins and refuses locked-out username/IP pairs first.
     "axes.backends.AxesStandaloneBackend",
-    # Django's own; the roles are read once per request (integration_tracker/roles.py).
+    # Django's own; the role names are kept in the session (integration_tracker/roles.py).
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -221,16 +225,19 @@ IMPORT_FORMATS = [LimitedCSV, LimitedXLSX]
 SPREADSHEET_LIMITS = {}
 EXPORT_FORMATS = [CSV, XLSX]
 
-# Public progress pages without login (issue: progress pages); off by default.
-PUBLIC_PROGRESS_PAGES = env_bool("PUBLIC_PROGRESS_PAGES", False)
+# Every change of a tracked record is kept with who and when (django-simple-history).
+# Only a load of records that bring their history with them turns it off
+# (docs/operations.md, "Moving from SQLite to PostgreSQL"), or the load would record
+# each of them a second time.
+SIMPLE_HISTORY_ENABLED = env_bool("SIMPLE_HISTORY_ENABLED", True)
+
 # Shown in the header above the product name, e.g. "Landeshauptstadt Dresden".
 MUNICIPALITY_NAME = os.environ.get("MUNICIPALITY_NAME", "")
 
-# Django's cache framework. The progress pages and the workspace's measure list and
-# measure page keep their bodies in it per audience (integration_tracker/page_cache.py);
-# a change to the records bumps a version in the cache once its transaction has
-# committed, so the next request renders afresh. The timeout bounds memory, not
-# freshness.
+# Django's cache framework. What is costly to compute from a concept (the progress
+# overview's counts, the report's draft HTML) is kept in it under the concept's version
+# (working_groups/versions.py), which a change renews once its transaction has
+# committed. The timeout bounds memory, not freshness.
 PROGRESS_CACHE_SECONDS = int(os.environ.get("PROGRESS_CACHE_SECONDS", "600"))
 # REDIS_URL (e.g. redis://127.0.0.1:6379/0): Django's RedisCache, one cache shared by
 # every server process on every machine, and sessions in the cache backed by the
@@ -240,8 +247,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, for which a Redis that does not answer is a miss
+            # (integration_tracker/cache.py): pages and sessions go on from the
+            # database. A second is long enough for a Redis that answers at all.
+            "BACKEND": "integration_tracker.cache.RedisCacheOrNothing",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
             # Several installations may share one Redis server.
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "integration-tracker"),
         }
@@ -377,7 +388,7 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # A load balancer's health check may ask over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^healthz/ready/$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

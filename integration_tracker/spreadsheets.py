@@ -11,17 +11,26 @@ keys, so a file exported in German imports in English and the other way round.
 Natural keys are looked up once per import (``KeyWidget``), so a file in the
 library's bulk mode (integration_tracker/bulk_import.py) costs a fixed number of
 queries per table, not some twenty per row.
+
+Nothing of a file is left unread while its check passes: a heading matches
+whatever its Unicode form, letter case or spacing, and a file with a column that
+matches none, or the same column twice, is refused (``ColumnProblem``). Keys are
+refused where they could look like another key (``clean_key``): measure numbers,
+office codes and slugs have an alphabet of their own, names may not hide characters
+or mix scripts within a word.
 """
 
 import datetime
+import re
 import unicodedata
 
+import tablib
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from import_export import resources
 from import_export.widgets import (
     BooleanWidget,
@@ -30,6 +39,9 @@ from import_export.widgets import (
     ForeignKeyWidget,
     ManyToManyWidget,
 )
+from openpyxl.utils import get_column_letter
+
+from .uploads import FileProblem
 
 # Column headings by column key, as the interface names the fields. An import also
 # accepts the keys themselves and the headings of the other language (any case).
@@ -93,36 +105,177 @@ HEADINGS = {
 SPREADSHEET_LANGUAGES = ("de", "en")
 
 # Unicode categories of characters nobody sees: control, format (zero-width
-# spaces, bidirectional overrides), line and paragraph separators.
+# spaces, bidirectional overrides), line and paragraph separators, private use,
+# unassigned.
 INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Co", "Cn"}
+# Characters of other categories that are drawn as nothing: the Hangul fillers, the
+# blank Braille pattern and the combining grapheme joiner.
+FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u034f"}
+# Full-width forms of ASCII (“３.１”), which look like the ordinary characters.
+FULL_WIDTH = range(0xFF01, 0xFF5F)
+# Scripts whose letters look alike (Cyrillic “З” and the digit 3, Greek “Ο” and “O”).
+SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
 
-def clean_key(value):
-    """A natural key as typed: NFC-normalised and trimmed; a key with invisible or
-    control characters is refused (“3.1\u200b” must not become a new measure that
-    looks like 3.1)."""
+class Alphabet:
+    """The characters a kind of key is written in. A key of other characters could
+    look like another key (“З.1” with a Cyrillic Ze, “３.1” with a full-width digit)
+    and would create a second record instead of finding the first."""
+
+    def __init__(self, characters, pattern, description):
+        self.characters = set(characters)
+        self.pattern = re.compile(pattern)
+        self.description = description
+
+    def check(self, text):
+        if not text or self.pattern.fullmatch(text):
+            return
+        message = _("“%(value)s” may contain only %(alphabet)s.") % {
+            "value": text,
+            "alphabet": self.description,
+        }
+        others = [char for char in dict.fromkeys(text) if char not in self.characters]
+        if others:
+            message += " " + _("Not allowed: %(characters)s.") % {"characters": named(others)}
+        raise ValueError(message)
+
+
+LATIN_ALPHANUMERICS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# Measure numbers, numbers of fields of action and needs for action (“3.1.2”).
+NUMBERS = Alphabet(
+    LATIN_ALPHANUMERICS + ".",
+    r"[0-9A-Za-z.]+",
+    gettext_lazy("digits, dots and Latin letters (A–Z, a–z)"),
+)
+# Office codes: as numbers, and single spaces between words, as the city writes
+# the codes of its municipal enterprises (“EB Kita”).
+CODES = Alphabet(
+    LATIN_ALPHANUMERICS + ". ",
+    r"[0-9A-Za-z.]+(?: [0-9A-Za-z.]+)*",
+    gettext_lazy("digits, dots, Latin letters (A–Z, a–z) and single spaces between them"),
+)
+# Slugs and keys of concepts, municipalities, topics, funding lines, languages.
+SLUGS = Alphabet(
+    LATIN_ALPHANUMERICS + "-_",
+    r"[-0-9A-Za-z_]+",
+    gettext_lazy("Latin letters (A–Z, a–z), digits, hyphens and underscores"),
+)
+
+
+def named(characters):
+    """“З (U+0417), ３ (U+FF13)”: characters with their code points."""
+    return ", ".join(f"{char} (U+{ord(char):04X})" for char in dict.fromkeys(characters))
+
+
+def hidden_characters(text):
+    """The characters of ``text`` nobody sees or tells from an ordinary space."""
+    return [
+        char
+        for char in text
+        if char in FILLERS
+        or unicodedata.category(char) in INVISIBLE
+        or (char != " " and unicodedata.category(char) == "Zs")
+    ]
+
+
+def script(char):
+    """LATIN, CYRILLIC or GREEK for a letter of these scripts; digits count as Latin
+    (the Cyrillic “З” and “О” pass for 3 and 0); None for anything else."""
+    if char.isascii():
+        return "LATIN" if char.isalnum() else None
+    words = unicodedata.name(char, "").split()
+    return next((name for name in SCRIPTS if name in words), None)
+
+
+def check_name(text):
+    """Refuses a name (NFC, trimmed, no hidden characters) with full-width forms or
+    with a word that mixes Latin, Cyrillic or Greek letters."""
+    wide = [char for char in text if ord(char) in FULL_WIDTH]
+    if wide:
+        raise ValueError(
+            _(
+                "“%(value)s” contains full-width characters (%(characters)s); please type "
+                "them as ordinary letters and digits."
+            )
+            % {"value": text, "characters": named(wide)}
+        )
+    for word in re.findall(r"\w+", text):
+        scripts = [script(char) for char in word]
+        found = {name for name in scripts if name}
+        if len(found) > 1:
+            # The word's most frequent script is taken as meant (Latin on a tie); the
+            # letters of the others are named.
+            usual = max(sorted(found), key=lambda name: (scripts.count(name), name == "LATIN"))
+            odd = [
+                char for char, name in zip(word, scripts, strict=True) if name not in (None, usual)
+            ]
+            raise ValueError(
+                _(
+                    "“%(value)s” mixes Latin, Cyrillic or Greek letters in the word "
+                    "“%(word)s” (%(characters)s), so it looks like another name. Please "
+                    "write the word in one script."
+                )
+                % {"value": text, "word": word, "characters": named(odd)}
+            )
+
+
+def clean_key(value, alphabet=None):
+    """A natural key as typed: NFC-normalised and trimmed. Refused (ValueError naming
+    the characters) where it could look like another key and so create a second
+    record: with invisible or control characters, fillers or unusual spaces (“3.1\u200b”);
+    with a character outside its ``alphabet`` (an ``Alphabet``: measure numbers,
+    office codes, slugs); a name (no alphabet) with full-width forms or a word mixing
+    Latin, Cyrillic or Greek letters."""
     text = "" if value is None else str(value)
     if text.isascii() and text.isprintable():
-        # Nearly every key: ASCII without control characters is NFC and visible.
-        return text.strip()
-    text = unicodedata.normalize("NFC", text).strip()
-    hidden = [char for char in text if unicodedata.category(char) in INVISIBLE]
-    if hidden:
-        raise ValueError(
-            _("“%(value)s” contains invisible or control characters (%(codes)s).")
-            % {
-                "value": "".join(c for c in text if c not in hidden),
-                "codes": ", ".join(f"U+{ord(char):04X}" for char in dict.fromkeys(hidden)),
-            }
-        )
+        # Nearly every key: ASCII without control characters is NFC, visible and of
+        # one script.
+        text = text.strip()
+    else:
+        text = unicodedata.normalize("NFC", text).strip()
+        hidden = hidden_characters(text)
+        if hidden:
+            raise ValueError(
+                _("“%(value)s” contains invisible or control characters (%(codes)s).")
+                % {
+                    "value": "".join(c for c in text if c not in hidden),
+                    "codes": ", ".join(f"U+{ord(char):04X}" for char in dict.fromkeys(hidden)),
+                }
+            )
+        if alphabet is None:
+            check_name(text)
+    if alphabet is not None:
+        alphabet.check(text)
     return text
+
+
+def heading_key(text):
+    """A column heading as headings are compared: NFC, case folded, each run of
+    spaces as one space (“Öffentlich” with a combining diaeresis, “ÖFFENTLICH ”,
+    “Fortschritt  (%)” are the same heading)."""
+    text = unicodedata.normalize("NFC", "" if text is None else str(text))
+    return " ".join(unicodedata.normalize("NFC", text.casefold()).split())
+
+
+class ColumnProblem(FileProblem):
+    """The headings of a file do not name the columns of its table: a column is
+    unknown, appears twice, has values but no heading, or is missing. ``problems``:
+    (column letter or "", message) of each."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__(" ".join(message for _column, message in self.problems))
 
 
 class KeyTextWidget(CharWidget):
     """A key column of text (a measure's number): see ``clean_key``."""
 
+    def __init__(self, alphabet=None, **kwargs):
+        super().__init__(**kwargs)
+        self.alphabet = alphabet
+
     def clean(self, value, row=None, **kwargs):
-        return clean_key(value)
+        return clean_key(value, self.alphabet)
 
 
 class DayWidget(DateWidget):
@@ -267,6 +420,11 @@ class SpreadsheetResource(resources.ModelResource):
 
     # Column headings that differ from ``HEADINGS`` for this resource's records.
     headings = {}
+    # The alphabet of each key column of text by its name (see ``clean_key``); the
+    # other key columns, and ``name_columns``, are read as names.
+    key_alphabets = {"number": NUMBERS, "code": CODES}
+    # Columns of text that are no import id but by which records are looked up.
+    name_columns = ()
 
     WIDGETS_MAP = {
         **resources.ModelResource.WIDGETS_MAP,
@@ -275,16 +433,26 @@ class SpreadsheetResource(resources.ModelResource):
         "BooleanField": YesNoWidget,
     }
 
-    @classmethod
-    def field_from_django_field(cls, field_name, django_field, readonly):
-        field = super().field_from_django_field(field_name, django_field, readonly)
-        if (
-            field_name in (cls._meta.import_id_fields or ())
-            and isinstance(django_field, models.CharField)
-            and not django_field.choices
-        ):
-            field.widget = KeyTextWidget(allow_blank=True)
-        return field
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # A key column of text (a measure's number) is read as a key (clean_key).
+        model = self.get_queryset().model
+        for name in (*self.get_import_id_fields(), *self.name_columns):
+            field = self.fields.get(name)
+            if field is None or type(field.widget) is not CharWidget:
+                continue  # declared with a widget of its own, or a choice
+            django_field = model._meta.get_field(field.attribute)
+            if isinstance(django_field, models.CharField) and not django_field.choices:
+                alphabet = None if name in self.name_columns else self.key_alphabets.get(name)
+                field.widget = KeyTextWidget(alphabet, allow_blank=True)
+
+    def get_or_init_instance(self, instance_loader, row):
+        try:
+            return super().get_or_init_instance(instance_loader, row)
+        except ValueError:
+            # A key a widget refuses (clean_key, an unknown record): the row is read
+            # as a new record, whose cells' errors then name the column.
+            return self.init_instance(row), True
 
     @classmethod
     def widget_from_django_field(cls, f, default=None):
@@ -308,7 +476,7 @@ class SpreadsheetResource(resources.ModelResource):
         text = self.headings.get(column) or HEADINGS.get(column)
         if text is None:
             try:
-                text = capfirst(self._meta.model._meta.get_field(column).verbose_name)
+                text = capfirst(self.get_queryset().model._meta.get_field(column).verbose_name)
             except (AttributeError, FieldDoesNotExist):
                 text = column
         return str(text)
@@ -319,7 +487,7 @@ class SpreadsheetResource(resources.ModelResource):
         ]
 
     def sheet_name(self):
-        return self._meta.model._meta.verbose_name_plural
+        return self.get_queryset().model._meta.verbose_name_plural
 
     def export(self, queryset=None, **kwargs):
         dataset = super().export(queryset, **kwargs)
@@ -328,34 +496,105 @@ class SpreadsheetResource(resources.ModelResource):
 
     def column_keys(self):
         """Every name a column may have in a file (its key, its heading in each
-        language, any letter case) → its key."""
+        language), as ``heading_key`` gives it → its key."""
         names = {}
         for field in self.fields.values():
             column = field.column_name
-            names[column.casefold()] = column
+            names[heading_key(column)] = column
             for language in SPREADSHEET_LANGUAGES:
                 with translation.override(language):
-                    names.setdefault(self.heading(column).casefold(), column)
+                    names.setdefault(heading_key(self.heading(column)), column)
         return names
 
+    def required_columns(self):
+        """The columns a file must have: those that name its records."""
+        return [name for name in self.get_import_id_fields() if name in self.fields]
+
     def with_column_keys(self, dataset):
-        """The dataset with its headings read as column keys; unknown headings are
-        kept as they are (the library ignores them)."""
+        """The dataset with its headings read as column keys; a column with neither
+        heading nor values is dropped. Raises ColumnProblem naming each column that
+        is unknown, appears twice, has values but no heading, or is required and
+        missing: a column not read would leave its values unwritten (a row marked
+        “nein” public) while the check passes."""
         names = self.column_keys()
-        headers = [
-            names.get(str(header or "").strip().casefold(), header)
-            for header in dataset.headers or []
-        ]
-        if headers != list(dataset.headers or []):
-            dataset.headers = headers
+        headers = list(dataset.headers or [])
+        problems, keys, found, dropped = [], [], {}, []
+        for index, header in enumerate(headers):
+            letter = get_column_letter(index + 1)
+            text = "" if header is None else str(header).strip()
+            key = names.get(heading_key(text)) if text else None
+            if not text:
+                dropped.append(index)
+                if any(cell is not None and str(cell).strip() for cell in dataset.get_col(index)):
+                    message = _("Column %(column)s has values but no heading.")
+                    problems.append((letter, message % {"column": letter}))
+            elif key is None:
+                problems.append((letter, self.unknown_column(letter, text)))
+            elif key in found:
+                first, other = found[key]
+                message = _(
+                    "Column %(column)s, “%(heading)s”, is the same column as column "
+                    "%(first)s, “%(other)s”; a column may not appear twice."
+                )
+                problems.append(
+                    (
+                        letter,
+                        message
+                        % {"column": letter, "heading": text, "first": first, "other": other},
+                    )
+                )
+            else:
+                found[key] = (letter, text)
+            keys.append(key or header)
+        missing = [self.heading(key) for key in self.required_columns() if key not in found]
+        if missing:
+            message = _("Columns missing: %(columns)s.") % {"columns": ", ".join(missing)}
+            problems.append(("", message))
+        if problems:
+            raise ColumnProblem(problems)
+        if dropped:
+            kept = [index for index in range(len(headers)) if index not in dropped]
+            dataset = tablib.Dataset(
+                *([row[index] for index in kept] for row in dataset),
+                headers=[keys[index] for index in kept],
+                title=dataset.title,
+            )
+        elif keys != headers:
+            dataset.headers = keys
         return dataset
+
+    def unknown_column(self, letter, heading):
+        known = ", ".join(self.heading(field.column_name) for field in self.fields.values())
+        message = _(
+            "Column %(column)s, “%(heading)s”, is not a column of this table. Known "
+            "columns: %(known)s."
+        ) % {"column": letter, "heading": heading, "known": known}
+        # Spaces of any kind were read as spaces (heading_key); the others are news.
+        hidden = [c for c in hidden_characters(heading) if not c.isspace()]
+        if hidden:
+            codes = ", ".join(f"U+{ord(char):04X}" for char in dict.fromkeys(hidden))
+            message += " " + _("The heading contains invisible characters (%(codes)s).") % {
+                "codes": codes
+            }
+        return message
 
     def import_data(self, dataset, *args, **kwargs):
         # Lookups cached by a previous import on this instance may be stale.
         for field in self.fields.values():
             if isinstance(field.widget, KeyLookupMixin):
                 field.widget.forget()
-        return super().import_data(self.with_column_keys(dataset), *args, **kwargs)
+        try:
+            dataset = self.with_column_keys(dataset)
+        except ColumnProblem as problem:
+            # The check fails for the file as a whole, in the admin as in /daten/.
+            if kwargs.get("raise_errors"):
+                raise
+            result = self.get_result_class()()
+            result.total_rows = len(dataset)
+            for _column, message in problem.problems:
+                result.append_base_error(self.get_error_result_class()(ValueError(message)))
+            return result
+        return super().import_data(dataset, *args, **kwargs)
 
 
 class KeyLookupMixin:
@@ -364,11 +603,12 @@ class KeyLookupMixin:
     (e.g. the concept of a measure number): found records are then cached for the
     import, keyed by value and scope. Without a scope nothing is cached."""
 
-    def setup_lookup(self, lookup, render_key, label, scope):
+    def setup_lookup(self, lookup, render_key, label, scope, alphabet):
         self.lookup = lookup
         self.render_key = render_key
         self.label = label
         self.scope = scope
+        self.alphabet = alphabet  # of the keys (see clean_key); None: names
         self.cache = {}
 
     def forget(self):
@@ -409,15 +649,15 @@ class KeyWidget(KeyLookupMixin, ForeignKeyWidget):
 
     ``lookup(value, row)`` returns a queryset of candidates; exactly one must match.
     ``render_key(obj)`` gives the key written on export. ``scope``: see
-    ``KeyLookupMixin``.
+    ``KeyLookupMixin``. ``alphabet``: see ``clean_key``.
     """
 
-    def __init__(self, model, lookup, render_key, label, scope=None):
+    def __init__(self, model, lookup, render_key, label, scope=None, alphabet=None):
         super().__init__(model)
-        self.setup_lookup(lookup, render_key, label, scope)
+        self.setup_lookup(lookup, render_key, label, scope, alphabet)
 
     def clean(self, value, row=None, **kwargs):
-        value = clean_key(value)
+        value = clean_key(value, self.alphabet)
         if not value:
             return None
         return self.find(value, row or {})
@@ -430,13 +670,13 @@ class KeyListWidget(KeyLookupMixin, ManyToManyWidget):
     """A many-to-many relation written as natural keys separated by semicolons
     (commas occur in organisation names)."""
 
-    def __init__(self, model, lookup, render_key, label, scope=None):
+    def __init__(self, model, lookup, render_key, label, scope=None, alphabet=None):
         super().__init__(model, separator=";")
-        self.setup_lookup(lookup, render_key, label, scope)
+        self.setup_lookup(lookup, render_key, label, scope, alphabet)
 
     def clean_objects(self, value, row=None):
         value = "" if value is None else str(value)
-        keys = [clean_key(key) for key in value.split(self.separator)]
+        keys = [clean_key(key, self.alphabet) for key in value.split(self.separator)]
         return [self.find(key, row or {}) for key in keys if key]
 
     def clean(self, value, row=None, **kwargs):

@@ -4,10 +4,19 @@ unpack into millions of rows (a "spreadsheet bomb").
 
 Every limit is a setting (``SPREADSHEET_LIMITS``, merged over ``DEFAULT_LIMITS``).
 An XLSX is refused by the uncompressed sizes its ZIP members declare before anything
-is parsed (Python's zipfile enforces the declared sizes when it reads), then read as
-a stream and refused as soon as a row, column or cell limit is passed. Formula cells
-are refused with the cell named: their value is whatever the spreadsheet program last
-computed, or nothing at all for a file written by another program.
+is parsed (Python's zipfile enforces the declared sizes when it reads), and by the
+packing ratio of each member. Then every XML part is counted as it is unpacked,
+before any parser sees it (``count_tags``): a parser builds objects for every element
+(openpyxl some 1.6 KB for each ``<xf/>`` of the styles), so a part of a few kilobytes
+packed could take gigabytes. The worksheets are found as openpyxl finds them, through
+the content types and the workbook's relationships, not by their path, and held to
+the row and cell limits; the table of shared strings may not hold more entries than
+the sheets have cells; every other part (styles, workbook, properties, drawings) at
+most ``xml_elements`` elements. The reading itself then runs in a child process with
+a time and memory limit (integration_tracker/bounded.py) and is refused as soon as a
+row, column or cell limit is passed. Formula cells are refused with the cell named:
+their value is whatever the spreadsheet program last computed, or nothing at all for
+a file written by another program.
 
 A CSV is decoded as German offices save it: UTF-8 with or without byte order mark,
 UTF-16 with byte order mark, or Windows-1252 ("CSV (Trennzeichen-getrennt)" in Excel).
@@ -26,7 +35,14 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from openpyxl import load_workbook
+from openpyxl.packaging.manifest import Manifest
+from openpyxl.packaging.relationship import get_rels_path
+from openpyxl.reader.workbook import WorkbookParser
 from openpyxl.utils import get_column_letter
+from openpyxl.xml.constants import SHARED_STRINGS, XLSM, XLSX, XLTM, XLTX
+from openpyxl.xml.functions import fromstring
+
+from .bounded import LimitExceeded, run_bounded
 
 DEFAULT_LIMITS = {
     "upload_bytes": 5 * 1024 * 1024,
@@ -34,6 +50,13 @@ DEFAULT_LIMITS = {
     "rows": 20_000,
     "columns": 60,
     "cell_chars": 10_000,
+    # Elements of an XML part other than the worksheets and the shared strings: a
+    # real styles part has a few hundred to a few thousand; 50,000 take openpyxl
+    # some 80 MB.
+    "xml_elements": 50_000,
+    # A member larger than 1 MB unpacked may unpack to at most this many times its
+    # packed size (real worksheets: 10 to 40; a bomb of <xf/>: 340).
+    "packing_ratio": 200,
     # Errors listed for one file; the rest is counted ("… and 4,812 more").
     "errors": 200,
 }
@@ -86,10 +109,124 @@ def zip_members(content, uncompressed_limit, not_a_zip, too_large):
     return [member.filename for member in members]
 
 
+# Measuring the XML parts of a ZIP package (an XLSX, a DOCX) before parsing -----------
+
+# A start tag: "<" not followed by "/" (end tag), "!" (comment, CDATA, declaration) or
+# "?" (processing instruction). In well-formed XML "<" occurs nowhere else (text and
+# attribute values escape it), so this counts the elements exactly, and a part that is
+# not well-formed is refused by the parser afterwards.
+START_TAG = re.compile(rb"<(?![/!?])")
+ROW_TAG = re.compile(rb"<(?:\w{1,32}:)?row[\s>/]")
+CELL_TAG = re.compile(rb"<(?:\w{1,32}:)?c[\s>/]")
+STRING_TAG = re.compile(rb"<(?:\w{1,32}:)?si[\s>/]")
+# Office files never declare a document type; entities are how XML bombs grow.
+DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# No pattern above matches more bytes than this.
+LONGEST_TAG = 64
+CHUNK = 256 * 1024
+# XML in UTF-16, UTF-32 or UTF-7 would hide its tags from the byte patterns above
+# (lxml reads them all); Office writes UTF-8.
+WIDE_XML = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<", b"\x00\x00\x00<", b"\x00\x00\xfe\xff")
+XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)", re.IGNORECASE)
+BYTE_ENCODINGS = re.compile(rb"utf-?8|(us-)?ascii|iso-8859-\d+|latin-?1|windows-125\d|cp125\d")
+# PNG, JPEG, GIF, BMP, TIFF (both byte orders), WMF; an EMF says so at byte 40.
+PICTURES = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+    b"\xd7\xcd\xc6\x9a",
+)
+EMF = b" EMF"
+PACKING_FLOOR = 1024 * 1024
+
+
+class PartProblem(Exception):
+    """A part of a package passes a limit (``what``: a key of the limits given to
+    count_tags, "declaration" or "encoding"); the caller says so in its words."""
+
+    def __init__(self, part, what, limit=None):
+        super().__init__(part, what, limit)
+        self.part, self.what, self.limit = part, what, limit
+
+
+def is_picture(archive, member):
+    """Whether the member is an image (PNG, JPEG, GIF, BMP, TIFF, WMF, EMF): binary,
+    never parsed as XML."""
+    with archive.open(member) as source:
+        head = source.read(44)
+    return head.startswith(PICTURES) or head[40:44] == EMF
+
+
+def check_packing(members, ratio):
+    """Refuses a member larger than 1 MB unpacked that unpacks to more than ``ratio``
+    times its packed size, before it is unpacked."""
+    for member in members:
+        if member.file_size > PACKING_FLOOR and member.file_size > ratio * max(
+            member.compress_size, 1
+        ):
+            raise PartProblem(member.filename, "packing", ratio)
+
+
+def count_tags(archive, member, limits, patterns=None):
+    """{"elements": start tags, and one count per pattern of ``patterns``} of one
+    XML part, counted as it is unpacked (256 KB at a time) and stopped with
+    PartProblem as soon as a count passes its limit in ``limits``."""
+    patterns = {"elements": START_TAG, **(patterns or {})}
+    counts = dict.fromkeys(patterns, 0)
+    tail = b""
+    with archive.open(member) as source:
+        while True:
+            chunk = source.read(CHUNK)
+            if not tail and not _ascii_compatible(chunk):
+                raise PartProblem(member.filename, "encoding")
+            text = tail + chunk
+            if DECLARATION.search(text):
+                raise PartProblem(member.filename, "declaration")
+            # The last bytes wait for the next chunk, where a tag beginning among
+            # them is whole; at the end everything is counted.
+            cut = max(len(text) - LONGEST_TAG, 0) if chunk else len(text)
+            for what, pattern in patterns.items():
+                counts[what] += _starting_before(pattern, text, cut)
+                if counts[what] > limits[what]:
+                    raise PartProblem(member.filename, what, limits[what])
+            if not chunk:
+                return counts
+            tail = text[cut:]
+
+
+def _ascii_compatible(head):
+    if head.startswith(WIDE_XML):
+        return False
+    declared = XML_ENCODING.match(head.removeprefix(b"\xef\xbb\xbf")[:200])
+    return declared is None or BYTE_ENCODINGS.fullmatch(declared.group(1).lower()) is not None
+
+
+def _starting_before(pattern, text, cut):
+    """Matches of ``pattern`` in ``text`` that begin before ``cut``, each seen with
+    the bytes after it (a match is at most LONGEST_TAG long): all that end before
+    ``cut`` + LONGEST_TAG, less those that begin at ``cut`` or later."""
+    end = min(cut + LONGEST_TAG, len(text))
+    return len(pattern.findall(text, 0, end)) - len(pattern.findall(text, cut, end))
+
+
 def read_spreadsheet(content, file_format):
     """A tablib Dataset (first row as headings) from the uploaded bytes; raises
-    FileProblem with a message for the person who uploaded the file."""
+    FileProblem with a message for the person who uploaded the file. Read in a child
+    process within a time and memory limit (integration_tracker/bounded.py)."""
     check_upload_size(len(content))
+    try:
+        return run_bounded("spreadsheet", _read, content, file_format)
+    except LimitExceeded as error:
+        raise FileProblem(
+            _("The file could not be read within the limits for uploads: %(error)s")
+            % {"error": error}
+        ) from error
+
+
+def _read(content, file_format):
     if file_format == "xlsx":
         return _collect(_xlsx_rows(content), filler=None)
     return _collect(_csv_rows(_decode(content)), filler="")
@@ -151,7 +288,7 @@ def _xlsx_rows(content):
             "are read. Please remove unused sheets, rows and pictures or split the file."
         ),
     )
-    _count_rows_and_cells(content)
+    _check_workbook_parts(content)
     try:
         # read_only streams the sheet; data_only=False shows formulas as formulas.
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
@@ -189,10 +326,6 @@ def _xlsx_rows(content):
         workbook.close()
 
 
-ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
-CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
-
-
 def _cell_budget(limit):
     return (limit["rows"] + 1) * limit["columns"]
 
@@ -207,33 +340,107 @@ def _too_many_cells(limit):
     )
 
 
-def _count_rows_and_cells(content):
-    """Counts the row and cell elements of every worksheet as the XML is unpacked,
-    stopping as soon as a limit is passed: openpyxl reads a whole worksheet that
-    declares no dimensions just to open the workbook, even in read-only mode."""
+def _check_workbook_parts(content):
+    """Measures every part of the workbook before openpyxl parses any (see the module
+    docstring); raises FileProblem at the first limit passed."""
     limit = limits()
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        for member in archive.infolist():
-            if not (
-                member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")
-            ):
-                continue
-            rows = cells = 0
-            tail = b""
-            with archive.open(member) as source:
-                while chunk := source.read(256 * 1024):
-                    # A tag split between two chunks is counted in the next one.
-                    text = tail + chunk
-                    cut = max(len(text) - 16, 0)
-                    rows += len(ROW_TAG.findall(text, 0, cut))
-                    cells += len(CELL_TAG.findall(text, 0, cut))
-                    tail = text[cut:]
-                    if rows > limit["rows"] + 1:
-                        raise _too_many_rows(limit)
-                    if cells > _cell_budget(limit):
-                        raise _too_many_cells(limit)
-            if len(ROW_TAG.findall(tail)) + rows > limit["rows"] + 1:
-                raise _too_many_rows(limit)
+    other = {"elements": limit["xml_elements"]}
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = {member.filename: member for member in archive.infolist()}
+            check_packing(members.values(), limit["packing_ratio"])
+            counted = set()
+
+            def count(name, caps=other, patterns=None):
+                counted.add(name)
+                return count_tags(archive, members[name], caps, patterns)
+
+            # The parts that say where the others are, found as openpyxl finds them.
+            if "[Content_Types].xml" not in members:
+                raise FileProblem(_("The file is not an Excel workbook (.xlsx)."))
+            count("[Content_Types].xml")
+            manifest = Manifest.from_tree(fromstring(archive.read("[Content_Types].xml")))
+            workbook = _workbook_part(manifest)
+            if workbook not in members:
+                raise FileProblem(_("The file is not an Excel workbook (.xlsx)."))
+            count(workbook)
+            relationships = get_rels_path(workbook)
+            if relationships in members:
+                count(relationships)
+            # keep_links=False: the external links are other parts, not yet counted.
+            parser = WorkbookParser(archive, workbook, keep_links=False)
+            parser.parse()
+            sheets = [relation.target for _sheet, relation in parser.find_sheets()]
+
+            cells = 0
+            sheet_caps = {
+                "elements": 4 * _cell_budget(limit) + limit["rows"] + limit["xml_elements"],
+                "rows": limit["rows"] + 1,
+                "cells": _cell_budget(limit),
+            }
+            for name in dict.fromkeys(sheets):
+                if name in members and name not in counted:
+                    counts = count(name, sheet_caps, {"rows": ROW_TAG, "cells": CELL_TAG})
+                    cells += counts["cells"]
+            strings = manifest.find(SHARED_STRINGS)
+            name = strings.PartName[1:] if strings is not None else None
+            if name in members and name not in counted:
+                # No more texts than cells to hold them (and a few left over by
+                # editing); a rich text has some ten elements to each.
+                caps = {"elements": 10 * cells + limit["xml_elements"], "strings": cells + 1000}
+                count(name, caps, {"strings": STRING_TAG})
+            for name, member in members.items():
+                if name not in counted and not is_picture(archive, member):
+                    count(name)
+    except PartProblem as problem:
+        raise _part_problem(problem, limit) from problem
+    except FileProblem:
+        raise
+    except Exception as error:  # zipfile, openpyxl and defusedxml raise many kinds
+        raise FileProblem(
+            _("The file could not be read as an Excel workbook (%(error)s).") % {"error": error}
+        ) from error
+
+
+def _workbook_part(manifest):
+    """The workbook's part name, as openpyxl finds it: by its content type."""
+    kinds = (XLTM, XLTX, XLSM, XLSX)
+    for kind in kinds:
+        part = manifest.find(kind)
+        if part is not None:
+            return part.PartName[1:]
+    return "xl/workbook.xml"
+
+
+def _part_problem(problem, limit):
+    """The message for a part of a workbook that passes a limit."""
+    if problem.what == "rows":
+        return _too_many_rows(limit)
+    if problem.what == "cells":
+        return _too_many_cells(limit)
+    values = {"part": problem.part, "limit": number(problem.limit or 0)}
+    if problem.what == "strings":
+        message = _(
+            "The workbook’s table of texts (“%(part)s”) holds more entries than its "
+            "sheets have cells. Please save the file again from your spreadsheet program."
+        )
+    elif problem.what == "packing":
+        message = _(
+            "The part “%(part)s” of the file unpacks to more than %(limit)s times its "
+            "packed size, which no real spreadsheet does; the file is not read."
+        )
+    elif problem.what in ("declaration", "encoding"):
+        message = _(
+            "The part “%(part)s” of the file is not XML as spreadsheet programs write "
+            "it (a document type declaration or an unusual encoding); the file is not read."
+        )
+    else:
+        message = _(
+            "The part “%(part)s” of the file holds more than %(limit)s XML elements; at "
+            "most %(limit)s are read. Please save the file again from your spreadsheet "
+            "program, without unused cell formats."
+        )
+    return FileProblem(message % values)
 
 
 def _too_many_rows(limit):

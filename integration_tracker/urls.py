@@ -3,10 +3,15 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from accounts.views import PasswordResetConfirmView, PasswordResetView, set_language
+from accounts.views import (
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+    set_language,
+)
 
 from .accounts import AdminLoginForm, LoginForm, PasswordChangeView
-from .views import healthz
+from .views import healthz, ready
 
 admin.site.site_header = _("Integration Tracker – administration")
 admin.site.site_title = _("Integration Tracker")
@@ -22,10 +27,16 @@ urlpatterns = [
     path("", include("measures.urls")),
     path("", include("reports.urls")),
     path("", include("accounts.urls")),
+    path("", include("working_groups.urls")),
     # Before Django's own, which they replace (see accounts.py and accounts/views.py).
     path("konto/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("konto/password_change/", PasswordChangeView.as_view(), name="password_change"),
     path("konto/password_reset/", PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "konto/password_reset/done/",
+        PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
     path(
         "konto/reset/<uidb64>/<token>/",
         PasswordResetConfirmView.as_view(),
@@ -37,4 +48,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
+    path("healthz/ready/", ready, name="ready"),
 ]

@@ -29,7 +29,7 @@ from .models import (
     StatusEntry,
     Topic,
 )
-from .permissions import can_review
+from .permissions import can_review, without_others_drafts
 from .resources import ActionNeedResource, FundingAmountResource, MeasureAdminResource
 from .services import NotAllowed, approve_entry
 
@@ -66,7 +66,8 @@ class StatusEntryInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author", "reviewer")
+        queryset = super().get_queryset(request).select_related("author", "reviewer")
+        return without_others_drafts(request.user, queryset)
 
 
 class IndicatorInline(admin.TabularInline):
@@ -270,6 +271,10 @@ class StatusEntryAdmin(admin.ModelAdmin):
     search_fields = ["measure__number", "measure__title", "note"]
     date_hierarchy = "as_of"
     actions = ["approve_selected"]
+
+    def get_queryset(self, request):
+        # A draft belongs to its author's office until it is submitted.
+        return without_others_drafts(request.user, super().get_queryset(request))
 
     def changelist_view(self, request, extra_context=None):
         # Django's date hierarchy fails with a server error on an absurd year

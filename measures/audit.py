@@ -1,17 +1,24 @@
 """The audit trail as a readable list of changes, computed from django-simple-history
-records in a fixed number of queries (its own diff_against queries per record)."""
+records in a fixed number of queries (its own diff_against queries per record), by the
+one history reader of integration_tracker/history.py."""
 
 import datetime
 import decimal
 from collections import defaultdict
+from functools import partial
+from operator import attrgetter
 
-from django.core.paginator import Paginator
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from working_groups.models import Membership
+from integration_tracker.history import Shown, changes
+from working_groups.models import Membership, Municipality, Office
+from working_groups.templatetags.german import german
+from working_groups.templatetags.money import euro
 
 from .models import FundingAmount, Measure, ReportingRound, StatusEntry
 
@@ -22,6 +29,7 @@ TRACKED = {
     "mitgliedschaft": Membership,
     "foerderbetrag": FundingAmount,
     "berichtsrunde": ReportingRound,
+    "kommune": Municipality,
 }
 
 SKIPPED = {"id", "created_at"}
@@ -34,7 +42,14 @@ def _fields(model):
 
 
 def _m2m_fields(model):
-    return list(model.history.model._history_m2m_fields)
+    """The many-to-many fields whose rows django-simple-history keeps (those the
+    model's HistoricalRecords names): the ones with a history model of their own."""
+    history_model = model.history.model
+    kept = {
+        relation.related_model._meta.model_name for relation in history_model._meta.related_objects
+    }
+    prefix = history_model._meta.model_name
+    return [field for field in model._meta.many_to_many if f"{prefix}_{field.name}" in kept]
 
 
 def _m2m_history_model(model, field):
@@ -47,12 +62,29 @@ def _m2m_history_model(model, field):
     raise LookupError(wanted)
 
 
+def _in_german(field):
+    """Whether the field holds the records' own words, which exist in German only
+    (working_groups/templatetags/german.py): text and other records (by their names),
+    not people, choices, web or e-mail addresses."""
+    if field.is_relation:
+        return field.related_model is not get_user_model()
+    return (
+        isinstance(field, models.CharField | models.TextField)
+        and not field.choices
+        and not isinstance(field, models.URLField | models.EmailField | models.SlugField)
+    )
+
+
 def _label(field, value, related):
     if value is None or value == "":
         return "–"
     if field.is_relation:
         obj = related[field.related_model].get(value)
-        return str(obj) if obj is not None else f"#{value}"
+        if obj is None:
+            return f"#{value}"
+        return _named(obj) if _in_german(field) else str(obj)
+    if _in_german(field):
+        return german(str(value))
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(field, models.BooleanField):
@@ -67,27 +99,21 @@ def _label(field, value, related):
     return str(value)
 
 
-def change_log(obj, page_number=1, per_page=50):
-    """A page of changes of ``obj``, newest first: each with who, when, what kind and
-    a list of (field label, old, new)."""
+def change_log(obj, page_number=1, per_page=50, records=None):
+    """A page of changes of ``obj`` (or of those of its history ``records`` given),
+    newest first: each with who, when, what kind and a list of (field label, old, new);
+    see ``integration_tracker.history.changes``."""
     model = type(obj)
+    records = obj.history.all() if records is None else records
+    return changes(records, partial(_shown, model), page_number, per_page)
+
+
+def _shown(model, chain):
+    """The fields of ``model`` a history page compares, with the related records and
+    the many-to-many rows of the records in ``chain`` loaded in bulk: one query per
+    many-to-many field and one per related model."""
     fields = _fields(model)
     m2m_fields = _m2m_fields(model)
-    history = obj.history.select_related("history_user").order_by("-history_date", "-history_id")
-    paginator = Paginator(history, per_page)
-    page = paginator.get_page(page_number)
-    records = list(page.object_list)
-    # The record before the oldest on this page, to diff the oldest against.
-    older = (
-        history.filter(
-            models.Q(history_date__lt=records[-1].history_date)
-            | models.Q(history_date=records[-1].history_date, history_id__lt=records[-1].history_id)
-        ).first()
-        if records
-        else None
-    )
-    chain = records + ([older] if older else [])
-
     m2m_values = defaultdict(lambda: defaultdict(set))
     for field in m2m_fields:
         through = _m2m_history_model(model, field)
@@ -113,38 +139,52 @@ def change_log(obj, page_number=1, per_page=50):
         for related_model, ids in wanted.items()
     }
 
-    rows = []
-    for index, record in enumerate(records):
-        previous = chain[index + 1] if index + 1 < len(chain) else None
-        changes = []
-        for field in fields:
-            new = getattr(record, field.attname)
-            old = getattr(previous, field.attname) if previous else None
-            if previous is None and new in (None, "", False):
-                continue
-            if previous is not None and old == new:
-                continue
-            changes.append(
-                (
-                    field.verbose_name,
-                    _label(field, old, related) if previous else "",
-                    _label(field, new, related),
-                )
+    shown = [
+        Shown(
+            field.verbose_name,
+            attrgetter(field.attname),
+            lambda value, field=field: _label(field, value, related),
+        )
+        for field in fields
+    ]
+    for field in m2m_fields:
+        values, labels = m2m_values[field.name], related.get(field.related_model, {})
+        shown.append(
+            Shown(
+                field.verbose_name,
+                lambda record, values=values: values[record.history_id],
+                partial(_m2m_label, labels=labels, in_german=_in_german(field)),
             )
-        for field in m2m_fields:
-            new = m2m_values[field.name][record.history_id]
-            old = m2m_values[field.name][previous.history_id] if previous else set()
-            if new != old:
-                names = related[field.related_model]
-                changes.append(
-                    (
-                        field.verbose_name,
-                        ", ".join(sorted(str(names.get(i, i)) for i in old)) or "–",
-                        ", ".join(sorted(str(names.get(i, i)) for i in new)) or "–",
-                    )
-                )
-        rows.append({"record": record, "changes": changes, "is_first": previous is None})
-    return page, rows
+        )
+    return shown
+
+
+def _named(obj):
+    """A record by its name, marked German; an office without a name reads "Office 15"
+    in the page's language (``Office.__str__``)."""
+    if isinstance(obj, Office) and not obj.name:
+        return str(obj)
+    return german(str(obj))
+
+
+def _m2m_label(ids, labels, in_german):
+    objects = sorted((labels.get(i, i) for i in ids), key=str)
+    if not objects:
+        return "–"
+    if not in_german:
+        return ", ".join(str(obj) for obj in objects)
+    return format_html_join(", ", "{}", ((_named(obj),) for obj in objects))
+
+
+def record_name(obj):
+    """How a history page names ``obj``, its German words marked: a status entry by
+    number, status and date (in the page's language), an amount by its funding line
+    and its sum, any other record by its own name."""
+    if isinstance(obj, StatusEntry):
+        return str(obj)
+    if isinstance(obj, FundingAmount):
+        return format_html("{}: {} ({})", german(str(obj.line)), euro(obj.amount), obj.years_label)
+    return german(str(obj))
 
 
 def record_missing_history():

@@ -5,13 +5,12 @@ querysets and predicates and never filter on their own. Every right is checked o
 server; hiding a button is only a courtesy.
 """
 
-from django.conf import settings
 from django.db.models import Case, Exists, F, OuterRef, Q, TextField, Value, When
 
 from integration_tracker.roles import is_bureau, is_council, is_office_staff
-from working_groups.models import Office
+from working_groups.models import Concept, Municipality, Office
 
-from .models import Measure, StatusEntry
+from .models import FundingLine, Measure, StatusEntry
 
 
 def sees_internal_records(user):
@@ -21,42 +20,71 @@ def sees_internal_records(user):
     return user.is_authenticated and (is_bureau(user) or is_council(user) or is_office_staff(user))
 
 
-def can_read_progress(user):
-    """Progress pages: any role after login; anyone when public pages are switched on."""
-    return sees_internal_records(user) or settings.PUBLIC_PROGRESS_PAGES
+def progress_is_public(user):
+    """Whether some municipality has made its progress pages and open data public (its
+    bureau's setting, ``Municipality.public_pages``, off by default). Read once per
+    request and kept on the user object, as the roles are."""
+    if not hasattr(user, "_progress_is_public"):
+        user._progress_is_public = Municipality.objects.with_public_pages().exists()
+    return user._progress_is_public
 
 
-def can_read_reports(user):
-    """Reports and their published versions: the bureau and the council (who reads
-    drafts is ``can_read_drafts``)."""
-    return is_bureau(user) or is_council(user)
+def can_read_progress(user, concept=None):
+    """Progress pages and open data (of ``concept``, else of any concept): any role
+    after login; anyone where the concept's municipality has made them public."""
+    if sees_internal_records(user):
+        return True
+    if concept is not None:
+        return concept.municipality.public_pages
+    return progress_is_public(user)
 
 
-def can_read_drafts(user):
-    """Drafts (the report rendered from the current records, and its PDF/DOCX/HTML
-    exports): the bureau. The council reads what the bureau has published."""
-    return is_bureau(user)
+def readable_concepts(user, queryset=None):
+    """The concepts whose progress pages ``user`` reads: all for the administration's
+    members, those of municipalities with public pages for everyone else."""
+    queryset = Concept.objects.all() if queryset is None else queryset
+    if sees_internal_records(user):
+        return queryset
+    return queryset.filter(municipality__public_pages=True)
 
 
-def can_design_reports(user):
-    """The look of the report documents (logo, Word template): the bureau."""
-    return is_bureau(user)
-
-
-def can_publish(user):
-    """Freezing a report into a published version: the bureau."""
-    return is_bureau(user)
-
-
-def can_edit_reports(user):
-    """The bureau's texts in a report, its sections' choices and the order of items,
-    members and offices: the bureau. The council and office staff read."""
-    return is_bureau(user)
+def readable_funding_lines(user, queryset=None):
+    """Funding lines on the progress pages: those of measures ``user`` reads
+    (``Measure.objects.visible_to``), and those of no measure; of these, everyone
+    outside the administration reads those whose responsible office belongs to a
+    municipality with public pages."""
+    queryset = FundingLine.objects.all() if queryset is None else queryset
+    without_measure = Q(measure__isnull=True)
+    if not sees_internal_records(user):
+        without_measure &= Q(responsible_office__municipality__public_pages=True)
+    return queryset.filter(without_measure | Q(measure__in=Measure.objects.visible_to(user)))
 
 
 def uses_workspace(user):
-    """The workspace (measure list, entries, review) is for office staff and the bureau."""
+    """The workspace (measure list, entries, review, spreadsheets) is for office staff
+    and the bureau."""
     return is_bureau(user) or is_office_staff(user)
+
+
+def can_run_rounds(user):
+    """Reporting rounds (open, close, reopen, remind the late offices): the bureau."""
+    return is_bureau(user)
+
+
+def can_read_history(user):
+    """The audit trail of a record, as a readable diff: the bureau."""
+    return is_bureau(user)
+
+
+def can_import_export(user):
+    """The spreadsheets of every table, and their import: the bureau."""
+    return is_bureau(user)
+
+
+def uses_office_file(user):
+    """The office's spreadsheet of its measures' statuses: office staff. The bureau
+    exchanges every table instead (``can_import_export``)."""
+    return is_office_staff(user) and not is_bureau(user)
 
 
 def workspace_measures(user, queryset=None):
@@ -92,6 +120,13 @@ def _in_author_office(user):
     """The entry was written by the user or by someone of one of the user's offices."""
     shared_office = Office.objects.filter(staff=OuterRef("author")).filter(staff=user)
     return Q(author=user) | Exists(shared_office)
+
+
+def without_others_drafts(user, queryset):
+    """Status entries, or their history records, without the drafts of an office the
+    user does not belong to: a draft belongs to its author's office until it is
+    submitted, in the workspace, the change history and the admin alike."""
+    return queryset.filter(~Q(state=StatusEntry.State.DRAFT) | _in_author_office(user))
 
 
 def readable_entries(user, queryset=None):

@@ -1,17 +1,13 @@
 """Spreadsheet import/export (CSV, XLSX) of measures, funding amounts and needs for
 action, keyed by concept slug, measure number and office code rather than ids."""
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
-from integration_tracker import page_cache
-from integration_tracker.bulk_import import (
-    BULK_BATCH_SIZE,
-    BulkImportMixin,
-    NaturalKeyInstanceLoader,
-)
+from integration_tracker.bulk_import import BulkImportMixin
 from integration_tracker.spreadsheets import (
+    NUMBERS,
+    SLUGS,
     ChoiceWidget,
     KeyListWidget,
     KeyWidget,
@@ -25,6 +21,7 @@ from working_groups.resources import (
     office_widget,
     offices_of_concept,
 )
+from working_groups.versions import every_concept_changed
 
 from .models import (
     ActionNeed,
@@ -37,7 +34,7 @@ from .models import (
 )
 
 
-def _in_concept(model, field, label, concept_column="concept"):
+def _in_concept(model, field, label, concept_column="concept", alphabet=None):
     return KeyWidget(
         model,
         lambda value, row: model.objects.filter(
@@ -46,6 +43,7 @@ def _in_concept(model, field, label, concept_column="concept"):
         lambda obj: getattr(obj, field),
         label,
         scope=(concept_column,),
+        alphabet=alphabet,
     )
 
 
@@ -65,7 +63,12 @@ def _measures_in_concept():
         lambda obj: obj.number,
         _("measure"),
         scope=("concept",),
+        alphabet=NUMBERS,
     )
+
+
+def measure_key(measure):
+    return (measure.concept_id, measure.number) if measure is not None else None
 
 
 class MeasureResource(BulkImportMixin, SpreadsheetResource):
@@ -75,16 +78,14 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
     someone changed the measure is recognised as stale (a conflict)."""
 
     version_attribute = "version"
-    cycle_attribute = "parent"
-    cycle_key = "number"
 
     concept = fields.Field("concept", "concept", concept_widget())
     field_of_action = fields.Field(
         "field_of_action",
         "field_of_action",
-        _in_concept(FieldOfAction, "number", _("field of action")),
+        _in_concept(FieldOfAction, "number", _("field of action"), alphabet=NUMBERS),
     )
-    topic = fields.Field("topic", "topic", _in_concept(Topic, "slug", _("topic")))
+    topic = fields.Field("topic", "topic", _in_concept(Topic, "slug", _("topic"), alphabet=SLUGS))
     working_group = fields.Field(
         "working_group",
         "working_group",
@@ -108,7 +109,11 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
             scope=(),
         ),
     )
-    parent = fields.Field("parent", "parent", _in_concept(Measure, "number", _("parent measure")))
+    parent = fields.Field(
+        "parent",
+        "parent",
+        _in_concept(Measure, "number", _("parent measure"), alphabet=NUMBERS),
+    )
     languages = fields.Field(
         "languages",
         "languages",
@@ -118,6 +123,7 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
             lambda obj: obj.code,
             _("language"),
             scope=(),
+            alphabet=SLUGS,
         ),
     )
     current_status = fields.Field(
@@ -164,8 +170,9 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
         skip_unchanged = True
         report_skipped = True
         use_bulk = True
-        batch_size = BULK_BATCH_SIZE
-        instance_loader_class = NaturalKeyInstanceLoader
+        # The library hands the records over once every row is read, so that a
+        # file with a bad row writes nothing (integration_tracker/bulk_import.py).
+        batch_size = None
         # No per-row copy and HTML diff: the workspace shows none (skip_row
         # compares with the stored record itself); MeasureAdminResource keeps it.
         skip_diff = True
@@ -179,27 +186,65 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
             "lead_office",
             "responsible_department",
             "parent",
+            "reported_with",
             "current_entry",
         ).prefetch_related("partner_offices", "partner_organisations", "languages")
 
     def after_bulk_write(self):
-        # The bulk inserts send no post_save, on which the page cache counts the
-        # changes (integration_tracker/page_cache.py): the import is one change.
-        page_cache.changed_all()
+        # The rows may belong to any concept; an import is rare enough to renew all.
+        every_concept_changed()
 
     def remember_new(self, instance, row):
         # A later row of the same file may name this measure as its parent.
         self.fields["parent"].widget.remember(instance.number, row, instance)
 
-    def before_bulk_update(self, instances):
-        # As Measure.save() does: a form opened before the import is now stale.
-        now = timezone.now()
-        for instance in instances:
-            instance.version += 1
-            instance.updated_at = now
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.links = None  # (concept, number) -> that of its parent, as stored
+        self.parents = {}  # the same as the rows read so far set them
 
-    def update_fields(self):
-        return [*super().update_fields(), "version"]
+    def before_save_instance(self, instance, row, **kwargs):
+        super().before_save_instance(instance, row, **kwargs)
+        self.parents[measure_key(instance)] = measure_key(instance.parent)
+        if instance.pk is not None:
+            # As Measure.save() does: a form opened before the import is now stale.
+            instance.version += 1
+
+    def get_bulk_update_fields(self):
+        return [*super().get_bulk_update_fields(), "version"]
+
+    def row_errors(self, instance, errors):
+        found = {}
+        start, end = instance.planned_start, instance.planned_end
+        if start and end and end < start:
+            # The database's measure_period_in_order, said for the row.
+            found["planned_end"] = _("The planned end cannot lie before the planned start.")
+        cycle = None if "parent" in errors else self.parent_cycle(instance)
+        if cycle:
+            found["parent"] = _("The parent measures would form a cycle: %(path)s.") % {
+                "path": " → ".join(number for _concept, number in cycle)
+            }
+        return found
+
+    def parent_cycle(self, instance):
+        """The measures from ``instance`` up through its parents as the stored records
+        and the rows read so far leave them, if they lead back to it: Measure.clean()
+        sees the stored parents only. A new measure has no children yet."""
+        if instance.pk is None or instance.parent is None:
+            return None
+        if self.links is None:
+            stored = Measure.objects.filter(concept__in={c for c, _number in self.stored})
+            self.links = {
+                (concept, number): (parent_concept, parent) if parent else None
+                for concept, number, parent_concept, parent in stored.values_list(
+                    "concept", "number", "parent__concept", "parent__number"
+                )
+            }
+        path, node = [measure_key(instance)], measure_key(instance.parent)
+        while node is not None and node not in path:
+            path.append(node)
+            node = self.parents[node] if node in self.parents else self.links.get(node)
+        return [*path, path[0]] if node == path[0] else None
 
 
 class MeasureAdminResource(MeasureResource):
@@ -220,6 +265,7 @@ class FundingAmountResource(SpreadsheetResource):
             lambda obj: obj.key,
             _("funding line"),
             scope=(),
+            alphabet=SLUGS,
         ),
     )
 
@@ -240,12 +286,14 @@ class FundingAmountResource(SpreadsheetResource):
 class ActionNeedResource(SpreadsheetResource):
     concept = fields.Field("concept", "concept", concept_widget())
     parent = fields.Field(
-        "parent", "parent", _in_concept(ActionNeed, "number", _("need for action"))
+        "parent",
+        "parent",
+        _in_concept(ActionNeed, "number", _("need for action"), alphabet=NUMBERS),
     )
     field_of_action = fields.Field(
         "field_of_action",
         "field_of_action",
-        _in_concept(FieldOfAction, "number", _("field of action")),
+        _in_concept(FieldOfAction, "number", _("field of action"), alphabet=NUMBERS),
     )
     responsible_offices = fields.Field("responsible_offices", "responsible_offices", _offices())
     measures = fields.Field("measures", "measures", _measures_in_concept())
@@ -253,7 +301,13 @@ class ActionNeedResource(SpreadsheetResource):
     carried_into_field = fields.Field(
         "carried_into_field",
         "carried_into_field",
-        _in_concept(FieldOfAction, "number", _("field of action"), concept_column="carried_into"),
+        _in_concept(
+            FieldOfAction,
+            "number",
+            _("field of action"),
+            concept_column="carried_into",
+            alphabet=NUMBERS,
+        ),
     )
 
     class Meta:

@@ -18,8 +18,8 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from accounts.models import NotificationKind, NotificationSettings
-from integration_tracker import page_cache
 from working_groups.models import Office
+from working_groups.versions import concepts_changed
 
 from . import tasks
 from .models import (
@@ -28,7 +28,6 @@ from .models import (
     Notification,
     Reminder,
     ReportingRound,
-    Status,
     StatusEntry,
 )
 from .permissions import editable_entries
@@ -255,6 +254,9 @@ def _review(entry, reviewer, state, comment, site_url):
             update_fields=["state", "reviewer", "reviewed_at", "review_comment", "updated_at"]
         )
         _bump_measure(entry.measure, None)
+        if state == StatusEntry.State.APPROVED:
+            # Readers see approved entries only: a returned one changes nothing for them.
+            concepts_changed(entry.measure.concept_id)
         notify(kind, [entry.author], entry=entry, site_url=site_url)
 
 
@@ -271,21 +273,23 @@ def return_entry(entry, reviewer, comment, *, site_url=None):
 
 def open_round_for(measure):
     """The open reporting round in which the measure is due, if any."""
-    return (
-        ReportingRound.objects.filter(
-            due_measures=measure, opened_at__isnull=False, closed_at__isnull=True
-        )
-        .order_by("deadline")
-        .first()
-    )
+    return ReportingRound.objects.open().filter(due_measures=measure).order_by("deadline").first()
 
 
 def open_round(
-    *, concept, title, period_start, period_end, deadline, unfinished_only, site_url=None
+    *,
+    concept,
+    title,
+    period_start,
+    period_end,
+    deadline,
+    unfinished_only,
+    site_url=None,
+    measures=None,
 ):
     """Open a reporting round in which the concept's measures are due (those not yet
-    completed or dropped, if ``unfinished_only``), and tell the staff of the offices
-    that lead them what is due by when."""
+    finished, if ``unfinished_only``; of those, the ones of ``measures``, a queryset,
+    if given), and tell the staff of the offices that lead them what is due by when."""
     with transaction.atomic():
         with _one_open_round(concept.pk):
             reporting_round = ReportingRound.objects.create(
@@ -296,12 +300,12 @@ def open_round(
                 deadline=deadline,
                 opened_at=timezone.now(),
             )
-        measures = Measure.objects.filter(concept=concept)
+        measures = (Measure.objects.all() if measures is None else measures).filter(concept=concept)
         if unfinished_only:
-            measures = measures.exclude(
-                current_entry__status__in=[Status.COMPLETED, Status.DROPPED]
-            )
+            measures = measures.unfinished()
         reporting_round.due_measures.add(*measures.values_list("pk", flat=True))
+        # Which measures are due (stale) changes with the round.
+        concepts_changed(concept.pk)
         staff = get_user_model().objects.filter(
             offices__led_measures__reporting_rounds=reporting_round
         )
@@ -324,15 +328,14 @@ def _set_round_closed(reporting_round, closed_at, *, was_open, reason=""):
             if reopening
             else nullcontext()
         ):
-            if not ReportingRound.objects.filter(
-                pk=reporting_round.pk, opened_at__isnull=False, closed_at__isnull=was_open
-            ).update(closed_at=closed_at):
+            rounds = ReportingRound.objects.filter(pk=reporting_round.pk)
+            if not (rounds.open() if was_open else rounds.closed()).update(closed_at=closed_at):
                 raise NotAllowed
         reporting_round.closed_at = closed_at
         reporting_round._change_reason = reason
         reporting_round.save(update_fields=["closed_at"])
         # Which measures are due (stale) changes with the round.
-        page_cache.changed(page_cache.concept_scope(reporting_round.concept_id))
+        concepts_changed(reporting_round.concept_id)
 
 
 def close_round(reporting_round):
@@ -368,7 +371,8 @@ def send_reminders(today=None, dry_run=False, rounds=None, site_url=None):
     sent = []
     rounds = (
         (ReportingRound.objects.all() if rounds is None else rounds)
-        .filter(opened_at__isnull=False, closed_at__isnull=True, deadline__lt=today)
+        .open()
+        .filter(deadline__lt=today)
         .select_related("concept")
     )
     for reporting_round in rounds:

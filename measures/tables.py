@@ -22,7 +22,9 @@ from import_export import fields, widgets
 
 from integration_tracker.cells import neutralise_row, restore
 from integration_tracker.spreadsheets import (
+    NUMBERS,
     ChoiceWidget,
+    ColumnProblem,
     KeyWidget,
     SpreadsheetResource,
     YesNoWidget,
@@ -33,7 +35,7 @@ from integration_tracker.uploads import FileProblem, capped_errors, read_spreads
 
 from . import services
 from .models import Measure, SpreadsheetImport, Status, StatusEntry
-from .permissions import workspace_measures
+from .permissions import editable_entries, workspace_measures
 from .resources import ActionNeedResource, FundingAmountResource, MeasureResource
 
 PREVIEW_ROWS = 50
@@ -99,6 +101,7 @@ class StatusEntryImportResource(SpreadsheetResource):
             ),
             lambda obj: obj.number,
             gettext_lazy("measure"),
+            alphabet=NUMBERS,
         ),
     )
     as_of = fields.Field("as_of", "as_of", GermanDateWidget())
@@ -123,6 +126,9 @@ class StatusEntryImportResource(SpreadsheetResource):
         self.user = user
         self.source = source
         self.measures_in_file = set()
+
+    def required_columns(self):
+        return ["concept", "measure", "as_of", "status"]
 
     def get_instance(self, instance_loader, row):
         return None  # every row is a new entry
@@ -169,7 +175,13 @@ class OfficeStatusResource(StatusEntryImportResource):
     "Submit" says yes, written through services.save_entry as the form writes it.
     Only the office's measures are found; a measure the office already carries an
     entry of is refused (it is continued in the browser); rows without a status are
-    left alone."""
+    left alone.
+
+    The check asks the database a fixed number of questions whatever the number of
+    rows: the office's measures of the file's concepts, the entries it carries on
+    and those waiting for review are read once (before_import), and a row is
+    validated against them (validate_instance). An import then writes the rows one
+    by one (bulk_create)."""
 
     title = fields.Field(column_name="title", attribute=None, readonly=True)
     current_status = fields.Field(column_name="current_status", attribute=None, readonly=True)
@@ -184,9 +196,16 @@ class OfficeStatusResource(StatusEntryImportResource):
             "current_status",
             "submit",
         )
+        # Rows are collected and written at the end (bulk_create), without the
+        # library's savepoint around each row.
+        use_bulk = True
 
     def __init__(self, user=None, source=""):
         super().__init__(user=user, source=source)
+        self.office_measures = {}
+        self.carried_on = set()
+        self.waiting = set()
+        self.pending = []
         # Measures of other offices are not found: the row is refused as it is for a
         # number that does not exist, and says nothing about the other office.
         self.fields["measure"] = fields.Field(
@@ -194,16 +213,36 @@ class OfficeStatusResource(StatusEntryImportResource):
             "measure",
             KeyWidget(
                 Measure,
-                lambda value, row: workspace_measures(
-                    user,
-                    Measure.objects.filter(
-                        concept__slug=str(row.get("concept") or "").strip(), number=value
-                    ),
-                ),
+                lambda value, row: [
+                    self.office_measures[key]
+                    for key in [(str(row.get("concept") or "").strip(), value)]
+                    if key in self.office_measures
+                ],
                 lambda obj: obj.number,
                 gettext_lazy("measure"),
+                alphabet=NUMBERS,
             ),
         )
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        concepts = (
+            {str(value or "").strip() for value in dataset["concept"]}
+            if "concept" in (dataset.headers or [])
+            else set()
+        )
+        measures = workspace_measures(
+            self.user, Measure.objects.filter(concept__slug__in=concepts)
+        ).select_related("concept")
+        self.office_measures = {(m.concept.slug, m.number): m for m in measures}
+        entries = StatusEntry.objects.filter(measure__in=measures.values("pk"))
+        self.carried_on = set(
+            editable_entries(self.user, entries).values_list("measure_id", flat=True)
+        )
+        self.waiting = set(
+            entries.filter(state=StatusEntry.State.SUBMITTED).values_list("measure_id", flat=True)
+        )
+        self.pending = []
 
     FILLED_IN = ("as_of", "status", "progress", "note", "internal_note", "reason")
 
@@ -232,12 +271,7 @@ class OfficeStatusResource(StatusEntryImportResource):
         if not self.row_submits:
             instance.state = StatusEntry.State.DRAFT
             instance.submitted_at = None
-        carried_on = (
-            instance.measure_id is not None
-            and "measure" not in errors
-            and services.open_entry(instance.measure, self.user) is not None
-        )
-        if carried_on:
+        if "measure" not in errors and instance.measure_id in self.carried_on:
             errors["measure"] = _(
                 "Your office is already working on an entry for this measure. Please "
                 "continue it in the browser."
@@ -245,9 +279,46 @@ class OfficeStatusResource(StatusEntryImportResource):
         if errors:
             raise ValidationError(errors)
 
-    def do_instance_save(self, instance, is_create):
-        if self.is_dry_run:
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        # The fields and clean(), which states the table's CHECK constraints; the
+        # measure and the author are the records just found, and the one rule only
+        # the database states (one entry waiting for review per measure) is checked
+        # against the entries read in before_import: no query per row.
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(
+                exclude={*errors, "measure", "author"},
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        submitted = instance.state == StatusEntry.State.SUBMITTED
+        if submitted and "measure" not in errors and instance.measure_id in self.waiting:
+            errors["measure"] = [_("An entry of this measure is waiting for review.")]
+        if errors:
+            raise ValidationError(errors)
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        self.pending.append((instance, kwargs.get("row_number"), row, self.row_submits))
+        super().save_instance(instance, is_create, row, **kwargs)
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """A check writes nothing. An import writes each row's entry as the form
+        does (services.save_entry: the measure's lock, the history, its status);
+        a row refused there (another entry was started since the check) is named,
+        and the import then writes nothing."""
+        pending, self.pending = self.pending, []
+        self.create_instances.clear()
+        if dry_run:
             return
+        for instance, number, row, submits in pending:
+            try:
+                self.write_entry(instance, submits)
+            except ValidationError as error:
+                result.append_invalid_row(number, row, error)
+
+    def write_entry(self, instance, submits):
         try:
             services.save_entry(
                 measure=instance.measure,
@@ -265,7 +336,7 @@ class OfficeStatusResource(StatusEntryImportResource):
                 },
                 indicator_values=[],
                 measure_version=None,
-                submit=self.row_submits,
+                submit=submits,
             )
         except services.AlreadyOpen as error:
             raise ValidationError(
@@ -416,35 +487,6 @@ def read_dataset(content, file_format):
     return kept
 
 
-def _normalise_headers(dataset, resource):
-    """Maps the headings (German or English, or the keys) to the resource's keys;
-    returns (dataset, ignored columns) or raises FileProblem for missing/duplicate
-    ones."""
-    names = resource.column_keys()
-    headers, ignored = [], []
-    for header in dataset.headers or []:
-        text = str(header or "").strip()
-        key = names.get(text.casefold())
-        if key is None:
-            ignored.append(text)
-            key = f"ignored:{text}"
-        elif key in headers:
-            raise FileProblem(_("The column “%(column)s” appears twice.") % {"column": text})
-        headers.append(key)
-    required = _required_columns(resource)
-    missing = [resource.heading(key) for key in required if key not in headers]
-    if missing:
-        raise FileProblem(_("Columns missing: %(columns)s.") % {"columns": ", ".join(missing)})
-    dataset.headers = headers
-    return dataset, [column for column in ignored if column]
-
-
-def _required_columns(resource):
-    if isinstance(resource, StatusEntryImportResource):
-        return ["concept", "measure", "as_of", "status"]
-    return list(resource._meta.import_id_fields)
-
-
 def _key_columns(resource):
     """The columns that name a row's record (for rows no record is stored for)."""
     if isinstance(resource, StatusEntryImportResource):
@@ -487,16 +529,22 @@ def run(
     )
     summary = {
         "errors": [],
-        "ignored_columns": [],
         "totals": {},
         "rows": [],
         "conflicts": [],
         "on_conflict": on_conflict,
     }
     try:
-        dataset, summary["ignored_columns"] = _normalise_headers(
-            read_dataset(content, file_format), resource
-        )
+        # Headings of either language, in any letter case, Unicode form or spacing;
+        # an unknown or doubled column fails the check (it would not be read).
+        dataset = resource.with_column_keys(read_dataset(content, file_format))
+    except ColumnProblem as problem:
+        for column, message in problem.problems:
+            # A column's problem is in the heading row, row 1.
+            summary["errors"].append(
+                {"row": 1 if column else None, "column": column, "message": message}
+            )
+        return summary
     except FileProblem as problem:
         summary["errors"].append({"row": None, "column": "", "message": str(problem)})
         return summary
@@ -558,9 +606,7 @@ def run(
     conflict_rows = {conflict["number"] for conflict in conflicts}
     summary["total_rows"] = len(dataset)
     _list_rows(summary, resource, dataset, result, conflict_rows)
-    headings = [resource.heading(key) for key in dataset.headers if not key.startswith("ignored:")]
-    summary["headings"] = headings
-    kept = [i for i, key in enumerate(dataset.headers) if not key.startswith("ignored:")]
+    summary["headings"] = [resource.heading(key) for key in dataset.headers]
     types = [row_result.import_type for row_result in result.rows]
     for index, row in enumerate(dataset[:PREVIEW_ROWS]):
         summary["rows"].append(
@@ -569,7 +615,7 @@ def run(
                 "type": "conflict"
                 if index + 1 in conflict_rows
                 else (types[index] if index < len(types) else ""),
-                "values": ["" if row[i] is None else str(row[i]) for i in kept],
+                "values": ["" if cell is None else str(cell) for cell in row],
             }
         )
     return summary

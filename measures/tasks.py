@@ -6,6 +6,7 @@ A 10,000-row spreadsheet takes longer than a web request should; a small one is
 done within a second or two of the worker taking it, and its page then simply shows
 the result."""
 
+import datetime
 import logging
 
 from django.contrib.auth import get_user_model
@@ -15,6 +16,8 @@ from django.template.defaultfilters import date as date_format
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
+
+from integration_tracker.worker import fail_lost_tasks
 
 # The module, not its functions: services queues this module's tasks.
 from . import services
@@ -67,7 +70,10 @@ def check_spreadsheet(batch_id):
         return None
     try:
         summary = process_spreadsheet(batch, batch.uploaded_by, dry_run=True)
-        SpreadsheetImport.objects.filter(pk=batch_id).update(
+        # Not if it has been marked lost meanwhile (integration_tracker/worker.py).
+        SpreadsheetImport.objects.filter(
+            pk=batch_id, state=SpreadsheetImport.State.CHECKING
+        ).update(
             state=SpreadsheetImport.State.PREVIEWED,
             summary=summary,
             rows_total=summary.get("total_rows"),
@@ -97,18 +103,19 @@ def import_spreadsheet(batch_id, user_id, on_conflict="skip", reason=""):
             summary = process_spreadsheet(
                 batch, user, dry_run=False, on_conflict=on_conflict, reason=reason
             )
-            if summary["errors"]:
-                transaction.set_rollback(True)
-            else:
-                SpreadsheetImport.objects.filter(pk=batch_id).update(
-                    state=SpreadsheetImport.State.IMPORTED,
-                    imported_at=timezone.now(),
-                    summary=summary,
-                )
-        if summary["errors"]:
-            SpreadsheetImport.objects.filter(pk=batch_id).update(
-                state=SpreadsheetImport.State.PREVIEWED, summary=summary
+            # An import marked lost meanwhile (integration_tracker/worker.py) writes
+            # nothing: its page has said so, and the file may have been imported again.
+            importing = SpreadsheetImport.objects.filter(
+                pk=batch_id, state=SpreadsheetImport.State.IMPORTING
             )
+            if summary["errors"] or not importing.update(
+                state=SpreadsheetImport.State.IMPORTED,
+                imported_at=timezone.now(),
+                summary=summary,
+            ):
+                transaction.set_rollback(True)
+        if summary["errors"]:
+            importing.update(state=SpreadsheetImport.State.PREVIEWED, summary=summary)
     except Exception as error:
         _fail(batch_id, error)
         raise
@@ -127,6 +134,61 @@ def remind_late_offices(round_id, site_url=None):
         rounds=ReportingRound.objects.filter(pk=round_id), site_url=site_url
     )
     return len(sent)
+
+
+# The daily reminders go out at this local time, before the offices start work.
+REMINDER_TIME = datetime.time(7, 0)
+
+
+def next_morning(now=None):
+    """The next REMINDER_TIME (local time) after ``now``: today's if it is still to come."""
+    now = timezone.localtime(now)
+    when = timezone.make_aware(datetime.datetime.combine(now.date(), REMINDER_TIME))
+    return when if when > now else when + datetime.timedelta(days=1)
+
+
+def _daily_reminders_waiting():
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path=send_daily_reminders.module_path, status="READY"
+    ).exists()
+
+
+def schedule_daily_reminders(run_after=None):
+    """Queue the daily reminders for the worker (at once, or at ``run_after``) unless a
+    run is already waiting, so that however often this is called (each `make run`,
+    each run queueing the next) one run waits at a time. Returns the queued result,
+    or None. Only the database queue (settings.TASKS) can be asked what waits; the
+    immediate backend of the tests gets nothing, as a run would queue the next at
+    once, and so on."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    if not isinstance(send_daily_reminders.get_backend(), DatabaseBackend):
+        return None
+    if _daily_reminders_waiting():
+        return None
+    reminders = send_daily_reminders
+    if run_after is not None:
+        reminders = reminders.using(run_after=run_after)
+    return reminders.enqueue()
+
+
+@task()
+def send_daily_reminders():
+    """The reminders of the day without a cron job: before a round's deadline
+    (services.send_deadline_reminders, once per round and person) and after it
+    (services.send_reminders, once per office and day), then the next run queued for
+    the next morning, also when this one failed. A second run on the same day sends
+    nothing twice. `manage.py send_reminders` does the same from cron. Tasks the worker
+    has lost are marked failed first, with their records, since this runs every day."""
+    try:
+        fail_lost_tasks()
+        before = services.send_deadline_reminders()
+        after = services.send_reminders()
+    finally:
+        schedule_daily_reminders(run_after=next_morning())
+    return {"before_deadline": len(before), "overdue": len(after)}
 
 
 @task()

@@ -1,8 +1,6 @@
 import datetime
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -10,26 +8,18 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from integration_tracker.page_cache import (
-    ANY,
-    SHARED,
-    audience,
-    cached_body,
-    concept_scope,
-    measure_scope,
-    workspace_scopes,
-)
+from integration_tracker.decorators import requires
 from integration_tracker.roles import is_bureau, is_council, is_office_staff
 from integration_tracker.spreadsheets import spreadsheet_filename
+from integration_tracker.worker import fail_lost_tasks, overdue, worker_is_late
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
 from . import start_page
-from .audit import TRACKED, change_log
+from .audit import TRACKED, change_log, record_name
 from .filters import MeasureFilter
 from .forms import (
     ConflictChoiceForm,
@@ -49,12 +39,18 @@ from .models import (
 )
 from .permissions import (
     can_enter_status,
+    can_import_export,
+    can_read_history,
     can_read_progress,
     can_review,
+    can_run_rounds,
     editable_entries,
     open_work,
+    readable_concepts,
     readable_entries,
+    uses_office_file,
     uses_workspace,
+    without_others_drafts,
     workspace_measures,
 )
 from .services import (
@@ -136,8 +132,10 @@ def home(request):
         .annotate(count=Count("pk"))
         .values("count")
     )
-    concepts = Concept.objects.select_related("municipality").annotate(
-        visible_measure_count=Coalesce(Subquery(visible), 0),
+    concepts = (
+        readable_concepts(request.user)
+        .select_related("municipality")
+        .annotate(visible_measure_count=Coalesce(Subquery(visible), 0))
     )
     user = request.user
     role = start_page.role_of(user, is_bureau(user), is_council(user), is_office_staff(user))
@@ -146,30 +144,19 @@ def home(request):
 
 
 @require_safe
+@requires(can_read_progress)
 def concept_detail(request, slug):
-    if not can_read_progress(request.user):
-        return redirect_to_login(request.get_full_path())
     concept = get_object_or_404(
         Concept.objects.select_related("municipality", "predecessor", "action_plan"),
         slug=slug,
     )
+    if not can_read_progress(request.user, concept):
+        # Another municipality's pages are public, this one's are not.
+        return redirect_to_login(request.get_full_path())
     return render(request, "measures/concept_detail.html", _concept_context(request, concept))
 
 
 # --- Workspace: office staff and the bureau -------------------------------------------
-
-
-def _workspace_user(view):
-    """Login required; then only office staff and the bureau (403 for others)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not uses_workspace(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _get_measure_for_user(request, pk):
@@ -190,31 +177,11 @@ def _get_measure_for_user(request, pk):
     return get_object_or_404(queryset, pk=pk)
 
 
-def _workspace_page(request, page, body, scopes, build_context, frame_keys=()):
-    """A workspace page whose body comes from the cache (integration_tracker/page_cache.py)
-    per user, with the user's roles and offices; the frame ``page`` (with any form
-    that carries a CSRF token) is rendered for each request."""
-
-    def render_body():
-        context = build_context()
-        html = render_to_string(body, context, request=request)
-        return html, {key: context[key] for key in ("page_title", *frame_keys)}
-
-    html, frame = cached_body(request, body, scopes, audience(request, workspace=True), render_body)
-    return render(request, page, {"body": html, **frame})
-
-
-@_workspace_user
+@requires(uses_workspace)
 @require_safe
 def measure_list(request):
     # The measures of every concept, with the work of the user's offices on them.
-    return _workspace_page(
-        request,
-        "measures/measure_list.html",
-        "measures/_measure_list_body.html",
-        [SHARED, ANY, *workspace_scopes(request.user)],
-        lambda: _measure_list_context(request),
-    )
+    return render(request, "measures/measure_list.html", _measure_list_context(request))
 
 
 def _measure_list_context(request):
@@ -243,22 +210,10 @@ def _measure_list_context(request):
     }
 
 
-@_workspace_user
+@requires(uses_workspace)
 @require_safe
 def measure_detail(request, pk):
-    concept_id = Measure.objects.filter(pk=pk).values_list("concept_id", flat=True).first()
-    if concept_id is None:
-        raise Http404
-    return _workspace_page(
-        request,
-        "measures/measure_detail.html",
-        "measures/_measure_detail_body.html",
-        # The concept's rounds and approvals (due, parent and children), the work on
-        # this measure (its entries in every state).
-        [SHARED, concept_scope(concept_id), measure_scope(pk)],
-        lambda: _measure_detail_context(request, pk),
-        frame_keys=["editable_entry_ids"],
-    )
+    return render(request, "measures/measure_detail.html", _measure_detail_context(request, pk))
 
 
 def _measure_detail_context(request, pk):
@@ -394,7 +349,7 @@ def _save_entry_from_form(request, measure, form, entry=None):
     return redirect(measure)
 
 
-@_workspace_user
+@requires(uses_workspace)
 @require_http_methods(["GET", "POST"])
 def entry_create(request, pk):
     measure = _get_measure_for_user(request, pk)
@@ -435,7 +390,7 @@ def entry_create(request, pk):
     return _entry_form_response(request, measure, form)
 
 
-@_workspace_user
+@requires(uses_workspace)
 @require_http_methods(["GET", "POST"])
 def entry_edit(request, pk):
     entry = get_object_or_404(
@@ -462,7 +417,7 @@ def entry_edit(request, pk):
     return _entry_form_response(request, measure, form, entry)
 
 
-@_workspace_user
+@requires(uses_workspace)
 @require_POST
 def entry_submit(request, pk):
     entry = get_object_or_404(editable_entries(request.user).select_related("measure"), pk=pk)
@@ -480,18 +435,7 @@ def entry_submit(request, pk):
     return redirect(entry.measure)
 
 
-def _bureau_only(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not can_review(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@_bureau_only
+@requires(can_review)
 @require_safe
 def review_queue(request):
     entries = (
@@ -517,7 +461,7 @@ def _submitted_entry(pk):
     )
 
 
-@_bureau_only
+@requires(can_review)
 @require_POST
 def entry_approve(request, pk):
     entry = _submitted_entry(pk)
@@ -532,7 +476,7 @@ def entry_approve(request, pk):
     return redirect("measures:review_queue")
 
 
-@_bureau_only
+@requires(can_review)
 @require_http_methods(["GET", "POST"])
 def entry_return(request, pk):
     entry = _submitted_entry(pk)
@@ -559,21 +503,34 @@ def entry_return(request, pk):
     )
 
 
-@_bureau_only
+@requires(can_read_history)
 @require_safe
 def change_history(request, kind, pk):
     """The audit trail of one record as a readable diff (bureau only)."""
     model = TRACKED.get(kind)
     if model is None:
         raise Http404
-    obj = get_object_or_404(model, pk=pk)
-    page, rows = change_log(obj, request.GET.get("page"))
+    if model is StatusEntry:
+        # Another office's draft is not there for the reader, nor are the draft stages
+        # of an entry submitted since.
+        obj = get_object_or_404(without_others_drafts(request.user, StatusEntry.objects), pk=pk)
+        records = without_others_drafts(request.user, obj.history.all())
+    else:
+        obj = get_object_or_404(model, pk=pk)
+        records = None
+    page, rows = change_log(obj, request.GET.get("page"), records=records)
     if model is ReportingRound:
         _name_round_steps(rows)
     return render(
         request,
         "measures/change_history.html",
-        {"object": obj, "page": page, "rows": rows, "model_name": model._meta.verbose_name},
+        {
+            "object": obj,
+            "object_name": record_name(obj),
+            "page": page,
+            "rows": rows,
+            "model_name": model._meta.verbose_name,
+        },
     )
 
 
@@ -598,7 +555,7 @@ def _round_already_open(error):
     }
 
 
-@_bureau_only
+@requires(can_run_rounds)
 @require_safe
 def round_list(request):
     rounds = ReportingRound.objects.select_related("concept").annotate(
@@ -607,7 +564,7 @@ def round_list(request):
     return render(request, "measures/round_list.html", {"rounds": rounds})
 
 
-@_bureau_only
+@requires(can_run_rounds)
 @require_http_methods(["GET", "POST"])
 def round_create(request):
     form = ReportingRoundForm(request.POST or None)
@@ -631,7 +588,7 @@ def round_create(request):
     )
 
 
-@_bureau_only
+@requires(can_run_rounds)
 @require_safe
 def round_detail(request, pk):
     reporting_round = get_object_or_404(ReportingRound.objects.select_related("concept"), pk=pk)
@@ -676,7 +633,7 @@ def round_detail(request, pk):
     )
 
 
-@_bureau_only
+@requires(can_run_rounds)
 @require_safe
 def round_measures(request, pk):
     """The measures due in a round that one office leads (``amt``: its id, or "ohne"
@@ -704,7 +661,7 @@ def round_measures(request, pk):
     )
 
 
-@_bureau_only
+@requires(can_run_rounds)
 @require_POST
 def round_remind(request, pk):
     """The bureau reminds the late offices of an open round now, in the background."""
@@ -723,7 +680,7 @@ def round_remind(request, pk):
     return redirect(reporting_round)
 
 
-@_bureau_only
+@requires(can_run_rounds)
 @require_http_methods(["GET", "POST"])
 def round_close(request, pk):
     """Closing needs a confirmation on its own page that says what is outstanding."""
@@ -765,7 +722,7 @@ def round_close(request, pk):
     )
 
 
-@_bureau_only
+@requires(can_run_rounds)
 @require_http_methods(["GET", "POST"])
 def round_reopen(request, pk):
     """The bureau opens a closed round again; the reason goes into its history."""
@@ -793,23 +750,12 @@ def round_reopen(request, pk):
     )
 
 
-def _spreadsheet_users(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not (can_review(request.user) or is_office_staff(request.user)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@_spreadsheet_users
+@requires(uses_workspace)
 @require_safe
 def data_exchange(request):
     """Spreadsheets: for the bureau the exports, the import form and the recent
     imports; for office staff the file of their own measures' statuses."""
-    if can_review(request.user):
+    if can_import_export(request.user):
         return render(request, "measures/data_exchange.html", _bureau_tables())
     return render(request, "measures/office_data.html", _office_tables(request.user))
 
@@ -870,18 +816,7 @@ OFFICE_HELP = [
 ]
 
 
-def _office_only(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if can_review(request.user) or not is_office_staff(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@_office_only
+@requires(uses_office_file)
 @require_safe
 def office_export(request, format):
     """The office's file to fill in: its measures, the columns to fill empty."""
@@ -895,7 +830,7 @@ def office_export(request, format):
     return response
 
 
-@_office_only
+@requires(uses_office_file)
 @require_POST
 def office_upload(request):
     """Stores the office's file and has it checked, as the bureau's files are."""
@@ -926,7 +861,7 @@ def _store_upload(request, form, kind):
     return redirect("measures:import_detail", pk=batch.pk)
 
 
-@_bureau_only
+@requires(can_import_export)
 @require_safe
 def table_export(request, slug, format):
     table = EXPORTS.get(slug)
@@ -938,7 +873,7 @@ def table_export(request, slug, format):
     return response
 
 
-@_bureau_only
+@requires(can_import_export)
 @require_POST
 def import_upload(request):
     """Stores the file and has a background task check it (dry run); the file's page
@@ -958,17 +893,25 @@ def _imports_for_user(user):
     """The files the user may see and import: the bureau's files for the bureau, an
     office's own files for the person who uploaded them."""
     batches = SpreadsheetImport.objects.all()
-    if can_review(user):
+    if can_import_export(user):
         return batches.exclude(kind=SpreadsheetImport.Kind.OFFICE_STATUSES)
     return batches.filter(kind=SpreadsheetImport.Kind.OFFICE_STATUSES, uploaded_by=user)
 
 
-@_spreadsheet_users
+@requires(uses_workspace)
 @require_http_methods(["GET", "POST"])
 def import_detail(request, pk):
     """The check's result, or how far the check or the import is; POST has the file
     imported by a background task, all rows or none."""
     batch = get_object_or_404(_imports_for_user(request.user).select_related("uploaded_by"), pk=pk)
+    # Its check or import started after the upload: once it may have run for longer
+    # than it can, its worker may have lost it (integration_tracker/worker.py).
+    task = (
+        check_spreadsheet if batch.state == SpreadsheetImport.State.CHECKING else import_spreadsheet
+    )
+    if batch.in_progress and overdue(task, batch.uploaded_at):
+        fail_lost_tasks()
+        batch.refresh_from_db(fields=["state", "lost", "summary"])
     status = 200
     conflict_form = ConflictChoiceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not conflict_form.is_valid():
@@ -1017,6 +960,7 @@ def import_detail(request, pk):
             "outcome": import_outcome(batch)
             if batch.state == SpreadsheetImport.State.IMPORTED
             else "",
+            "worker_is_late": batch.in_progress and worker_is_late(),
         },
         status=status,
     )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from integration_tracker.roles import is_bureau
+from measures.permissions import progress_is_public
 
 from .forms import FeedbackForm, local_path
 from .models import AccessibilityBarrier
@@ -159,5 +160,5 @@ def easy_language(request):
     return render(
         request,
         "reports/easy_language.html",
-        {"a11y": settings.ACCESSIBILITY, "public_pages": settings.PUBLIC_PROGRESS_PAGES},
+        {"a11y": settings.ACCESSIBILITY, "public_pages": progress_is_public(request.user)},
     )

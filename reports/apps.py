@@ -12,7 +12,3 @@ class ReportsConfig(AppConfig):
         from . import start_page as reports_start_page
 
         start_page.add_section(reports_start_page.context)
-
-        from integration_tracker import page_cache
-
-        page_cache.watch_app(self)

@@ -7,7 +7,7 @@ none, and the page says so."""
 
 from django.db.models import Subquery
 
-from measures.models import NO_STATUS, Measure, Status
+from measures.models import Measure, status_label
 
 from .rendering import approved_as_of
 
@@ -46,15 +46,12 @@ def status_snapshot(report):
 
 
 def status_text(entry):
-    """“in Umsetzung, 40 %”, “noch kein Sachstand”, or None where the measure was not
-    in the version at all."""
+    """“in Umsetzung, 40 %”, “noch kein freigegebener Sachstand”, or None where the
+    measure was not in the version at all."""
     if entry is None:
         return None
-    if not entry["status"]:
-        return str(NO_STATUS.label)
-    label = str(Status(entry["status"]).label) if entry["status"] in Status.values else ""
-    label = label or entry["status"]
-    if entry["progress"] is not None:
+    label = str(status_label(entry["status"]))
+    if entry["status"] and entry["progress"] is not None:
         return f"{label}, {entry['progress']}\u00a0%"
     return label
 

@@ -8,18 +8,19 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from measures.permissions import can_design_reports
+from integration_tracker.decorators import requires
+from working_groups.versions import concepts_changed
 
 from .docx_template import missing_styles
 from .exports import logo_data_url
 from .forms import LogoForm, WordTemplateForm
 from .models import Report, ReportDesign
+from .permissions import can_design_reports
 
 ACTIONS = ("upload_logo", "remove_logo", "upload_template", "remove_template")
 
@@ -33,6 +34,8 @@ def _store(municipality, user, **fields):
             setattr(design, name, value)
         design.updated_by = user
         design.save()
+        # The documents of the municipality's reports look different now.
+        concepts_changed(*municipality.concepts.values_list("pk", flat=True))
     return design
 
 
@@ -53,11 +56,10 @@ def _template_styles_note(request, content):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@requires(can_design_reports)
 def report_design(request, slug):
     """The bureau uploads or removes the logo and the Word template of the report's
     municipality; they apply to the documents of all its reports."""
-    if not can_design_reports(request.user):
-        raise PermissionDenied
     report = get_object_or_404(Report.objects.select_related("concept__municipality"), slug=slug)
     municipality = report.concept.municipality
     design = ReportDesign.objects.filter(municipality=municipality).defer("word_template").first()
@@ -82,7 +84,7 @@ def report_design(request, slug):
     elif action == "upload_template":
         template_form = WordTemplateForm(request.POST, request.FILES, prefix="template")
         if template_form.is_valid():
-            content = template_form.cleaned_data["content"]
+            content, removed = template_form.cleaned_data["content"]
             _store(
                 municipality,
                 request.user,
@@ -93,6 +95,15 @@ def report_design(request, slug):
             messages.success(
                 request, _("The Word template has been saved; the next DOCX is made from it.")
             )
+            if removed:
+                messages.warning(
+                    request,
+                    _(
+                        "Only the template’s styles, page setup, headers and footers are "
+                        "used. Left out of it: %(removed)s."
+                    )
+                    % {"removed": "; ".join(removed)},
+                )
             _template_styles_note(request, content)
             return redirect("reports:report_design", report.slug)
     elif action == "remove_logo":

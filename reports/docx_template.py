@@ -10,6 +10,11 @@ the edition mark (draft or version) as a paragraph of its own, and the footer pa
 numbers unless it already has a page field."""
 
 import io
+import logging
+
+from .docx_package import clean_template
+
+logger = logging.getLogger(__name__)
 
 LIST_BULLETS = {"List Bullet": "•", "List Bullet 2": "–", "List Bullet 3": "▪"}
 LIST_CONTINUE = {"List Continue": 360, "List Continue 2": 720}
@@ -17,12 +22,17 @@ HEADINGS = {"Title": (20, None), "Heading 1": (14, 0), "Heading 2": (12, 1), "He
 
 
 def document_from(template):
-    """(document, whether it comes from the bureau's template)."""
+    """(document, whether it comes from the bureau's template). The template is
+    rebuilt from its allowed parts again (reports/docx_package.py): one stored under
+    older rules is held to today's."""
     from docx import Document
 
     if not template:
         return Document(), False
-    document = Document(io.BytesIO(bytes(template)))
+    clean, removed = clean_template(bytes(template))
+    if removed:
+        logger.warning("Left out of the stored Word template: %s", "; ".join(removed))
+    document = Document(io.BytesIO(clean))
     clear_body(document)
     add_missing_styles(document)
     return document, True

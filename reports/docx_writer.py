@@ -11,6 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from working_groups.templatetags.money import euro
+
 from .docx_template import has_page_field, headers_and_footers
 from .editorial import blocks
 from .models import ReportSection
@@ -26,10 +28,6 @@ FONT = "Arial"
 def _bullet(document, text, level=0):
     style = "List Bullet" if level == 0 else f"List Bullet {min(level + 1, 3)}"
     return document.add_paragraph(keep_together(text), style=style)
-
-
-def _money(amount):
-    return keep_together(f"{floatformat(amount, '0g')} €")
 
 
 def _field_char(paragraph, kind):
@@ -206,6 +204,9 @@ def _measure_lines(measure, notes):
             )
         for indicator in part.indicators.all():
             for value in indicator.values.all():
+                if getattr(value, "report_sentence", ""):
+                    lines.append(value.report_sentence)
+                    continue
                 lines.append(
                     _("%(name)s: %(value)s %(unit)s (%(start)s – %(end)s)")
                     % {
@@ -246,16 +247,49 @@ def _write_measure(document, measure, level, notes):
         _write_measure(document, child, level + 1, notes)
 
 
+# What follows w:pBdr in a paragraph's properties (CT_PPr in Word's schema).
+_AFTER_BORDERS = (
+    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+    "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+    "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+    "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+    "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+    "w:pPrChange",
+)  # fmt: skip
+
+
+def _rule_above(paragraph):
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    borders = OxmlElement("w:pBdr")
+    top = OxmlElement("w:top")
+    for name, value in [
+        ("w:val", "single"),
+        ("w:sz", "4"),
+        ("w:space", "6"),
+        ("w:color", "999999"),
+    ]:
+        top.set(qn(name), value)
+    borders.append(top)
+    # in the place Word's schema gives it among the paragraph's properties
+    paragraph._p.get_or_add_pPr().insert_element_before(borders, *_AFTER_BORDERS)
+
+
+def _write_lead(document, measure, notes):
+    """A line that leads into a list (rendering._lead_in): a paragraph, not a bullet."""
+    for line in _measure_lines(measure, notes):
+        document.add_paragraph(keep_together(line))
+
+
 def _write_need(document, need, level):
-    text = need.title
-    if need.sub_needs and need.children_are_examples:
-        text += " – " + _("for example:")
-    _bullet(document, text, level)
+    # The needs in their own words: the source says itself where it gives examples.
+    _bullet(document, need.title, level)
     for sub in need.sub_needs:
         _write_need(document, sub, level + 1)
 
 
-def _table(document, header, rows, numeric_from=1):
+def _table(document, header, rows, numeric_from=1, figures_width=3.0):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm
 
@@ -271,7 +305,7 @@ def _table(document, header, rows, numeric_from=1):
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     # the first column holds the words, the others figures
     figures = len(header) - 1
-    widths = [Cm(16.6 - 3.0 * figures)] + [Cm(3.0)] * figures
+    widths = [Cm(16.6 - figures_width * figures)] + [Cm(figures_width)] * figures
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=False):
         column.width = width  # the grid, which LibreOffice follows
@@ -290,7 +324,7 @@ def _funding_rows(funding, notes):
                 values.append("")
             else:
                 values.append(
-                    (_("approx.") + " " if amount.is_approximate else "") + _money(amount.amount)
+                    (_("approx.") + " " if amount.is_approximate else "") + euro(amount.amount)
                 )
         if funding["has_change"]:
             change = row["change"]
@@ -317,10 +351,14 @@ def _write_members(document, group, notes):
                     "codes": codes,
                     "name": line["department"].name,
                 }
+                number = notes.number(line["department"], always=True)
+                text += f" [{number}]" if number else ""
             else:
                 text = _("Representatives of the offices %(codes)s") % {"codes": codes}
         elif line["seat"].department:
             text = _("Representatives from the %(name)s") % {"name": line["seat"].department.name}
+            number = notes.number(line["seat"].department, always=True)
+            text += f" [{number}]" if number else ""
         else:
             text = line["seat"].role
         _bullet(document, text)
@@ -372,32 +410,22 @@ def write_report(document, context, edition_marks, logo=b"", from_template=False
 
     sections = context["sections"]
     document.add_heading(_("Summary"), level=2)
-    summary = _("The report covers %(start)s to %(end)s in %(count)s sections.") % {
-        "start": format_date(report.period_start, "F Y"),
-        "end": format_date(report.period_end, "F Y"),
-        "count": len(sections),
-    }
-    if not context["shows_statuses"]:
-        summary += " " + _(
-            "It describes what was done or is being done in the period and gives no "
-            "status of implementation for its items."
-        )
-    document.add_paragraph(keep_together(summary))
-    header = [_("Section"), _("Entries")]
+    document.add_paragraph(keep_together(context["summary"]))
+    header = [_("Section"), pgettext("report overview", "Scope")]
     if context["shows_statuses"]:
         header.append(_("Status in the period"))
     rows = []
     for item in sections:
         values = [
             f"{item['section'].number}. {item['section'].title}",
-            str(item.get("count") or ""),
+            item.get("contents", ""),
         ]
         if context["shows_statuses"]:
             statuses = item.get("statuses")
             labels = statuses["labels"] if statuses else []
             values.append("; ".join(f"{label}: {n}" for label, n in labels))
         rows.append(values)
-    _table(document, header, rows)
+    _table(document, header, rows, numeric_from=len(header), figures_width=5.5)
 
     document.add_heading(_("Contents"), level=2)
     _contents(document, [f"{item['section'].number}. {item['section'].title}" for item in sections])
@@ -412,7 +440,7 @@ def write_report(document, context, edition_marks, logo=b"", from_template=False
             if plan:
                 text = plan.title
                 if plan.in_force_from:
-                    text += ", " + _("in force from %(date)s") % {
+                    text += ", " + _("came into force on %(date)s") % {
                         "date": format_date(plan.in_force_from)
                     }
                 _bullet(document, text)
@@ -427,29 +455,35 @@ def write_report(document, context, edition_marks, logo=b"", from_template=False
                 }
                 successor = groups[0].members_involved_in
                 if successor:
-                    number = notes.number(successor)
                     text += " " + _(
                         "Their members were involved in drafting the integration concept "
                         "%(period)s."
                     ) % {"period": successor.period_label}
-                    text += f" [{number}]" if number else ""
                 document.add_paragraph(keep_together(text))
         elif section.kind == Kind.MEMBERS:
             for group in (g for g in context["expert_groups"] if g.report_lines):
                 document.add_heading(f"{group.short_name}: {group.title}", level=2)
                 _write_members(document, group, notes)
         elif section.kind in (Kind.MEASURES, Kind.FUNDING):
-            for block in item["blocks"]:
-                if len(item["blocks"]) > 1:
+            for index, block in enumerate(item["blocks"]):
+                if block["heading"]:
                     document.add_heading(block["topic"].title, level=2)
-                for measure in block["measures"]:
+                if block["lead"]:
+                    _write_lead(document, block["lead"], notes)
+                start = len(document.paragraphs)
+                for measure in block["items"]:
                     _write_measure(document, measure, 0, notes)
+                if index and not block["heading"] and len(document.paragraphs) > start:
+                    # items the source lists apart, under no heading: a rule above them
+                    _rule_above(document.paragraphs[start])
             funding = item.get("funding")
             if funding and funding["rows"]:
                 document.add_heading(_("Amounts named in this section"), level=3)
                 header = [_("Funding"), *funding["columns"]]
                 if funding["has_change"]:
-                    header.append(pgettext("funding table", "Change"))
+                    change = pgettext("funding table", "Change")
+                    number = notes.add("computed-change", change, funding["change_note"])
+                    header.append(change + (f" [{number}]" if number else ""))
                 _table(document, header, _funding_rows(funding, notes))
         elif section.kind == Kind.NEEDS:
             for need in context["needs"]:
@@ -458,13 +492,8 @@ def write_report(document, context, edition_marks, logo=b"", from_template=False
 
     if notes.items:
         document.add_heading(_("Notes on the sources"), level=1)
-        document.add_paragraph(
-            _(
-                "Marked entries do not come from the source as it stands: they are "
-                "completed, interpreted or taken from another source, as each note says."
-            )
-        )
+        document.add_paragraph(keep_together(context["notes_rule"]))
         for note in notes.items:
             paragraph = document.add_paragraph()
-            paragraph.add_run(f"[{note['number']}] {note['subject']}: ").bold = True
+            paragraph.add_run(keep_together(f"[{note['number']}] {note['subject']}: ")).bold = True
             paragraph.add_run(keep_together(note["note"]))

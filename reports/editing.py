@@ -2,8 +2,9 @@
 texts before and after its generated part (with a preview rendered on the server),
 whether the section shows statuses, and the order of its items, members and offices
 (up and down, no dragging). Every change is saved through the models, so the audit
-trail (django-simple-history) keeps who changed what and when, and the page cache
-renews itself.
+trail (django-simple-history) keeps who changed what and when; the concept's version
+changes with every save (working_groups/versions.py), so the draft documents and the
+cached report read anew.
 
 Concurrent edits: the form carries the section's version as it was opened, and the
 save is an UPDATE … WHERE version = <as opened> (as for status entries,
@@ -12,22 +13,23 @@ the page shows both texts."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
-from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from integration_tracker.decorators import requires
 from measures.audit import change_log
 from measures.models import Measure, Topic
-from measures.permissions import can_edit_reports
 from working_groups.models import Membership, Office, WorkingGroup
+from working_groups.versions import concepts_changed, every_concept_changed
 
 from .forms import SectionTextsForm
 from .models import ReportSection
+from .permissions import can_edit_reports
 from .rendering import report_context
 
 Kind = ReportSection.Kind
@@ -60,6 +62,7 @@ def save_section(section, data, opened_version):
         for name, value in data.items():
             setattr(section, name, value)
         section.save(update_fields=list(data))
+        concepts_changed(section.report.concept_id)
     return section
 
 
@@ -80,14 +83,12 @@ def move(obj, siblings, direction):
     for item, position in zip(order, positions, strict=True):
         if item.position != position:
             item.position = position
-            # through the model: history and page cache follow
+            # through the model, so the history follows
             item.save(update_fields=["position"])
     return True
 
 
 def _section_for(request, slug, number):
-    if not can_edit_reports(request.user):
-        raise PermissionDenied
     section = get_object_or_404(
         ReportSection.objects.select_related(
             "report__concept__municipality",
@@ -123,6 +124,7 @@ def _section_page(request, report, section, form, *, preview=False, conflict=Non
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@requires(can_edit_reports)
 def section_edit(request, slug, number):
     """GET: the section's form, its order and its history. POST with ``preview``: the
     section as it would read, nothing saved. POST: save, back to the report."""
@@ -218,12 +220,11 @@ def _siblings(section, kind, pk, list_of):
     raise Http404
 
 
-@login_required
+@requires(can_edit_reports)
+@require_POST
 def section_move(request, slug, number):
     """Move an item, a member or an office one place up or down in its list."""
     report, section = _section_for(request, slug, number)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     kind, direction = request.POST.get("kind"), request.POST.get("direction")
     try:
         pk = int(request.POST.get("pk", ""))
@@ -240,6 +241,10 @@ def section_move(request, slug, number):
         if obj is None:
             raise Http404
         moved = move(obj, siblings, direction)
+        if moved and kind == "office":
+            every_concept_changed()  # an office's place counts in every concept
+        elif moved:
+            concepts_changed(report.concept_id)
     if not moved:
         messages.info(request, _("The entry is already at that end of its list."))
     url = reverse("reports:section_edit", args=[report.slug, section.number])

@@ -7,17 +7,26 @@ DOCX header); with one (a PublishedVersion about to be frozen), it names its ver
 and publication date instead."""
 
 import base64
+import logging
 import re
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.template.defaultfilters import date as format_date
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import ReportDesign
+from integration_tracker.bounded import run_bounded
+from integration_tracker.uploads import FileProblem
+from working_groups.versions import concept_version
+
+from .design_files import check_logo
+from .models import Report, ReportDesign
 from .rendering import report_context
+
+logger = logging.getLogger(__name__)
 
 STATIC = Path(settings.BASE_DIR) / "static"
 
@@ -28,7 +37,7 @@ PRINT_CSS = STATIC / "css" / "report-print.css"
 
 def report_design(report):
     """The look the bureau uploaded for the report's municipality, or None; read once
-    per report object (the HTML, the fingerprint and the DOCX all need it). The Word
+    per report object (the HTML and the DOCX both need it). The Word
     template itself is read only by the DOCX, when it asks for it."""
     if not hasattr(report, "_design"):
         report._design = (
@@ -56,10 +65,25 @@ def page_number_css():
 def logo_data_url(design):
     """The bureau's logo as a data URL: the document carries it (no file is fetched
     when it is rendered or read), and a published version keeps the logo it had."""
-    if design is None or not design.logo:
+    if design is None or not design.logo or not _logo_passes(design):
         return ""
     encoded = base64.b64encode(bytes(design.logo)).decode("ascii")
     return f"data:{design.logo_type};base64,{encoded}"
+
+
+def _logo_passes(design):
+    """Whether the stored logo passes today's checks (reports/design_files.py): one
+    stored under older rules is left out, not drawn (an SVG can be made to keep
+    WeasyPrint busy for ever)."""
+    if not hasattr(design, "_logo_passes"):
+        try:
+            extension = "svg" if design.logo_type == "image/svg+xml" else "png"
+            check_logo(bytes(design.logo), f"logo.{extension}")
+            design._logo_passes = True
+        except FileProblem as problem:
+            logger.warning("The logo of %s is left out: %s", design.municipality_id, problem)
+            design._logo_passes = False
+    return design._logo_passes
 
 
 def edition_marks(edition):
@@ -103,6 +127,19 @@ def render_html(report, edition=None, context=None):
         )
 
 
+def draft_version(report):
+    """What a draft document of the report is stamped with (ReportExport.fingerprint):
+    the version of the report's concept, which changes with every change to what the
+    report shows (working_groups/versions.py). Reading it renders nothing."""
+    return str(concept_version(report.concept_id))
+
+
+def draft_html(report):
+    """The draft's standalone HTML (render_html), rendered once per version."""
+    key = f"report-draft-html:{report.pk}:{draft_version(report)}"
+    return cache.get_or_set(key, lambda: render_html(report), settings.PROGRESS_CACHE_SECONDS)
+
+
 def local_fetcher():
     """WeasyPrint's URL fetcher, restricted to local files and data URLs: rendering a
     report never touches the network, and an attempt stops the rendering."""
@@ -113,11 +150,20 @@ def local_fetcher():
 
 def render_pdf(report, edition=None, html=None):
     """The PDF of the report; ``html`` is the document already rendered by render_html
-    (so a published version's PDF is made from exactly its frozen HTML)."""
+    (so a published version's PDF is made from exactly its frozen HTML). Typeset in a
+    child process within a time and memory limit (integration_tracker/bounded.py)."""
+    import weasyprint  # noqa: F401 - loaded once here, not in every child
+
+    if html is None:
+        html = render_html(report, edition)
+    return run_bounded("pdf", _typeset, html)
+
+
+def _typeset(html):
     from weasyprint import HTML
 
     document = HTML(
-        string=html if html is not None else render_html(report, edition),
+        string=html,
         # The stylesheets' relative font URLs ("../fonts/…") resolve in static/fonts/.
         base_url=f"{(STATIC / 'css').as_uri()}/",
         url_fetcher=local_fetcher(),
@@ -128,25 +174,32 @@ def render_pdf(report, edition=None, html=None):
 
 def render_docx(report, edition=None):
     """A Word document with real headings, lists and tables, started from the
-    bureau's Word template if it uploaded one."""
+    bureau's Word template if it uploaded one. The records are read here; the
+    document is built in a child process within a time and memory limit
+    (integration_tracker/bounded.py)."""
+    # The child has no database: what the document names besides the context is
+    # read here.
+    report = Report.objects.select_related(
+        "concept__municipality", "issued_by", "presented_to"
+    ).get(pk=report.pk)
+    design = report_design(report)
+    template = bytes(design.word_template) if design else b""
+    logo = bytes(design.logo) if design and design.logo_type == "image/png" else b""
+    with translation.override(settings.LANGUAGE_CODE):
+        context, marks = report_context(report), edition_marks(edition)
+        return run_bounded("docx", _build_docx, template, context, marks, logo)
+
+
+def _build_docx(template, context, marks, logo):
     import io
 
     from .docx_template import document_from
     from .docx_writer import write_report
 
-    design = report_design(report)
-    with translation.override(settings.LANGUAGE_CODE):
-        document, from_template = document_from(design.word_template if design else b"")
-        logo = bytes(design.logo) if design and design.logo_type == "image/png" else b""
-        write_report(
-            document,
-            report_context(report),
-            edition_marks(edition),
-            logo=logo,
-            from_template=from_template,
-        )
-        buffer = io.BytesIO()
-        document.save(buffer)
+    document, from_template = document_from(template)
+    write_report(document, context, marks, logo=logo, from_template=from_template)
+    buffer = io.BytesIO()
+    document.save(buffer)
     return buffer.getvalue()
 
 

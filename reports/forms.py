@@ -179,6 +179,9 @@ class LogoForm(_DesignFileForm):
 
 
 class WordTemplateForm(_DesignFileForm):
+    """``cleaned_data["content"]``: (the template rebuilt from its allowed parts, what
+    was left out of it; reports/design_files.py)."""
+
     max_bytes = design_files.TEMPLATE_MAX_BYTES
     file = forms.FileField(
         label=_("Word template (.dotx or .docx, at most 10 MB)"),

@@ -240,10 +240,12 @@ class PublishedVersion(models.Model):
 class ReportExport(models.Model):
     """A draft document of a report (PDF or DOCX), rendered by a background task.
 
-    ``fingerprint`` is the SHA-256 of the report's HTML as it was when the document was
-    rendered: while the records give the same HTML, the finished file is offered again
-    instead of being rendered anew. The file is written in one update together with the
-    state "done", so a failed or interrupted rendering never leaves a partial file."""
+    ``fingerprint`` is the version of the report's concept when the document was asked
+    for (exports.draft_version; the field's name and label are from when it held a
+    checksum of the HTML): while the concept keeps that version, the finished file is
+    offered again instead of being rendered anew. The file is written in one update
+    together with the state "done", so a failed or interrupted rendering never leaves a
+    partial file."""
 
     class Format(models.TextChoices):
         PDF = "pdf", _("PDF")
@@ -276,6 +278,8 @@ class ReportExport(models.Model):
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Failed because its worker stopped (integration_tracker/worker.py), not by an error.
+    lost = models.BooleanField(_("lost by the background worker"), default=False)
     content = models.BinaryField(_("file"), default=b"", blank=True)
     content_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
 
@@ -363,6 +367,8 @@ class Publication(models.Model):
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Failed because its worker stopped (integration_tracker/worker.py), not by an error.
+    lost = models.BooleanField(_("lost by the background worker"), default=False)
 
     class Meta:
         verbose_name = _("publication")

@@ -17,6 +17,8 @@ class OpenDataField:
     example: str
     # (value, label) where the field takes one of a fixed list of values.
     values: tuple = ()
+    # The example is a record's text, which exists in German only.
+    german: bool = False
 
 
 FIELDS = [
@@ -24,12 +26,15 @@ FIELDS = [
     OpenDataField(
         "number", _("Number of the measure; stable identifier within the concept."), "3.1.3"
     ),
-    OpenDataField("title", _("Title of the measure."), "Meldescheine, mehrsprachiges Material"),
+    OpenDataField(
+        "title", _("Title of the measure."), "Meldescheine, mehrsprachiges Material", german=True
+    ),
     OpenDataField("parent", _("Number of the parent measure, if any."), "3.1"),
     OpenDataField(
         "topic",
         _("Heading of the report under which the measure is listed."),
         "Mehrsprachigkeit, Infomaterialien, Öffentlichkeitsarbeit",
+        german=True,
     ),
     OpenDataField("field_of_action", _("Number of the field of action, if assigned."), "4.1"),
     OpenDataField("lead_office", _("Code or name of the lead office, if known."), "51"),

@@ -3,7 +3,7 @@ field of action, working group and office, each in one grouped query."""
 
 from django.db.models import Count
 
-from measures.models import NO_STATUS, MeasureQuerySet, Status
+from measures.models import IN_PRACTICE_STATUSES, NO_STATUS, MeasureQuerySet, Status
 
 STATUS_ORDER = [
     Status.COMPLETED,
@@ -20,8 +20,9 @@ def status_counts(measures, group_by=None):
     """{group value: {"total": n, "by_status": [(status, n), …], "done": n, "rated": n}};
     one query.
 
-    ``done`` counts completed and ongoing measures: those the concept has put into
-    practice; ``rated`` those with any status (a share is only given among them)."""
+    ``done`` counts the measures put into practice (``IN_PRACTICE_STATUSES``: completed
+    or carried on as ongoing tasks); ``rated`` those with any status (a share is only
+    given among them)."""
     aggregates = {"total": Count("pk")}
     for status in [*STATUS_ORDER, NO_STATUS]:
         aggregates[status.value] = Count("pk", filter=MeasureQuerySet.status_q(status))
@@ -36,7 +37,7 @@ def status_counts(measures, group_by=None):
         result[key] = {
             "total": row["total"],
             "by_status": by_status,
-            "done": row[Status.COMPLETED.value] + row[Status.ONGOING.value],
+            "done": sum(row[status.value] for status in IN_PRACTICE_STATUSES),
             "rated": row["total"] - row[str(NO_STATUS)],
         }
     return result

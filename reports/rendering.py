@@ -1,9 +1,14 @@
 """Everything an implementation report shows, read from the records as of the end of
 its period, in a fixed number of queries whatever the number of measures."""
 
+import re
 from collections import defaultdict
 
 from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.template.defaultfilters import date as format_date
+from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from measures.models import (
     ActionNeed,
@@ -174,8 +179,13 @@ def _say_once(measure, context, shows_statuses):
         if _fold(language.name) not in words
     )
     for part in parts:
+        # A note on the item is headed by the item's words (report_tags.SourceNotes).
+        part.report_subject = measure.report_words
         description = _fold(part.description).rstrip(".")
         part.report_description = "" if description and description in words else part.description
+        for indicator in part.indicators.all():
+            for value in indicator.values.all():
+                value.report_sentence = _in_words(value)
         part.report_offices = [
             office for office in part.partner_offices.all() if not _named_in(office, around)
         ]
@@ -192,6 +202,18 @@ def _say_once(measure, context, shows_statuses):
     said = " ".join([measure.report_words, *(str(lead) for lead in measure.report_leads)])
     for child in measure.report_children:
         _say_once(child, said, shows_statuses)
+
+
+def _in_words(value):
+    """The note of an indicator value where it states the value (the source's own
+    sentence, "… nahmen 222 Beschäftigten an Fortbildungen teil"): the report prints
+    the sentence rather than taking the figure out of it. Empty otherwise."""
+    note = " ".join((value.note or "").split())
+    forms = {floatformat(value.value, "-2g"), floatformat(value.value, "-2")}
+    for form in forms:
+        if re.search(rf"(?<![\d.,]){re.escape(form)}(?!\d|[.,]\d)", note):
+            return note
+    return ""
 
 
 def _funding_table(lines):
@@ -214,11 +236,89 @@ def _funding_table(lines):
     for row in rows:
         # Each amount with its column's label: on a phone the table becomes labelled rows.
         row["labelled"] = list(zip(labels, row["cells"], strict=True))
+    has_change = any(r["change"] is not None for r in rows)
     return {
         "columns": labels,
         "rows": rows,
-        "has_change": any(r["change"] is not None for r in rows),
+        "has_change": has_change,
+        # The percentages are the report's own arithmetic: its note says so.
+        "change_note": _(
+            "The source gives no percentages: the report computes the change from the "
+            "first and the last amount of each row."
+        )
+        if has_change
+        else "",
     }
+
+
+def _lead_in(block):
+    """A heading's only item that has items of its own is the line that leads into
+    them (Dresden's offices beside the multilingual material): it stands above the
+    list, and its items form the list, rather than one bullet with a list inside."""
+    measures = block["measures"]
+    if len(measures) == 1 and measures[0].report_children:
+        block["lead"] = measures[0]
+        block["items"] = measures[0].report_children
+    else:
+        block["lead"] = None
+        block["items"] = measures
+    return block
+
+
+def _contents(kind, item, context):
+    """What a section holds, for the overview, as a bureau would count it: the
+    groups whose members it lists, the items of its lists (a line leading into a list
+    is none), the needs for action."""
+    if kind == Kind.FOUNDATIONS:
+        return _("Concept and action plan") if context["action_plan"] else _("Concept")
+    if kind == Kind.MEMBERS:
+        count = sum(1 for group in context["expert_groups"] if group.report_lines)
+        return ngettext(
+            "%(count)s expert working group", "%(count)s expert working groups", count
+        ) % {"count": count}
+    if kind in (Kind.MEASURES, Kind.FUNDING):
+        count = item["count"]
+        text = ngettext("%(count)s item", "%(count)s items", count) % {"count": count}
+        funded = item.get("with_amounts")
+        if funded:
+            text += ", " + _("%(count)s of them with amounts") % {"count": funded}
+        return text
+    if kind == Kind.NEEDS:
+        count = len(context["needs"])
+        return ngettext("%(count)s need for action", "%(count)s needs for action", count) % {
+            "count": count
+        }
+    if kind == Kind.TEXT:
+        return _("Text")
+    return ""
+
+
+def notes_rule():
+    """The one rule by which the report departs from its source's wording, as the notes
+    at its end state it (the same words in every format)."""
+    return _(
+        "The report keeps the wording of its source, including its abbreviations and "
+        "slips. Where it adds, spells out, corrects or interprets something, a raised "
+        "number stands there; the note with that number says what the source writes and "
+        "what the report makes of it. Only spaces, line breaks, dashes and arrows, "
+        "quotation marks and the form of dates are made uniform without a note."
+    )
+
+
+def summary(report, shows_statuses):
+    """The summary's paragraph: the period, and what the report describes."""
+    text = _(
+        "The report covers the period from %(start)s to %(end)s and describes what was "
+        "done or is being done in that time."
+    ) % {
+        "start": format_date(report.period_start, "F Y"),
+        "end": format_date(report.period_end, "F Y"),
+    }
+    if shows_statuses:
+        text += " " + _(
+            "Where it gives a status of implementation, it is the status as of %(date)s."
+        ) % {"date": format_date(report.period_end)}
+    return text
 
 
 def report_context(report, unsaved=None):
@@ -254,13 +354,38 @@ def report_context(report, unsaved=None):
         sub_topics[topic.parent_id].append(topic)
 
     def topic_blocks(section):
+        """The section's items under their headings. Items of a topic that has
+        sub-topics stand without a heading (the source lists them under the section's
+        title), in their place among the sub-topics' lists by position. A heading
+        without items says nothing: it is left out; one list needs no heading."""
         blocks = []
         for topic in section.topics.all():
-            for sub in sub_topics.get(topic.pk) or [topic]:
-                # A heading without items says nothing: it is left out.
-                if by_topic.get(sub.pk):
-                    blocks.append({"topic": sub, "measures": by_topic[sub.pk]})
-        return blocks
+            subs = sub_topics.get(topic.pk)
+            if not subs:
+                if by_topic.get(topic.pk):
+                    blocks.append({"topic": topic, "measures": by_topic[topic.pk], "heading": True})
+                continue
+            lists = [
+                {"topic": sub, "measures": by_topic[sub.pk], "heading": True}
+                for sub in subs
+                if by_topic.get(sub.pk)
+            ]
+            own = by_topic.get(topic.pk)
+            if own:
+                at = next(
+                    (
+                        index
+                        for index, block in enumerate(lists)
+                        if (block["measures"][0].position, block["measures"][0].number)
+                        > (own[0].position, own[0].number)
+                    ),
+                    len(lists),
+                )
+                lists.insert(at, {"topic": topic, "measures": own, "heading": False})
+            blocks += lists
+        if len(blocks) == 1:
+            blocks[0]["heading"] = False
+        return [_lead_in(block) for block in blocks]
 
     measure_ids = [m.pk for m in measures]
     funding_lines = defaultdict(list)
@@ -311,12 +436,22 @@ def report_context(report, unsaved=None):
         if section.kind in (Kind.MEASURES, Kind.FUNDING):
             item["blocks"] = topic_blocks(section)
             for block in item["blocks"]:
-                heading = block["topic"].title if len(item["blocks"]) > 1 else section.title
+                heading = block["topic"].title if block["heading"] else section.title
                 for measure in block["measures"]:
                     _say_once(measure, heading, section.shows_statuses)
             items = [m for block in item["blocks"] for m in _with_children(block["measures"])]
             in_section = [part for m in items for part in (m, *m.report_joined)]
-            item["count"] = len(items)
+            leads = {block["lead"].pk for block in item["blocks"] if block["lead"]}
+            item["count"] = sum(1 for m in items if m.pk not in leads)
+            item["with_amounts"] = sum(
+                1
+                for m in items
+                if any(
+                    line.report_amounts
+                    for part in (m, *m.report_joined)
+                    for line in part.report_funding
+                )
+            )
             item["statuses"] = _status_summary(in_section) if section.shows_statuses else None
             if section.kind == Kind.FUNDING:
                 item["funding"] = _funding_table(
@@ -329,13 +464,7 @@ def report_context(report, unsaved=None):
     for provision in provisions:
         provision.report_children = [p for p in provisions if p.parent_id == provision.pk]
     expert_groups = [g for g in groups if g.kind == WorkingGroup.Kind.EXPERT]
-    for item in rendered:
-        kind = item["section"].kind
-        if kind == Kind.MEMBERS:
-            item["count"] = sum(len(g.report_lines) for g in expert_groups)
-        elif kind == Kind.NEEDS:
-            item["count"] = len(sub_needs.get(None, []))
-    return {
+    context = {
         "source_notes": SourceNotes(),
         "report": report,
         "concept": report.concept,
@@ -347,3 +476,8 @@ def report_context(report, unsaved=None):
         "shows_statuses": any(item.get("statuses") for item in rendered),
         "needs": sub_needs.get(None, []),
     }
+    for item in rendered:
+        item["contents"] = _contents(item["section"].kind, item, context)
+    context["summary"] = summary(report, context["shows_statuses"])
+    context["notes_rule"] = notes_rule()
+    return context

@@ -1,23 +1,23 @@
 """The reports' part of the start page (see measures.start_page): the latest published
-report and, for the bureau, the report being prepared; for the council and the public
-the progress summary with the overview's figures and what changed since the last
-published version."""
+report (for the council and the bureau, who read reports) and, for the bureau, the
+report being prepared; for the council and the public the progress summary with the
+overview's figures, and for the council what changed since the last published
+version."""
 
 from django.db.models import Exists, OuterRef
 
 from measures.models import Measure, StatusEntry
-from working_groups.models import Concept
+from measures.permissions import readable_concepts
 
 from .models import PublishedVersion, Report
 from .progress import status_counts
 
 
-def _featured_concept():
-    """The overview's default: the latest concept with measures."""
+def _featured_concept(user):
+    """The overview's default: the latest concept with measures that ``user`` reads."""
     return (
-        Concept.objects.annotate(
-            has_measures=Exists(Measure.objects.filter(concept=OuterRef("pk")))
-        )
+        readable_concepts(user)
+        .annotate(has_measures=Exists(Measure.objects.filter(concept=OuterRef("pk"))))
         .filter(has_measures=True)
         .order_by("-start_year")
         .first()
@@ -27,6 +27,9 @@ def _featured_concept():
 def context(request, role):
     if role == "office_staff":
         return {}
+    if role == "public":
+        # Reports are read after login (the council); the public reads the progress.
+        return _summary(request)
     latest = (
         PublishedVersion.objects.select_related("report", "published_by")
         .defer(*PublishedVersion.STORED)
@@ -37,11 +40,7 @@ def context(request, role):
     if role == "bureau":
         result["draft_reports"] = list(Report.objects.select_related("concept").order_by("-pk")[:3])
         return result
-    concept = _featured_concept()
-    result["summary_concept"] = concept
-    if concept is not None:
-        measures = Measure.objects.visible_to(request.user).filter(concept=concept)
-        result["summary"] = status_counts(measures)[None]
+    result.update(_summary(request))
     if latest is not None and role == "council":
         changed = (
             StatusEntry.objects.approved()
@@ -51,4 +50,14 @@ def context(request, role):
         )
         result["changed_since"] = list(changed[:10])
         result["changed_count"] = changed.count()
+    return result
+
+
+def _summary(request):
+    """The progress summary: the overview's figures of the featured concept."""
+    concept = _featured_concept(request.user)
+    result = {"summary_concept": concept}
+    if concept is not None:
+        measures = Measure.objects.visible_to(request.user).filter(concept=concept)
+        result["summary"] = status_counts(measures)[None]
     return result

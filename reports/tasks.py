@@ -5,7 +5,6 @@ inside a transaction that other writers would wait for. Only `manage.py
 export_report` renders in its own process. Feedback on accessibility is e-mailed
 from here too: an SMTP server may take its time."""
 
-import datetime
 import hashlib
 import logging
 from urllib.parse import urljoin
@@ -13,30 +12,18 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks import task
 
-from .exports import render_docx, render_html, render_pdf, report_design
+from integration_tracker.worker import fail_lost_tasks, overdue
+
+from .exports import render_docx, render_html, render_pdf
 from .models import AccessibilityFeedback, Publication, Report, ReportExport
 from .publishing import NothingToPublish, publish
 
 logger = logging.getLogger(__name__)
-
-
-def fingerprint(report, html=None, context=None):
-    """The checksum of the report's draft HTML and of the bureau's Word template: it
-    changes exactly when a document rendered now would differ from one rendered
-    before (the logo is part of the HTML)."""
-    if html is None:
-        html = render_html(report, context=context)
-    digest = hashlib.sha256(html.encode("utf-8"))
-    design = report_design(report)
-    if design is not None and design.word_template_sha256:
-        digest.update(design.word_template_sha256.encode("ascii"))
-    return digest.hexdigest()
 
 
 def latest_exports(report):
@@ -48,24 +35,27 @@ def latest_exports(report):
 
 
 def latest_export(report, format):
-    return report.exports.defer("content").filter(format=format).first()
+    """The report's latest export of ``format``, without the file; if its worker has
+    lost it, it is marked failed first (integration_tracker/worker.py)."""
+    export = report.exports.defer("content").filter(format=format).first()
+    if export is not None and export.in_progress and overdue(render_export, export.requested_at):
+        fail_lost_tasks()
+        export.refresh_from_db(fields=["state", "lost", "finished_at"])
+    return export
 
 
 def request_export(report, format, user, current):
     """The export of ``format`` for the report as it is now (``current`` is its
-    fingerprint): the finished one if the records have not changed, the one already
-    under way, or a new one queued for the worker."""
+    exports.draft_version, read before anything is rendered): the finished one if the
+    records have not changed, the one already under way, or a new one queued for the
+    worker, stamped with ``current``. A change that commits while it is rendered
+    leaves it stamped with the older version, so it is rendered again when asked."""
     with transaction.atomic():
         # One request at a time per report, so two clicks queue one rendering.
         Report.objects.select_for_update().filter(pk=report.pk).first()
+        # One its worker has lost is failed here, and a new one queued.
         export = latest_export(report, format)
-        if export is not None and export.in_progress and export.requested_at < lost_before():
-            # Its worker was killed mid-task (a normal failure marks it failed).
-            logger.error("Report export %s was lost by its worker; queued again.", export.pk)
-            ReportExport.objects.filter(pk=export.pk).update(
-                state=ReportExport.State.FAILED, finished_at=timezone.now()
-            )
-        elif export is not None and (export.in_progress or export.is_current(current)):
+        if export is not None and (export.in_progress or export.is_current(current)):
             return export
         export = ReportExport.objects.create(
             report=report, format=format, fingerprint=current, requested_by=user
@@ -76,34 +66,6 @@ def request_export(report, format, user, current):
         ReportExport.objects.filter(pk=export.pk).update(task_id=result.id)
     export.refresh_from_db()
     return export
-
-
-# A task that no worker has taken this long after it was due means no worker runs (or
-# all are busy for long): the pages that wait for one say so instead of waiting
-# silently.
-WORKER_LATE_AFTER = datetime.timedelta(minutes=1)
-
-
-def worker_is_late():
-    """Whether a queued task has waited longer than WORKER_LATE_AFTER for a worker
-    (the database backend only; other backends run tasks at once or elsewhere)."""
-    if "django_tasks_db" not in settings.TASKS["default"]["BACKEND"]:
-        return False
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    before = timezone.now() - WORKER_LATE_AFTER
-    # A task without a delay has the latest possible run_after: it is due when queued.
-    due_before = Q(run_after__lte=before) | Q(run_after=get_date_max(), enqueued_at__lte=before)
-    return DBTaskResult.objects.filter(due_before, status="READY").exists()
-
-
-# An export still unfinished this long after it was asked for has been lost (its
-# worker was killed); asking again queues a new one. Typesetting takes up to a minute.
-LOST_AFTER = datetime.timedelta(minutes=30)
-
-
-def lost_before():
-    return timezone.now() - LOST_AFTER
 
 
 def _update(export_id, **fields):
@@ -136,7 +98,6 @@ def render_export(export_id):
                 export_id,
                 state=ReportExport.State.DONE,
                 step=ReportExport.STEPS,
-                fingerprint=fingerprint(report, html),
                 content=content,
                 content_sha256=hashlib.sha256(content).hexdigest(),
                 finished_at=timezone.now(),
@@ -163,12 +124,9 @@ def request_publication(report, user, *, note, opened_after):
     with transaction.atomic():
         Report.objects.select_for_update().filter(pk=report.pk).first()
         running = report.publications.filter(state__in=Publication.IN_PROGRESS).first()
-        if running is not None and running.requested_at < lost_before():
-            logger.error("Publication %s was lost by its worker; marked failed.", running.pk)
-            Publication.objects.filter(pk=running.pk).update(
-                state=Publication.State.FAILED, finished_at=timezone.now()
-            )
-        elif running is not None:
+        if running is not None:
+            fail_if_lost(running)
+        if running is not None and running.in_progress:
             return running
         publication = Publication.objects.create(
             report=report, note=note, opened_after=opened_after, requested_by=user
@@ -179,6 +137,14 @@ def request_publication(report, user, *, note, opened_after):
         Publication.objects.filter(pk=publication.pk).update(task_id=result.id)
     publication.refresh_from_db()
     return publication
+
+
+def fail_if_lost(publication):
+    """Mark the publication failed if its worker has lost it
+    (integration_tracker/worker.py)."""
+    if publication.in_progress and overdue(publish_report, publication.requested_at):
+        fail_lost_tasks()
+        publication.refresh_from_db(fields=["state", "lost", "finished_at"])
 
 
 @task()

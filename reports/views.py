@@ -5,28 +5,23 @@ drafts, returned entries, internal notes or names of staff."""
 
 import base64
 import csv
-from functools import wraps
+import hashlib
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from integration_tracker.cells import neutralise_row
-from integration_tracker.page_cache import (
-    ANY,
-    SHARED,
-    audience,
-    cached,
-    cached_body,
-    concept_scope,
-)
+from integration_tracker.decorators import requires
+from integration_tracker.worker import worker_is_late
 from measures.models import (
     ActionNeed,
     FundingAmount,
@@ -38,54 +33,39 @@ from measures.models import (
     Topic,
 )
 from measures.permissions import (
-    can_edit_reports,
-    can_publish,
-    can_read_drafts,
     can_read_progress,
-    can_read_reports,
+    readable_concepts,
+    readable_funding_lines,
+    sees_internal_records,
 )
-from working_groups.models import Concept, Membership, WorkingGroup
+from working_groups.models import Membership, WorkingGroup
 
 from .comparison import status_changes
-from .exports import CONTENT_TYPES, render_html
+from .exports import CONTENT_TYPES, draft_html, draft_version
 from .filters import ProgressFilter
 from .forms import PublishForm, SectionTextsForm
 from .models import Publication, PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
+from .permissions import can_edit_reports, can_publish, can_read_drafts, can_read_reports
 from .progress import NO_STATUS, status_counts
 from .published_html import body_html
 from .rendering import report_context
 from .tasks import (
-    fingerprint,
+    fail_if_lost,
     latest_export,
     latest_exports,
     request_export,
     request_publication,
-    worker_is_late,
 )
-
-
-def progress_access(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not can_read_progress(request.user):
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return require_safe(wrapper)
 
 
 def _concept(request):
     """The concept chosen in the query string, else the latest with measures."""
-    # Master data: kept in the cache until a concept or a measure changes.
-    concepts = cached(
-        "progress-concepts",
-        [SHARED],
-        lambda: list(
-            Concept.objects.select_related("municipality")
-            .annotate(has_measures=Exists(Measure.objects.filter(concept=OuterRef("pk"))))
-            .order_by("-start_year")
-        ),
+    concepts = list(
+        readable_concepts(request.user)
+        .select_related("municipality")
+        .annotate(has_measures=Exists(Measure.objects.filter(concept=OuterRef("pk"))))
+        .order_by("-start_year")
     )
     chosen = request.GET.get("konzept")
     by_slug = {c.slug: c for c in concepts}
@@ -97,32 +77,17 @@ def _concept(request):
     return (concepts[0] if concepts else None), concepts
 
 
-def _progress_page(request, template, scopes, build_context):
-    """A progress page whose body comes from the cache (integration_tracker/page_cache.py)
-    when the records of ``scopes`` have not changed since it was rendered for the same
-    audience; the frame around it is rendered for each request."""
-
-    def render_body():
-        context = build_context()
-        html = render_to_string(template, context, request=request)
-        return html, {"page_title": context.get("page_title", "")}
-
-    body, frame = cached_body(request, template, scopes, audience(request), render_body)
-    return render(request, "reports/progress_page.html", {"body": body, **frame})
+def _progress_page(request, template, context):
+    """A progress page: its body ``template`` in the frame of the progress pages."""
+    return render(request, "reports/progress_page.html", {**context, "body": template})
 
 
-def _concept_scopes(concept):
-    return [SHARED, concept_scope(concept.pk)] if concept else [SHARED]
-
-
-@progress_access
+@require_safe
+@requires(can_read_progress)
 def overview(request):
     concept, concepts = _concept(request)
     return _progress_page(
-        request,
-        "reports/_overview_body.html",
-        _concept_scopes(concept),
-        lambda: _overview_context(request, concept, concepts),
+        request, "reports/_overview_body.html", _overview_context(request, concept, concepts)
     )
 
 
@@ -157,10 +122,6 @@ def _overview_context(request, concept, concepts):
         "q": chosen["q"] or "",
     }
 
-    overall = status_counts(measures)[None]
-    topics = list(Topic.objects.filter(concept=concept).order_by("position", "pk"))
-    overdue_count = measures.overdue().count()
-    stale_count = measures.stale().count()
     page = Paginator(
         measures.select_related("current_entry", "lead_office", "responsible_department").order_by(
             "position", "number"
@@ -169,6 +130,65 @@ def _overview_context(request, concept, concepts):
     ).get_page(request.GET.get("seite"))
     query = request.GET.copy()
     query.pop("seite", None)
+    context.update(
+        {
+            "fields": fields,
+            "groups": groups,
+            "offices": offices,
+            "selected": selected,
+            # Invalid values are ignored; the page says which and why.
+            "filter_errors": [
+                (progress_filter.form[name].label, errors)
+                for name, errors in progress_filter.errors.items()
+            ],
+            "aggregates": _aggregates(request, concept, measures, progress_filter, query),
+            # Reports in the making are for the bureau and the council.
+            "reports": Report.objects.filter(concept=concept)
+            if can_read_reports(request.user)
+            else [],
+            "page": page,
+            "query": query.urlencode(),
+        }
+    )
+    return context
+
+
+def _aggregates(request, concept, measures, progress_filter, query):
+    """The counts of the overview (all measures, overdue, stale; per heading, field of
+    action, working group and lead office) as HTML: what the page spends its time on.
+    Kept in the cache under the concept's version (working_groups/versions.py), for
+    each audience (every measure, or the public ones), language, day (overdue and
+    stale depend on it) and filter; the page of the list does not count."""
+    key = "|".join(
+        [
+            str(concept.pk),
+            str(concept.content_version),
+            "internal" if sees_internal_records(request.user) else "public",
+            translation.get_language() or "",
+            timezone.localdate().isoformat(),
+            query.urlencode(),
+        ]
+    )
+    return cache.get_or_set(
+        f"progress-aggregates:{hashlib.sha256(key.encode()).hexdigest()}",
+        lambda: render_to_string(
+            "reports/_overview_aggregates.html",
+            {
+                **_aggregates_context(concept, measures, progress_filter),
+                "query": query.urlencode(),
+            },
+        ),
+        settings.PROGRESS_CACHE_SECONDS,
+    )
+
+
+def _aggregates_context(concept, measures, progress_filter):
+    fields, groups, offices = (
+        progress_filter.fields,
+        progress_filter.groups,
+        progress_filter.offices,
+    )
+    topics = list(Topic.objects.filter(concept=concept).order_by("position", "pk"))
 
     def rows(counts, objects, none_label):
         result = [(obj, counts[obj.pk]) for obj in objects if obj.pk in counts]
@@ -225,43 +245,19 @@ def _overview_context(request, concept, concepts):
                     "rows": rows(counts, objects, none_label),
                 }
             )
-
-    context.update(
-        {
-            "fields": fields,
-            "groups": groups,
-            "offices": offices,
-            "selected": selected,
-            # Invalid values are ignored; the page says which and why.
-            "filter_errors": [
-                (progress_filter.form[name].label, errors)
-                for name, errors in progress_filter.errors.items()
-            ],
-            "overall": overall,
-            "breakdowns": breakdowns,
-            "overdue_count": overdue_count,
-            "stale_count": stale_count,
-            # Reports in the making are for the bureau and the council.
-            "reports": Report.objects.filter(concept=concept)
-            if can_read_reports(request.user)
-            else [],
-            "page": page,
-            "query": query.urlencode(),
-        }
-    )
-    return context
+    return {
+        "overall": status_counts(measures)[None],
+        "breakdowns": breakdowns,
+        "overdue_count": measures.overdue().count(),
+        "stale_count": measures.stale().count(),
+    }
 
 
-@progress_access
+@require_safe
+@requires(can_read_progress)
 def measure_progress(request, pk):
-    concept_id = Measure.objects.filter(pk=pk).values_list("concept_id", flat=True).first()
-    if concept_id is None:
-        raise Http404
     return _progress_page(
-        request,
-        "reports/_measure_progress_body.html",
-        [SHARED, concept_scope(concept_id)],
-        lambda: _measure_context(request, pk),
+        request, "reports/_measure_progress_body.html", _measure_context(request, pk)
     )
 
 
@@ -306,12 +302,10 @@ def _measure_context(request, pk):
     return context
 
 
-@progress_access
+@require_safe
+@requires(can_read_progress)
 def members(request):
-    # Groups and members are master data: the shared version alone.
-    return _progress_page(
-        request, "reports/_members_body.html", [SHARED], lambda: _members_context(request)
-    )
+    return _progress_page(request, "reports/_members_body.html", _members_context(request))
 
 
 def _members_context(request):
@@ -337,12 +331,11 @@ def _members_context(request):
     }
 
 
-@progress_access
+@require_safe
+@requires(can_read_progress)
 def funding(request):
     # Funding lines of every concept.
-    return _progress_page(
-        request, "reports/_funding_body.html", [SHARED, ANY], lambda: _funding_context(request)
-    )
+    return _progress_page(request, "reports/_funding_body.html", _funding_context(request))
 
 
 def _funding_context(request):
@@ -354,9 +347,7 @@ def _funding_context(request):
         )
         .order_by(F("programme__name").asc(nulls_last=True), "title")
     )
-    lines = lines.filter(
-        Q(measure__isnull=True) | Q(measure__in=Measure.objects.visible_to(request.user))
-    )
+    lines = readable_funding_lines(request.user, lines)
     programmes = {}
     for line in lines:
         amounts = list(line.amounts.all())
@@ -392,12 +383,11 @@ def _change(amounts):
     }
 
 
-@progress_access
+@require_safe
+@requires(can_read_progress)
 def needs(request):
     # A need lists the measures addressing it, with their status, from any concept.
-    return _progress_page(
-        request, "reports/_needs_body.html", [SHARED, ANY], lambda: _needs_context(request)
-    )
+    return _progress_page(request, "reports/_needs_body.html", _needs_context(request))
 
 
 def _needs_context(request):
@@ -428,39 +418,44 @@ def _needs_context(request):
     }
 
 
-@progress_access
+@require_safe
+@requires(can_read_progress)
 def open_data(request):
     return render(request, "reports/open_data.html", {"fields": FIELDS, "licence": LICENCE()})
 
 
-@progress_access
+@require_safe
+@requires(can_read_progress)
 def open_data_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="massnahmen.csv"'
     writer = csv.writer(response)
     writer.writerow([field.name for field in FIELDS])
-    for row in rows_for(Measure.objects.all()):
+    for row in rows_for(Measure.objects.visible_to(request.user)):
         writer.writerow(neutralise_row(row[field.name] for field in FIELDS))
     return response
 
 
-@progress_access
+@require_safe
+@requires(can_read_progress)
 def open_data_json(request):
     return JsonResponse(
         {
             "licence": LICENCE(),
             "fields": [f.name for f in FIELDS],
-            "measures": list(rows_for(Measure.objects.all())),
+            "measures": list(rows_for(Measure.objects.visible_to(request.user))),
         },
         json_dumps_params={"ensure_ascii": False, "indent": 1},
     )
 
 
-def _report_for(request, slug, *, draft=False):
-    """The report, for the bureau and the council only; with ``draft``, for the
-    bureau only (the council reads published versions, never drafts)."""
-    if not can_read_reports(request.user) or (draft and not can_read_drafts(request.user)):
-        raise PermissionDenied
+# The report pages check the login, then the method, then the right: whoever is
+# logged in and sends a page that is only read a POST learns that it is read (405),
+# whatever their role (tests/test_permission_matrix.py).
+
+
+def _report_for(request, slug):
+    """The report, with what its pages show of the concept."""
     return get_object_or_404(
         Report.objects.select_related(
             "concept__municipality", "concept__action_plan", "presented_to", "issued_by"
@@ -476,11 +471,10 @@ def _versions(report):
 
 @login_required
 @require_safe
+@requires(can_read_reports)
 def report_list(request):
     """All reports with their published versions (bureau and council). The council
     is led to each report's latest published version, the bureau to the draft."""
-    if not can_read_reports(request.user):
-        raise PermissionDenied
     reports = Report.objects.select_related("concept__municipality").prefetch_related(
         Prefetch("versions", queryset=PublishedVersion.objects.defer(*PublishedVersion.STORED))
     )
@@ -493,10 +487,10 @@ def report_list(request):
     )
 
 
-def _export_states(report, exports, context=None):
+def _export_states(report, exports):
     """What the page says about each draft document: (format, its label, its latest
     export, whether that export's file is current)."""
-    current = fingerprint(report, context=context)
+    current = draft_version(report)
     return [
         (
             format,
@@ -510,6 +504,7 @@ def _export_states(report, exports, context=None):
 
 @login_required
 @require_safe
+@requires(can_read_reports)
 def report_detail(request, slug):
     """The bureau: the report rendered from the records, with its published
     versions and the state of its draft documents. The council: the latest
@@ -521,8 +516,7 @@ def report_detail(request, slug):
             return redirect("reports:version_detail", report.slug, versions[0].number)
         return render(request, "reports/report_unpublished.html", {"report": report})
     context = report_context(report)
-    # The fingerprint is taken from the report's own context, before the page adds to it.
-    exports = _export_states(report, latest_exports(report), context)
+    exports = _export_states(report, latest_exports(report))
     context["versions"] = versions = list(_versions(report))
     context["latest_version"] = versions[0] if versions else None
     context["can_read_drafts"] = True
@@ -546,18 +540,19 @@ def _attachment(content, format, filename):
 
 @login_required
 @require_safe
+@requires(can_read_drafts)
 def report_download(request, slug, format):
-    """The draft as HTML (rendered now, it is quick), or its PDF/DOCX once the
-    background task has rendered it from the records as they are now; until then
-    the export page, which says how far it is. The bureau only."""
-    report = _report_for(request, slug, draft=True)
+    """The draft as HTML (rendered once per version of the records), or its PDF/DOCX
+    once the background task has rendered it from the records as they are now; until
+    then the export page, which says how far it is. The bureau only."""
+    report = _report_for(request, slug)
     filename = f"{report.slug}-entwurf.{format}"
     if format == "html":
-        return _attachment(render_html(report).encode("utf-8"), format, filename)
+        return _attachment(draft_html(report).encode("utf-8"), format, filename)
     if format not in ReportExport.Format.values:
         raise Http404
     export = latest_export(report, format)
-    if export is None or not export.is_current(fingerprint(report)):
+    if export is None or not export.is_current(draft_version(report)):
         return redirect("reports:report_export", report.slug, format)
     content = ReportExport.objects.values_list("content", flat=True).get(pk=export.pk)
     return _attachment(bytes(content), format, filename)
@@ -570,17 +565,18 @@ EXPORT_REFRESH_SECONDS = 3
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@requires(can_read_drafts)
 def report_export(request, slug, format):
     """GET: how far the draft's PDF or DOCX is. POST: have it rendered (or take the
     finished file if the records have not changed since). The bureau only."""
-    report = _report_for(request, slug, draft=True)
+    report = _report_for(request, slug)
     if format not in ReportExport.Format.values:
         raise Http404
     if request.method == "POST":
-        request_export(report, format, request.user, fingerprint(report))
+        request_export(report, format, request.user, draft_version(report))
         return redirect("reports:report_export", report.slug, format)
     export = latest_export(report, format)
-    current = export is not None and export.is_current(fingerprint(report))
+    current = export is not None and export.is_current(draft_version(report))
     response = render(
         request,
         "reports/report_export.html",
@@ -599,10 +595,9 @@ def report_export(request, slug, format):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@requires(can_publish)
 def report_publish(request, slug):
     """The bureau freezes the current draft as the next published version."""
-    if not can_publish(request.user):
-        raise PermissionDenied
     report = _report_for(request, slug)
     last_number = _versions(report).values_list("number", flat=True).first() or 0
     form = PublishForm(request.POST or None, initial={"opened_after": last_number})
@@ -627,15 +622,15 @@ def report_publish(request, slug):
 
 @login_required
 @require_safe
+@requires(can_publish)
 def publication_detail(request, slug, pk):
     """How far a publication is: under way (the page reloads itself), published
     (with the version), refused (why) or failed. The bureau only."""
-    if not can_publish(request.user):
-        raise PermissionDenied
     report = _report_for(request, slug)
     publication = get_object_or_404(
         report.publications.select_related("version", "requested_by"), pk=pk
     )
+    fail_if_lost(publication)
     latest = _versions(report).first() if publication.state == Publication.State.REFUSED else None
     response = render(
         request,
@@ -654,6 +649,7 @@ def publication_detail(request, slug, pk):
 
 @login_required
 @require_safe
+@requires(can_read_reports)
 def version_detail(request, slug, number):
     """A published version read in the browser: its stored HTML inside the site's
     page, with its PDF beside it and the report's other versions."""
@@ -682,6 +678,7 @@ def version_detail(request, slug, number):
 
 @login_required
 @require_safe
+@requires(can_read_reports)
 def version_compare(request, slug, number):
     """A version against the previous published version: bureau and council."""
     report = _report_for(request, slug)
@@ -715,6 +712,7 @@ def version_compare(request, slug, number):
 
 @login_required
 @require_safe
+@requires(can_read_reports)
 def version_download(request, slug, number, format):
     """A published version's document, byte for byte as it was frozen."""
     report = _report_for(request, slug)

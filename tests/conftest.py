@@ -5,6 +5,7 @@ from importlib import import_module
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 
 from integration_tracker.roles import Role, ensure_role_groups
 from measures.audit import record_missing_history
@@ -18,9 +19,10 @@ from .factories import OfficeFactory, UserFactory
 # these tests a third time with Redis (`make test PYTEST_ARGS="-m shared_cache"`).
 SHARED_CACHE_MODULES = {
     "test_auth_backend",
+    "test_concept_version_race",
     "test_healthz",
-    "test_page_cache_race",
     "test_progress_cache",
+    "test_redis_outage",
     "test_serving",
     "test_settings",
 }
@@ -33,6 +35,34 @@ def pytest_collection_modifyitems(items):
             item, "fixturenames", ()
         ):
             item.add_marker(pytest.mark.shared_cache)
+    _module_data_last(items)
+
+
+def _module_data_last(items):
+    """Within each module, the tests that use data kept for the module (MODULE_DATA)
+    run after the others, in their order: the data stays until the module ends, and
+    the others must not see it. xdist gives each worker the tests in this order."""
+    runs = []
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & MODULE_DATA and (
+            {"transactional_db", "live_server", "django_db_reset_sequences"} & names
+            or _commits(item.get_closest_marker("django_db"))
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid} commits its transactions and cannot use data kept for its "
+                f"module ({', '.join(sorted(names & MODULE_DATA))}); use dresden_committed."
+            )
+        module = item.getparent(pytest.Module)
+        if not runs or runs[-1][0] is not module:
+            runs.append((module, [], []))
+        runs[-1][2 if names & MODULE_DATA else 1].append(item)
+    items[:] = [item for _module, others, users in runs for item in others + users]
+
+
+def _commits(django_db_marker):
+    kwargs = django_db_marker.kwargs if django_db_marker else {}
+    return bool(kwargs.get("transaction") or kwargs.get("reset_sequences"))
 
 
 def _user_with_role(role, **kwargs):
@@ -55,17 +85,61 @@ def default_language():
     translation.deactivate()
 
 
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     """Real hashers are slow by design; tests need no protection against cracking."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+
+
+# Module-scoped fixtures whose data stays for the rest of their module (kept_for_module).
+MODULE_DATA = {"dresden_for_module", "matrix_world"}
+
+
+def kept_for_module(django_db_blocker, build):
+    """Django's ``TestCase.setUpTestData`` for a module of pytest tests, in a
+    module-scoped fixture: ``yield from kept_for_module(django_db_blocker, build)``.
+
+    ``build()`` writes once, in a transaction of its own; each test that asks for
+    ``db`` runs in a savepoint inside it, rolled back after the test, and the
+    transaction is rolled back after the module's last test. List the fixture in
+    MODULE_DATA: the module's tests that use the data then run after those that do
+    not (which must not see it; pytest_collection_modifyitems). A test whose
+    transactions commit (``transaction=True``, the live server) cannot use it: its
+    flush would empty the transaction under the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+            data = build()
+        # Until the module ends, a test reaches the database through `db` only.
+        with django_db_blocker.block():
+            yield data
+        transaction.set_rollback(True)
+
+
+def load_dresden():
+    call_command("loaddata", "dresden_2009_2014", verbosity=0)
+    record_missing_history()
+
+
+@pytest.fixture(scope="module")
+def dresden_for_module(django_db_setup, django_db_blocker):
+    yield from kept_for_module(django_db_blocker, load_dresden)
 
 
 @pytest.fixture
-def dresden(db):
-    """The complete Dresden data set, as `make run` loads it."""
-    call_command("loaddata", "dresden_2009_2014", verbosity=0)
-    record_missing_history()
+def dresden(dresden_for_module, db):
+    """The complete Dresden data set, as `make run` loads it: loaded once for the tests
+    of a module that use it (loaded for each of them, it cost 0.2 s, 570 times)."""
+
+
+@pytest.fixture
+def dresden_committed(transactional_db):
+    """The Dresden data set for a test whose transactions commit, because another
+    process or connection reads it (a backup, the task worker); the flush after the
+    test removes it."""
+    load_dresden()
 
 
 @pytest.fixture
@@ -81,6 +155,26 @@ def dresden_statuses(dresden):
         "loaddata", Path(__file__).parent / "data" / "dresden_test_statuses.json", verbosity=0
     )
     Measure.objects.all().refresh_current_status()
+
+
+@pytest.fixture
+def public_pages(db):
+    """The progress pages and open data are public in every municipality of the test
+    (the bureau's setting ``Municipality.public_pages``), in those there are and in
+    those a factory or a fixture makes later in the test."""
+    from django.db.models.signals import pre_save
+
+    from working_groups.models import Municipality
+
+    def made_public(sender, instance, raw, **kwargs):
+        if instance._state.adding:
+            instance.public_pages = True
+
+    uid = "tests.public_pages"
+    pre_save.connect(made_public, sender=Municipality, weak=False, dispatch_uid=uid)
+    Municipality.objects.update(public_pages=True)
+    yield
+    pre_save.disconnect(sender=Municipality, dispatch_uid=uid)
 
 
 @pytest.fixture
@@ -158,22 +252,25 @@ def remove_published_versions():
             cursor.execute(statement)
 
 
-@pytest.fixture(autouse=True)
-def page_versions_bump_at_once(request, monkeypatch):
-    """The page cache bumps its versions when a transaction commits, but the test's
-    own transaction never does: bump at once instead. Tests with real commits
-    (``transaction=True``, the live server) and tests marked ``commit_hooks`` keep
-    Django's behaviour."""
+def _commits_for_real(request):
     marker = request.node.get_closest_marker("django_db")
-    if (
+    return bool(
         (marker and marker.kwargs.get("transaction"))
         or "transactional_db" in request.fixturenames
         or "live_server" in request.fixturenames
         or request.node.get_closest_marker("commit_hooks")
-    ):
+    )
+
+
+@pytest.fixture(autouse=True)
+def role_changes_reach_sessions_at_once(request, monkeypatch):
+    """A change of a user's groups reaches their sessions when its transaction
+    commits (integration_tracker/roles.py), but the test's own transaction never
+    does: at once instead, except where transactions commit (as above)."""
+    if _commits_for_real(request):
         return
-    from integration_tracker import page_cache
+    from integration_tracker import roles
 
     monkeypatch.setattr(
-        page_cache, "changed", lambda *scopes, using=None: page_cache.bump_now(*scopes)
+        roles, "roles_changed", lambda user_ids, using=None: roles.forget_roles(list(user_ids))
     )

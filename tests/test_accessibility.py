@@ -194,8 +194,10 @@ def test_the_statement_reads_the_barriers_in_one_query(
         AccessibilityBarrier(title=f"Barriere {i}", description="x", position=i)
         for i in range(count)
     )
-    # The barriers; an anonymous visitor has no session or user to read.
-    with django_assert_num_queries(1):
+    # The barriers, and whether some municipality's progress pages are public (the
+    # footer then links the open data); an anonymous visitor has no session or user
+    # to read.
+    with django_assert_num_queries(2):
         assert client.get(STATEMENT).status_code == 200
 
 
@@ -377,8 +379,7 @@ def test_the_footer_offers_to_report_a_barrier_on_the_page_itself(client, a11y):
 
 
 @pytest.mark.parametrize("url", [STATEMENT, FEEDBACK, EASY])
-def test_the_accessibility_pages_need_no_login(client, settings, url):
-    settings.PUBLIC_PROGRESS_PAGES = False
+def test_the_accessibility_pages_need_no_login(client, db, url):
     assert client.get(url).status_code == 200
 
 
@@ -390,5 +391,7 @@ def test_the_pages_refuse_other_methods(client):
 
 def test_the_logged_in_pages_keep_their_budget(client, council_member, django_assert_num_queries):
     client.force_login(council_member)
-    with django_assert_num_queries(REQUEST):
+    # The request's own, and whether the progress pages are public (the page in plain
+    # language tells visitors whether they need to log in).
+    with django_assert_num_queries(REQUEST + 1):
         assert client.get(EASY).status_code == 200

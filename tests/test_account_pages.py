@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Reason
@@ -114,6 +115,12 @@ def test_the_bureau_changes_role_and_offices_and_the_history_names_it(client, bu
     assert "<ins>41 – Kulturamt; 51 – Jugendamt</ins>" in page
     assert "<ins>jana.krause@dresden.example</ins>" in page
     assert "Konto geändert" in page
+    # The old address learns of the change: whoever has the address can reset the
+    # password.
+    [notice] = [m for m in mail.outbox if m.to == ["jk@dresden.example"]]
+    assert notice.subject == "Die E-Mail-Adresse Ihres Kontos im Integrationsmonitor wurde geändert"
+    assert "jana.krause@dresden.example" in notice.body
+    assert (bureau_user.get_full_name() or bureau_user.get_username()) in notice.body
 
     # From office staff to the council: offices go, the role changes.
     client.post(

@@ -5,7 +5,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from integration_tracker.sessions import LAST_ACTIVITY
+from integration_tracker.sessions import LAST_ACTIVITY, LOGGED_IN_AT
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,30 @@ def test_idle_session_ends(client, council_member, settings):
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
     assert "_auth_user_id" not in client.session
+
+
+def test_an_active_session_ends_after_its_lifetime(client, council_member, settings):
+    # Every renewal of the idle clock saves the session, and Django then renews its
+    # expiry: without a lifetime of its own an active session would never end.
+    client.force_login(council_member)
+    session = client.session
+    session[LOGGED_IN_AT] = int(time.time()) - settings.SESSION_COOKIE_AGE - 10
+    session[LAST_ACTIVITY] = int(time.time()) - 10
+    session.save()
+    response = client.get(reverse("measures:home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_logged_in_pages_are_kept_in_no_cache(client, council_member):
+    client.force_login(council_member)
+    response = client.get(reverse("measures:home"))
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
+    client.logout()
+    assert "no-store" not in client.get(reverse("reports:accessibility")).get("Cache-Control", "")
 
 
 def test_active_session_continues(client, council_member):

@@ -57,7 +57,7 @@ def pg_snapshot(cursor):
 
 
 @on_postgresql
-def test_pg_dump_and_pg_restore_give_back_every_row(dresden, tmp_path):
+def test_pg_dump_and_pg_restore_give_back_every_row(dresden_committed, tmp_path):
     import psycopg
 
     assert shutil.which("pg_dump") and shutil.which("pg_restore"), "needs postgresql-client"
@@ -143,7 +143,7 @@ def regexp(pattern, value):
 
 
 @on_sqlite
-def test_sqlite_backup_and_restore_give_back_every_row(dresden, tmp_path):
+def test_sqlite_backup_and_restore_give_back_every_row(dresden_committed, tmp_path):
     # The test database may be in memory; the backup API copies it all the same.
     connection.ensure_connection()
     live = connection.connection

@@ -140,8 +140,7 @@ def assert_handled(response, url, params):
 
 
 @pytest.mark.parametrize("who", ["bureau", "anonymous"])
-def test_no_page_fails_on_bad_parameters(client, settings, world, bureau_user, who):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_no_page_fails_on_bad_parameters(client, public_pages, world, bureau_user, who):
     if who == "bureau":
         client.force_login(bureau_user)
     urls = pages(world)
@@ -208,8 +207,7 @@ def request(client, method, url, **extra):
 
 
 @pytest.mark.parametrize("who", ["bureau", "anonymous"])
-def test_no_page_fails_on_bad_path_segments(client, settings, world, bureau_user, who):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_no_page_fails_on_bad_path_segments(client, public_pages, world, bureau_user, who):
     if who == "bureau":
         client.force_login(bureau_user)
     urls = pages(world) + [reverse("reports:section_edit", args=[world["report"].slug, "1"])]
@@ -225,8 +223,7 @@ def test_no_page_fails_on_bad_path_segments(client, settings, world, bureau_user
 
 
 @pytest.mark.parametrize("who", ["bureau", "anonymous"])
-def test_no_page_fails_on_bad_headers(client, settings, world, bureau_user, who):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_no_page_fails_on_bad_headers(client, public_pages, world, bureau_user, who):
     if who == "bureau":
         client.force_login(bureau_user)
     for method, url in header_pages(world):
@@ -237,8 +234,7 @@ def test_no_page_fails_on_bad_headers(client, settings, world, bureau_user, who)
 
 
 @pytest.mark.parametrize("who", ["bureau", "anonymous"])
-def test_no_page_fails_on_bad_cookies(client, settings, world, bureau_user, who):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_no_page_fails_on_bad_cookies(client, settings, public_pages, world, bureau_user, who):
     names = [
         settings.SESSION_COOKIE_NAME,
         settings.CSRF_COOKIE_NAME,
@@ -276,8 +272,7 @@ def test_an_overlong_name_at_the_admin_login_is_a_form_error(client, bureau_user
     assert "Benutzername oder Passwort sind nicht richtig." in response.content.decode()
 
 
-def test_a_nul_in_the_search_is_refused_with_400(client, settings, world):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_a_nul_in_the_search_is_refused_with_400(client, public_pages, world):
     response = client.get(reverse("reports:overview"), {"q": "\x00"})
     assert response.status_code == 400
     assert "NUL" in response.content.decode()
@@ -312,7 +307,6 @@ def test_an_absurd_year_in_the_admin_date_filter_is_refused(client, bureau_user,
     assert response.url.endswith("?e=1")
 
 
-def test_a_23_digit_office_number_is_ignored(client, settings, world):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_a_23_digit_office_number_is_ignored(client, public_pages, world):
     response = client.get(reverse("reports:overview"), {"amt": "9" * 23, "gruppe": "-5"})
     assert response.status_code == 200

@@ -52,11 +52,14 @@ def test_bootstrap_twice_duplicates_nothing(settings, capsys):
     assert "not loaded again" in capsys.readouterr().out
 
 
-def test_bootstrap_opens_a_demo_round_with_measures_due_for_amt51(settings, client, capsys):
+def test_bootstrap_opens_a_demo_round_with_measures_due_for_amt51(
+    settings, client, capsys, mailoutbox, django_capture_on_commit_callbacks
+):
     from measures.models import ReportingRound
 
     settings.DEBUG = True
-    call_command("bootstrap_demo")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("bootstrap_demo")
     reporting_round = ReportingRound.objects.get()
     assert reporting_round.is_open and reporting_round.title.startswith("[Demo]")
     today = datetime.date.today()
@@ -66,11 +69,15 @@ def test_bootstrap_opens_a_demo_round_with_measures_due_for_amt51(settings, clie
     assert due and due <= set(
         Measure.objects.filter(lead_office__code="51").values_list("number", flat=True)
     )
-    assert reporting_round.history.get().history_change_reason.startswith("Demo")
+    # Opened as the bureau opens a round: the staff of office 51 are told what is due.
+    assert [m.to for m in mailoutbox] == [["amt51@dresden.example"]]
+    assert reporting_round.title in mailoutbox[0].subject + mailoutbox[0].body
     # amt51 sees what is due right away.
     client.force_login(get_user_model().objects.get(username="amt51"))
     page = client.get(reverse("measures:home")).content.decode()
     assert reporting_round.title in page
-    call_command("bootstrap_demo")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("bootstrap_demo")
     assert ReportingRound.objects.count() == 1  # not opened twice
+    assert len(mailoutbox) == 1  # nor announced twice
     assert "already present" in capsys.readouterr().out

@@ -3,8 +3,11 @@
 import datetime
 
 import pytest
+from django.utils import translation
 
-from measures.models import Measure, Status, StatusEntry
+from measures.models import NO_STATUS, Measure, Status, StatusEntry, status_label
+from reports.comparison import status_text
+from reports.templatetags.progress_tags import status_label as status_label_filter
 
 from .factories import MeasureFactory, StatusEntryFactory
 
@@ -13,13 +16,41 @@ pytestmark = pytest.mark.django_db
 Approved = StatusEntry.State.APPROVED
 
 
-def test_measure_without_approved_entry_is_not_started():
+def test_measure_without_approved_entry_has_no_approved_status_yet():
+    # Not "not started": that is a status an office reports (NO_STATUS's docstring).
     measure = MeasureFactory()
     StatusEntryFactory(measure=measure, state=StatusEntry.State.SUBMITTED)
     measure.refresh_from_db()
     assert measure.current_entry is None
-    assert measure.current_status == Status.NOT_STARTED
+    assert measure.current_status == NO_STATUS
+    assert measure.current_status != Status.NOT_STARTED
+    assert Measure.objects.with_status(NO_STATUS).get() == measure
+    assert not Measure.objects.not_started().exists()
     assert measure.current_progress is None
+
+
+def test_a_reported_not_started_is_not_started():
+    measure = MeasureFactory()
+    StatusEntryFactory(measure=measure, status=Status.NOT_STARTED, progress=0)
+    measure.refresh_from_db()
+    assert measure.current_status == Status.NOT_STARTED
+    assert Measure.objects.not_started().get() == measure
+    assert not Measure.objects.with_status(NO_STATUS).exists()
+
+
+@pytest.mark.parametrize("value", [None, "", NO_STATUS, "none"])
+def test_no_status_reads_the_same_in_the_report_and_the_comparison(value):
+    expected = "noch kein freigegebener Sachstand"
+    with translation.override("de"):
+        assert str(status_label(value)) == expected
+        assert str(status_label_filter(value)) == expected
+        assert status_text({"status": value, "progress": None}) == expected
+        assert str(status_label(Status.NOT_STARTED)) == "nicht begonnen"
+
+
+def test_a_status_the_vocabulary_no_longer_knows_is_shown_as_stored():
+    assert status_label("begonnen") == "begonnen"
+    assert status_text({"status": "begonnen", "progress": 20}) == "begonnen, 20\u00a0%"
 
 
 def test_latest_approved_entry_by_as_of_date_wins():

@@ -58,8 +58,7 @@ def test_admin_exports_neutralise_formulas(
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
 
 
-def test_open_data_csv_neutralises_formulas(client, settings):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_open_data_csv_neutralises_formulas(client, public_pages):
     Measure.objects.filter(is_public=True).filter(
         pk=Measure.objects.filter(is_public=True).order_by("pk").values("pk")[:1]
     ).update(title=EVIL)

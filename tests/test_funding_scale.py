@@ -22,4 +22,4 @@ def test_funding_bars_share_one_scale(client, council_member, dresden):
     largest = max(FundingAmount.objects.values_list("amount", flat=True))
     full = [title for title, width in widths.items() if width == 300]
     assert full and all(f"{largest:,.0f}".replace(",", ".") in title for title in full)
-    assert max(w for t, w in widths.items() if "149.200 €" in t) < 300 * 149200 / 500000
+    assert max(w for t, w in widths.items() if "149.200\u00a0€" in t) < 300 * 149200 / 500000

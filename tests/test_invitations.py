@@ -155,6 +155,17 @@ def test_a_new_invitation_replaces_the_earlier_link(client, bureau_user, office)
     assert reasons == [Reason.INVITED, Reason.INVITATION_SENT, Reason.INVITATION_ACCEPTED]
 
 
+def test_an_invitation_is_sent_again_at_most_once_in_a_few_minutes(client, bureau_user, office):
+    client.force_login(bureau_user)
+    invite(client, office)
+    account = User.objects.get(email="maria.schneider@dresden.example")
+    url = reverse("accounts:invitation_resend", args=[account.pk])
+    client.post(url)
+    response = client.post(url, follow=True)
+    assert len(mail.outbox) == 2  # the invitation and one more, not three
+    assert "vor wenigen Minuten" in response.content.decode()
+
+
 def test_the_link_of_a_deactivated_account_does_not_work(client, bureau_user, office):
     client.force_login(bureau_user)
     invite(client, office)

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from measures.models import NO_STATUS, Measure, Status, StatusEntry
+from measures.services import open_round
+from reports.progress import status_counts
 
 from .budgets import REQUEST
 from .factories import (
@@ -117,6 +119,42 @@ def test_overview_counts_overdue_and_stale_by_the_same_rules(client, measures, o
     by_status = dict(context["overall"]["by_status"])
     assert by_status[Status.NOT_STARTED] == 1
     assert by_status[NO_STATUS] == 1
+
+
+def test_finished_and_put_into_practice_are_each_one_grouping(db):
+    """Finished (completed, dropped) decides what a new round asks for; put into
+    practice (completed, ongoing) the share the progress pages give; neither is
+    overdue past the planned end. Every status, and a measure without one."""
+    concept = ConceptFactory()
+    numbers_by_status = {}
+    for number, status in enumerate(Status, start=1):
+        measure = MeasureFactory(concept=concept, number=str(number), planned_end=LONG_AGO)
+        progress = {Status.COMPLETED: 100, Status.ONGOING: None}.get(status, 10)
+        StatusEntryFactory(measure=measure, status=status, progress=progress, reason="Grund")
+        numbers_by_status[status] = str(number)
+    MeasureFactory(concept=concept, number="0", planned_end=LONG_AGO)
+
+    def of(*statuses):
+        return sorted(numbers_by_status[status] for status in statuses)
+
+    measures = Measure.objects.filter(concept=concept)
+    unfinished = [Status.NOT_STARTED, Status.IN_PREPARATION, Status.IN_PROGRESS]
+    unfinished += [Status.ONGOING, Status.DEFERRED]
+    assert numbers(measures.unfinished()) == ["0", *of(*unfinished)]
+    overdue = [Status.NOT_STARTED, Status.IN_PREPARATION, Status.IN_PROGRESS, Status.DEFERRED]
+    assert numbers(measures.overdue()) == ["0", *of(*overdue)]
+    counts = status_counts(measures)[None]
+    assert (counts["done"], counts["rated"], counts["total"]) == (2, len(Status), len(Status) + 1)
+
+    reporting_round = open_round(
+        concept=concept,
+        title="Runde",
+        period_start=datetime.date(2015, 1, 1),
+        period_end=datetime.date(2015, 12, 31),
+        deadline=datetime.date(2016, 1, 31),
+        unfinished_only=True,
+    )
+    assert numbers(reporting_round.due_measures.all()) == numbers(measures.unfinished())
 
 
 BAD_VALUES = [

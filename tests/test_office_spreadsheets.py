@@ -201,3 +201,46 @@ def test_the_office_pages_keep_their_query_budget(
     # The request's own, the file, an earlier import of the same file.
     with django_assert_num_queries(REQUEST + 2):
         assert client.get(reverse("measures:import_detail", args=[batch.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_the_office_check_asks_the_same_queries_for_one_row_or_many(
+    office_staff, django_assert_max_num_queries, count
+):
+    from measures.tables import run
+
+    office = office_staff.offices.get()
+    concept = ConceptFactory(slug="ik")
+    for n in range(count):
+        MeasureFactory(concept=concept, number=f"2.{n}", lead_office=office)
+    rows = [f"ik;2.{n};31.03.2015;in Umsetzung;40;Zeile {n}.;ja" for n in range(count)]
+    # The user's roles, the office's measures of the file's concepts, the entries the
+    # office carries on and those waiting for review; savepoints around the import,
+    # its preparation and its end: none per row.
+    with django_assert_max_num_queries(16):
+        summary = run(
+            SpreadsheetImport.Kind.OFFICE_STATUSES,
+            status_file(*rows),
+            "csv",
+            office_staff,
+            dry_run=True,
+        )
+    assert summary["errors"] == []
+    assert summary["totals"] == {"new": count}
+
+
+def test_the_office_check_refuses_a_second_entry_waiting_for_review(client, office_staff, world):
+    StatusEntryFactory(measure=world["led"], state=StatusEntry.State.SUBMITTED)
+    client.force_login(office_staff)
+    batch = upload(
+        client,
+        status_file(
+            "ik;1.1;31.03.2015;in Umsetzung;40;Läuft.;ja",
+            "ik;1.2;31.03.2015;in Umsetzung;60;Gut.;ja",
+        ),
+    )
+    assert [(e["row"], e["message"]) for e in batch.summary["errors"]] == [
+        (2, "Ein Sachstand dieser Maßnahme wartet auf Prüfung.")
+    ]
+    client.post(reverse("measures:import_detail", args=[batch.pk]))
+    assert StatusEntry.objects.count() == 1  # all rows or none

@@ -16,11 +16,6 @@ from .factories import (
 )
 
 
-@pytest.fixture
-def public_pages(settings):
-    settings.PUBLIC_PROGRESS_PAGES = True
-
-
 def test_the_public_sees_a_short_start_page_when_pages_are_not_public(client, dresden):
     """What this is, whom to ask, the accessibility statement and plain language;
     no link that would end at the login, and never a setting's name."""
@@ -41,8 +36,9 @@ def test_the_public_sees_a_short_start_page_when_pages_are_not_public(client, dr
     assert response.status_code == 302
 
 
-def test_the_public_finds_progress_and_open_data_when_pages_are_public(client, dresden, settings):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_the_public_finds_progress_and_open_data_when_pages_are_public(
+    client, dresden, public_pages
+):
     content = client.get(reverse("measures:home")).content.decode()
     assert 'href="/fortschritt/"' in content and 'href="/offene-daten/"' in content
     assert "derzeit nicht öffentlich" not in content
@@ -213,10 +209,10 @@ def test_concept_page_follows_the_report_order(client, council_member, dresden):
         "FAG 1 – Wirtschaft",
         "FAG 4 – Gesellschaftliche",
         "Mehrsprachigkeit, Infomaterialien, Öffentlichkeitsarbeit",
-        "Fortbildung und Personal",
+        # the items the source lists under the section's title alone
+        "Interkulturelle Orientierung und Öffnung</h",
         "Büro der Integrations- und Ausländerbeauftragten</h",
-        "Konzeptionell",
-        "Angebote, die Integration erleichtern",
+        "Leistungen: konzeptionell, i. R. Aufgabenerfüllung</h",
         "Förderung</h",
     ]
     positions = [content.index(h) for h in headings]
@@ -235,3 +231,56 @@ def test_concept_page_lists_measures_a_page_at_a_time(client, council_member):
     last = client.get(url + "?page=3").content.decode()
     shown = [m for m in measures if f">{m.title}<" in first or f">{m.title}<" in last]
     assert len(shown) == 50 + 20
+
+
+TITLE_422 = "Integration als Thema im JugendInfoService zwecks fachbezogener Netzwerkarbeit"
+CONCEPT_2009 = "Konzept zur Integration von Migrantinnen und Migranten 2009"
+
+
+def test_english_start_pages_review_queue_and_concept_page_mark_german_content(
+    client, bureau_user, office_staff, council_member, dresden
+):
+    """Titles, names and notes exist in German only: on English pages they are marked
+    lang="de" (and blocks of them introduced as German), so that screen readers
+    pronounce them as German."""
+    from django.utils import timezone
+
+    from measures.models import Measure, StatusEntry
+
+    StatusEntryFactory(
+        measure=Measure.objects.get(number="4.2.2"),
+        author=office_staff,
+        state=StatusEntry.State.SUBMITTED,
+        submitted_at=timezone.now(),
+        note="Netzwerktreffen geplant.",
+    )
+    marked_title = f'<span lang="de">{TITLE_422}</span>'
+
+    def english(user, url):
+        client.force_login(user)
+        client.post(reverse("set_language"), {"language": "en", "next": "/"})
+        return client.get(url).content.decode()
+
+    home = reverse("measures:home")
+    bureau = english(bureau_user, home)
+    assert marked_title in bureau  # waiting for review
+    assert f'<a href="/konzepte/ik-2009/"><span lang="de">{CONCEPT_2009}</span></a>' in bureau
+    assert marked_title in english(office_staff, home)  # submitted, waiting
+    council = english(council_member, home)
+    assert f'<p class="meta"><span lang="de">{CONCEPT_2009}</span></p>' in council
+
+    queue = english(bureau_user, reverse("measures:review_queue"))
+    assert marked_title in queue
+    assert '<dd lang="de">Netzwerktreffen geplant.</dd>' in queue
+    assert "The following entries exist in German only." in queue
+
+    concept = english(council_member, reverse("measures:concept_detail", args=["ik-2009"]))
+    assert f'<h1><span lang="de">{CONCEPT_2009}</span></h1>' in concept
+    assert "The following entries exist in German only." in concept
+    assert '<dd><span lang="de">Landeshauptstadt Dresden</span></dd>' in concept
+    assert f'<td class="kern-table__cell" data-label="Measure">{marked_title}</td>' in concept
+
+    # In German, nothing is added.
+    client.post(reverse("set_language"), {"language": "de", "next": "/"})
+    german = client.get(reverse("measures:concept_detail", args=["ik-2009"])).content.decode()
+    assert 'lang="de">' not in german.split("<body", 1)[1]

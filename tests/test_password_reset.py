@@ -2,12 +2,14 @@
 answer never tells whether an address has an account; the link works once; the login
 page names whom to ask and links to the reset."""
 
+import datetime
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Reason
 
@@ -50,6 +52,18 @@ def test_reset_by_e_mail_sets_a_new_password_once(client, person):
     assert "Der Link ist abgelaufen oder wurde bereits benutzt." in used.content.decode()
 
 
+def test_a_link_sent_before_deactivation_ends_with_the_account(client, person):
+    ask(client, "beirat@dresden.example")
+    [message] = mail.outbox
+    path = re.search(r"http://testserver(/konto/reset/\S+/)", message.body).group(1)
+    person.is_active = False
+    person.save()
+    response = client.get(path, follow=True)
+    assert "Der Link ist abgelaufen oder wurde bereits benutzt." in response.content.decode()
+    person.refresh_from_db()
+    assert not person.has_usable_password() or not person.check_password(NEW)
+
+
 def test_the_answer_is_the_same_whether_an_account_has_the_address_or_not(client, person):
     known = ask(client, "beirat@dresden.example")
     unknown = ask(client, "niemand@dresden.example")
@@ -57,6 +71,29 @@ def test_the_answer_is_the_same_whether_an_account_has_the_address_or_not(client
     assert len(mail.outbox) == 1
     done = client.get(reverse("password_reset_done")).content.decode()
     assert "Wenn ein aktives Konto mit Passwort diese Adresse hat" in done
+
+
+def test_the_done_page_says_when_mails_are_delayed_the_same_for_any_address(
+    client, person, settings
+):
+    """The worker sends the mail: when a task has waited more than a minute for it,
+    the page says that e-mails may come late, whether an account has the address or
+    not (the request's own task is never a minute old)."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    delayed = "Der Versand von E-Mails kann sich verzögern"
+    done = reverse("password_reset_done")
+    ask(client, "beirat@dresden.example")
+    assert DBTaskResult.objects.count() == 1, "the mail waits for the worker"
+    assert delayed not in client.get(done).content.decode()
+
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - datetime.timedelta(minutes=2))
+    for email in ("niemand@dresden.example", "beirat@dresden.example"):
+        assert ask(client, email).url == done
+        assert delayed in client.get(done).content.decode()
 
 
 def test_no_mail_for_deactivated_accounts_or_accounts_without_password(client, person):

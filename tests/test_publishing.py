@@ -321,26 +321,6 @@ def test_publishing_only_records_the_wish_and_the_page_follows_it(
     assert Publication.objects.count() == 1
 
 
-def test_a_publication_lost_by_its_worker_is_failed_and_can_be_started_again(
-    client, bureau_user, database_tasks
-):
-    client.force_login(bureau_user)
-    data = {"confirm": "on", "opened_after": "0"}
-    client.post(PUBLISH_URL, data)
-    lost = Publication.objects.get()
-    Publication.objects.filter(pk=lost.pk).update(
-        state=Publication.State.RUNNING,
-        requested_at=lost.requested_at - datetime.timedelta(hours=1),
-    )
-    response = client.post(PUBLISH_URL, data)
-    lost.refresh_from_db()
-    assert lost.state == Publication.State.FAILED
-    fresh = Publication.objects.exclude(pk=lost.pk).get()
-    assert response["Location"] == fresh.get_absolute_url()
-    page = client.get(lost.get_absolute_url()).content.decode()
-    assert "nichts veröffentlicht" in page and "Erneut versuchen" in page
-
-
 def test_a_failed_rendering_publishes_nothing_and_says_so(client, bureau_user, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("typesetting failed")

@@ -77,11 +77,12 @@ def test_a_section_that_shows_no_statuses_shows_none(client, bureau_user):
     client.force_login(bureau_user)
     text = text_of(client.get(URL))
     assert "[umgesetzt" not in text and "Umsetzungsstand im Zeitraum" not in text
-    assert "nennt für seine Punkte keinen Umsetzungsstand" in text
+    assert "Umsetzungsstand" not in text.split("Inhalt")[0], "the summary says nothing of it"
     ReportSection.objects.filter(number="4").update(shows_statuses=True)
     text = text_of(client.get(URL))
     assert "START-Stipendienprogramm weitergeführt [umgesetzt, 100 %]" in text
     assert "Umsetzungsstand im Zeitraum" in text and "umgesetzt: 1" in text
+    assert "Wo er einen Umsetzungsstand nennt, ist es der Stand zum 31. März 2014." in text
 
 
 def test_an_item_for_several_measures_gives_each_status_with_its_number(client, bureau_user):
@@ -120,12 +121,13 @@ def test_report_marks_what_does_not_come_from_the_seed(client, bureau_user):
     client.force_login(bureau_user)
     content = html.unescape(client.get(URL).content.decode())
     notes = content[content.index('id="source-notes"') :]
-    # an office's name behind its number, the later concept, an expansion: each with
-    # its note
-    assert "die Zuordnung von Nummer und Name ist eine Annahme" in notes
-    assert "Außerhalb der Quelle" in notes
-    assert "EB Kita" in notes
-    assert content.count('class="source-mark"') >= 10
+    # an expansion, a correction, a reading of the source's layout, a computed figure:
+    # each with its note, which gives the source's wording
+    assert "Die Quelle schreibt „BAMF“" in notes
+    assert "Die Quelle schreibt „Broschüren der Wirtschaftsförderung - englisch)“" in notes
+    assert "In der Quelle steht „Ordnungsamt“ ohne Klammern" in notes
+    assert "Die Quelle nennt keine Prozentwerte" in notes
+    assert content.count('class="source-mark"') >= 8
     # Amt 41 is named as the seed names it; that it is the Kulturamt is never said
     assert "durch das Amt\u00a041" in content and "41 Kulturamt" not in content
 
@@ -172,9 +174,9 @@ def test_report_queries_do_not_grow_with_measures(
     # session, user, roles, report, sections (+ topics), measures as of the end
     # (+ partner offices, organisations, languages, indicators, values), topics,
     # funding lines (+ amounts, areas), groups (+ memberships), needs, action plan,
-    # provisions, published versions, a publication under way, latest draft exports,
-    # the municipality's report design (logo, Word template): the same for 3 and 300
-    # more measures
+    # provisions, published versions, a publication under way, latest draft exports
+    # and the concept's version they are compared with: the same for 3 and 300 more
+    # measures
     with django_assert_num_queries(REQUEST + 22):
         assert client.get(URL).status_code == 200
 
@@ -255,7 +257,7 @@ def test_pdf_holds_every_fact_with_bookmarks_page_numbers_and_tags():
         for item in outline:
             yield from flatten(item) if isinstance(item, list) else [item.title]
 
-    titles = list(flatten(reader.outline))
+    titles = [title.replace("\u00a0", " ") for title in flatten(reader.outline)]
     for heading, _facts in SECTIONS:
         assert heading in titles
     first = reader.pages[1].extract_text()

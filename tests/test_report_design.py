@@ -230,10 +230,13 @@ def test_a_template_without_list_and_table_styles_gets_plain_ones(bureau):
     assert all(table.style.name == "Table Grid" for table in document.tables)
 
 
-def test_a_new_template_makes_the_finished_docx_out_of_date(bureau):
+def test_a_new_template_makes_the_finished_docx_out_of_date(
+    bureau, django_capture_on_commit_callbacks
+):
     bureau.post(reverse("reports:report_export", args=[SLUG, "docx"]))
     first = ReportExport.objects.get(format="docx")
-    upload(bureau, "template", "stadt.dotx", word_file())
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(bureau, "template", "stadt.dotx", word_file())
     download = bureau.get(reverse("reports:report_download", args=[SLUG, "docx"]))
     assert download.status_code == 302, "rendered anew from the template"
     bureau.post(reverse("reports:report_export", args=[SLUG, "docx"]))

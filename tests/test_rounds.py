@@ -443,6 +443,41 @@ def test_the_database_allows_one_open_round_per_concept():
     assert ReportingRound.objects.open().filter(concept=concept).count() == 1
 
 
+def test_open_means_one_thing_to_the_queryset_the_record_and_the_services():
+    """Opened and not closed (``rounds.OPEN``): the queryset, ``is_open``, the
+    one-open-round constraint, the round an entry belongs to and the reminders."""
+    from django.utils import timezone
+
+    from measures.models.rounds import OPEN
+    from measures.services import open_round_for
+
+    from .factories import MeasureFactory, ReportingRoundFactory
+
+    now = timezone.now()
+    Office.objects.filter(code="51").update(email="jugendamt@example.org")
+    measure = MeasureFactory(lead_office=Office.objects.get(code="51"))
+    rounds = {
+        "never opened": ReportingRoundFactory(),
+        "open": ReportingRoundFactory(opened_at=now),
+        "closed": ReportingRoundFactory(opened_at=now, closed_at=now),
+    }
+    for reporting_round in rounds.values():
+        reporting_round.due_measures.add(measure)
+    these = ReportingRound.objects.filter(pk__in=[r.pk for r in rounds.values()])
+    assert [name for name, r in rounds.items() if r.is_open] == ["open"]
+    assert list(these.open()) == [rounds["open"]]
+    assert list(these.closed()) == [rounds["closed"]]
+    assert open_round_for(measure) == rounds["open"]
+    reminded = {r for r, _office, _to, _n in send_reminders(rounds=these, dry_run=True)}
+    assert reminded == {rounds["open"]}
+    [one_open] = [
+        c
+        for c in ReportingRound._meta.constraints
+        if c.name == "reporting_round_one_open_per_concept"
+    ]
+    assert one_open.condition == OPEN
+
+
 def test_bureau_cannot_open_a_second_round_of_a_concept(client, bureau_user, reporting_round):
     client.force_login(bureau_user)
     response = client.post(reverse("measures:round_create"), _round_data())

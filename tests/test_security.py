@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from .factories import MeasureFactory
+from .factories import MeasureFactory, MunicipalityFactory
 
 STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789" * 2
 HOST = "integration.example.org"
@@ -50,8 +50,8 @@ def policy(response):
         reverse("reports:open_data"),
     ],
 )
-def test_pages_carry_the_strict_policy(client, db, settings, url):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_pages_carry_the_strict_policy(client, public_pages, url):
+    MunicipalityFactory()
     response = client.get(url)
     assert response.status_code == 200
     assert policy(response) == EXPECTED_POLICY

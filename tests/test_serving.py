@@ -52,10 +52,20 @@ def production_env(tmp_path_factory):
         "SECRET_KEY": STRONG_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "STATIC_ROOT": str(root / "static"),
-        # The page below (Leichte Sprache) needs no table; the database is never written.
+        # The page below (Leichte Sprache) reads whether any municipality's pages are
+        # public (its footer links the open data then).
         "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
         "SECURE_SSL_REDIRECT": "0",
     }
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert migrate.returncode == 0, migrate.stderr
     collect = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         env=env,

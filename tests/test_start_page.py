@@ -123,8 +123,7 @@ def test_council_sees_report_and_progress_summary(
     assert f'<span class="figure">0 / {count}</span>' in content
 
 
-def test_public_start_page_counts_public_measures_only(client, settings):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def test_public_start_page_counts_public_measures_only(client, public_pages):
     concept = ConceptFactory()
     MeasureFactory.create_batch(3, concept=concept, is_public=True)
     MeasureFactory(concept=concept, is_public=False)

@@ -36,7 +36,7 @@ def run_worker():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_pdf_export_from_the_report_page_completes_through_the_worker(
-    client, dresden, bureau_user, database_tasks
+    client, dresden_committed, bureau_user, database_tasks
 ):
     client.force_login(bureau_user)
     client.post(reverse("reports:report_export", args=[SLUG, "pdf"]))

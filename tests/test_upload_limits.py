@@ -65,8 +65,12 @@ def test_an_xlsx_with_more_rows_than_the_limit_is_refused():
     assert "mehr als 20.000 Zeilen" in message
 
 
-def test_a_bomb_without_declared_dimensions_is_refused_before_openpyxl_scans_it(monkeypatch):
-    """1 million rows in a 70 KB file: openpyxl would read the whole sheet to open it."""
+def test_a_bomb_without_declared_dimensions_is_refused_before_openpyxl_scans_it(
+    monkeypatch, settings
+):
+    """1 million rows in a 70 KB file: openpyxl would read the whole sheet to open it.
+    (Packed 1,000 to 1: the packing ratio alone would refuse it; here the rows count.)"""
+    settings.SPREADSHEET_LIMITS = {"packing_ratio": 10_000}
     buffer = io.BytesIO()
     source = zipfile.ZipFile(io.BytesIO(xlsx([HEADINGS], write_only=False)))
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

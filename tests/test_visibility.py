@@ -23,11 +23,6 @@ HIDDEN = "Verborgene Elternmaßnahme"
 
 
 @pytest.fixture
-def public_pages(settings):
-    settings.PUBLIC_PROGRESS_PAGES = True
-
-
-@pytest.fixture
 def family(db):
     """An internal parent with a public child, which has an internal and a public
     child of its own; all of one concept."""
@@ -61,13 +56,19 @@ def family(db):
     }
 
 
-def test_visible_to_is_the_one_rule(family, public_pages, council_member, settings):
+def test_visible_to_is_the_one_rule(family, public_pages, council_member):
     from django.contrib.auth.models import AnonymousUser
 
+    # A public measure of a municipality whose pages are not public.
+    elsewhere = MeasureFactory(title="Anderswo")
+    elsewhere.concept.municipality.public_pages = False
+    elsewhere.concept.municipality.save()
     public = {family["child"], family["public_grandchild"]}
     assert set(Measure.objects.visible_to(AnonymousUser())) == public
-    assert set(Measure.objects.visible_to(council_member)) == set(family.values())
-    settings.PUBLIC_PROGRESS_PAGES = False
+    assert set(Measure.objects.visible_to(council_member)) == {*family.values(), elsewhere}
+    municipality = family["child"].concept.municipality
+    municipality.public_pages = False
+    municipality.save()
     assert not Measure.objects.visible_to(AnonymousUser()).exists()
 
 

@@ -22,7 +22,7 @@ from .resources import MembershipResource, OfficeResource, OrganisationResource
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "public_pages"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -25,7 +25,6 @@ class WorkingGroupsConfig(AppConfig):
 
         user_logged_in.connect(mark_activity, dispatch_uid="integration_tracker.mark_activity")
 
-        from integration_tracker import page_cache
+        from integration_tracker import roles
 
-        page_cache.watch_app(self)
-        page_cache.watch_users()
+        roles.connect()

@@ -13,6 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
+class MunicipalityQuerySet(models.QuerySet):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+    def with_public_pages(self):
+        """The municipalities whose bureau has made the progress pages public."""
+        return self.filter(public_pages=True)
+
+
 class Municipality(models.Model):
     """The city or district whose administration carries out a concept.
 
@@ -22,6 +31,20 @@ class Municipality(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("short name (URL)"), max_length=80, unique=True)
+    public_pages = models.BooleanField(
+        _("progress pages and open data public"),
+        default=False,
+        help_text=_(
+            "Visitors without an account read the progress pages and the open data of "
+            "this municipality's concepts: public measures and approved statuses only. "
+            "Otherwise they see a short start page that says whom to ask."
+        ),
+    )
+
+    objects = MunicipalityQuerySet.as_manager()
+    # Who made the pages public, and when (the settings page links the history). It
+    # is read per record (by id): the unique fields get no index there.
+    history = HistoricalRecords(no_db_index=["name", "slug"])
 
     class Meta:
         verbose_name = _("municipality")
@@ -82,6 +105,11 @@ class Concept(models.Model):
     )
     description = models.TextField(_("description"), blank=True)
     source_note = models.TextField(_("source and assumptions"), blank=True)
+    # Counts up with every change to what readers see of the concept, in the
+    # transaction of the change (working_groups/versions.py).
+    content_version = models.PositiveBigIntegerField(
+        _("version of the content"), default=0, editable=False
+    )
 
     objects = ConceptManager()
 

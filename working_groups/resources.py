@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
-from integration_tracker.spreadsheets import KeyWidget, SpreadsheetResource
+from integration_tracker.spreadsheets import SLUGS, KeyWidget, SpreadsheetResource
 
 from .models import (
     Concept,
@@ -25,6 +25,7 @@ def municipality_widget():
         lambda obj: obj.slug,
         _("municipality"),
         scope=(),
+        alphabet=SLUGS,
     )
 
 
@@ -69,6 +70,7 @@ def concept_widget():
         lambda obj: obj.slug,
         _("concept"),
         scope=(),
+        alphabet=SLUGS,
     )
 
 
@@ -82,6 +84,8 @@ def departments_of_concept(row):
 
 class OrganisationResource(SpreadsheetResource):
     municipality = fields.Field("municipality", "municipality", municipality_widget())
+    # Organisations are looked up by short name too (organisation_widget).
+    name_columns = ("short_name",)
 
     class Meta:
         model = Organisation
@@ -102,6 +106,8 @@ class OfficeResource(SpreadsheetResource):
             columns=("municipality",),
         ),
     )
+    # Offices are looked up by short name too (Office.objects.lookup).
+    name_columns = ("short_name",)
 
     class Meta:
         model = Office
@@ -124,11 +130,13 @@ class OfficeResource(SpreadsheetResource):
     def get_instance(self, instance_loader, row):
         # An office is found by its code, or by its name where it has no code, so a
         # spreadsheet can correct the name behind a code.
+        # As the cells are read (clean_key), so that a name typed in another Unicode
+        # form finds its office rather than making a second one.
+        code, name = self.fields["code"].clean(row), self.fields["name"].clean(row)
         offices = Office.objects.filter(municipality__slug=row.get("municipality"))
-        code = str(row.get("code") or "").strip()
         if code:
             return offices.filter(code=code).first()
-        return offices.filter(code="", name=str(row.get("name") or "").strip()).first()
+        return offices.filter(code="", name=name).first()
 
 
 class MembershipResource(SpreadsheetResource):

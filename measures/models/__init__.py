@@ -7,6 +7,7 @@ from .imports import SpreadsheetImport
 from .indicators import Indicator, IndicatorValue
 from .measures import (
     FINISHED_STATUSES,
+    IN_PRACTICE_STATUSES,
     NO_STATUS,
     STATUSES_NEEDING_REASON,
     Language,
@@ -17,6 +18,7 @@ from .measures import (
     StatusEntryQuerySet,
     Topic,
     WorkState,
+    status_label,
 )
 from .needs import ActionNeed
 from .notifications import Notification
@@ -24,6 +26,7 @@ from .rounds import Reminder, ReportingRound
 
 __all__ = [
     "FINISHED_STATUSES",
+    "IN_PRACTICE_STATUSES",
     "NO_STATUS",
     "STATUSES_NEEDING_REASON",
     "ActionNeed",
@@ -46,4 +49,5 @@ __all__ = [
     "StatusEntryQuerySet",
     "Topic",
     "WorkState",
+    "status_label",
 ]

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 from working_groups.models import (
     Office,
 )
+from working_groups.templatetags.money import euro
 
 from .measures import (
     Measure,
@@ -181,7 +182,7 @@ class FundingAmount(models.Model):
             if self.year_from == self.year_to
             else f"{self.year_from}–{self.year_to}"
         )
-        return f"{self.line}: {self.amount} € ({years})"
+        return f"{self.line}: {euro(self.amount)} ({years})"
 
     @property
     def years_label(self):

@@ -45,6 +45,8 @@ class SpreadsheetImport(models.Model):
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
     summary = models.JSONField(_("result"), default=dict, blank=True)
     rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    # Failed because its worker stopped (integration_tracker/worker.py), not by an error.
+    lost = models.BooleanField(_("lost by the background worker"), default=False)
 
     class Meta:
         verbose_name = _("spreadsheet import")

@@ -55,6 +55,18 @@ class NoStatus(str):
 NO_STATUS = NoStatus()
 
 
+def status_label(value):
+    """What a status value reads as: its label; for no status (empty, ``None`` or
+    ``NO_STATUS``) "no approved status yet", never "not started"; a value the
+    vocabulary does not know (kept in an older published snapshot) as it stands."""
+    if not value or value == NO_STATUS:
+        return NO_STATUS.label
+    try:
+        return Status(value).label
+    except ValueError:
+        return value
+
+
 class WorkState(models.TextChoices):
     """Where the work on a measure stands for the people who carry it on (an office,
     or a member of the bureau): the badge beside a measure in the workspace, as
@@ -68,9 +80,16 @@ class WorkState(models.TextChoices):
     APPROVED = "approved", _("approved")
 
 
-# Statuses that need a reason, and those after which a measure is no longer overdue.
+# The groupings of the status vocabulary, each defined here once; rounds, filters,
+# counts and pages use these names (tests/test_measure_rules.py).
+# Statuses that need a reason.
 STATUSES_NEEDING_REASON = (Status.DEFERRED, Status.DROPPED)
-FINISHED_STATUSES = (Status.COMPLETED, Status.ONGOING, Status.DROPPED)
+# Finished ("abgeschlossen"): nothing more will be done, so a new reporting round need
+# not ask for it. An ongoing task is never finished: it is reported on in every round.
+FINISHED_STATUSES = (Status.COMPLETED, Status.DROPPED)
+# Put into practice ("umgesetzt"): completed, or carried on as an ongoing task; the
+# share the progress pages give. A dropped measure is finished but not in practice.
+IN_PRACTICE_STATUSES = (Status.COMPLETED, Status.ONGOING)
 
 
 class Language(models.Model):
@@ -133,10 +152,13 @@ class MeasureQuerySet(models.QuerySet):
 
     @staticmethod
     def overdue_q(today=None):
-        """Overdue: past the planned end and not finished (DESIGN.md)."""
+        """Overdue: past the planned end and neither finished nor put into practice
+        (DESIGN.md: "not completed"; an ongoing task has no end to miss, a dropped
+        measure none to keep)."""
         today = today or timezone.localdate()
         return Q(planned_end__lt=today) & (
-            Q(current_entry__isnull=True) | ~Q(current_entry__status__in=FINISHED_STATUSES)
+            Q(current_entry__isnull=True)
+            | ~Q(current_entry__status__in=[*FINISHED_STATUSES, *IN_PRACTICE_STATUSES])
         )
 
     @staticmethod
@@ -181,23 +203,27 @@ class MeasureQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """The measures ``user`` may read outside the workspace (progress pages, open
-        data, counts, links): all for the administration's members; the public ones
-        for everyone else when public pages are switched on; none otherwise."""
+        data, counts, links): all for the administration's members; for everyone else
+        the public ones of the concepts whose municipality has made its progress pages
+        public (the bureau's setting, ``Municipality.public_pages``); none otherwise."""
         # Who counts as a member of the administration is a right, decided in
         # permissions.py (which imports the models, hence the late import).
         from measures.permissions import sees_internal_records
 
         if sees_internal_records(user):
             return self
-        if settings.PUBLIC_PROGRESS_PAGES:
-            return self.public()
-        return self.none()
+        return self.public().filter(concept__municipality__public_pages=True)
 
     def with_status(self, status):
         return self.filter(self.status_q(status))
 
     def not_started(self):
+        """Reported as "not started" (a measure without an approved status is not)."""
         return self.with_status(Status.NOT_STARTED)
+
+    def unfinished(self):
+        """Not finished (``FINISHED_STATUSES``), with or without an approved status."""
+        return self.exclude(current_entry__status__in=FINISHED_STATUSES)
 
     def overdue(self, today=None):
         return self.filter(self.overdue_q(today))
@@ -529,7 +555,9 @@ class Measure(models.Model):
 
     @property
     def current_status(self):
-        return self.current_entry.status if self.current_entry else Status.NOT_STARTED
+        """The latest approved entry's status; ``NO_STATUS`` without one: no approved
+        status yet is not "not started", which an office has to report."""
+        return self.current_entry.status if self.current_entry else NO_STATUS
 
     @property
     def current_progress(self):

@@ -23,10 +23,20 @@ from .measures import (
 DEADLINE_GRACE = datetime.timedelta(days=366)
 
 
+# Open: opened and not yet closed, the current round. The one definition: the
+# queryset and the one-open-round constraint use it, ``is_open`` says the same of the
+# round in hand (tests/test_rounds.py holds them equal).
+OPEN = Q(opened_at__isnull=False, closed_at__isnull=True)
+
+
 class ReportingRoundQuerySet(models.QuerySet):
     def open(self):
         """Rounds opened and not yet closed: the current rounds."""
-        return self.filter(opened_at__isnull=False, closed_at__isnull=True)
+        return self.filter(OPEN)
+
+    def closed(self):
+        """Rounds opened and closed since."""
+        return self.filter(opened_at__isnull=False, closed_at__isnull=False)
 
 
 class ReportingRound(models.Model):
@@ -74,7 +84,7 @@ class ReportingRound(models.Model):
             # round an entry belongs to); the index also settles two requests at once.
             models.UniqueConstraint(
                 fields=["concept"],
-                condition=Q(opened_at__isnull=False, closed_at__isnull=True),
+                condition=OPEN,
                 name="reporting_round_one_open_per_concept",
                 violation_error_message=_("Only one reporting round of a concept can be open."),
             ),
@@ -99,6 +109,7 @@ class ReportingRound(models.Model):
 
     @property
     def is_open(self):
+        """``OPEN`` for the round in hand."""
         return self.opened_at is not None and self.closed_at is None
 
     def is_past_deadline(self, today=None):

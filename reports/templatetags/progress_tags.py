@@ -74,13 +74,11 @@ def nonzero(pairs):
 
 @register.filter
 def status_label(value):
-    """The label of a status value (e.g. from an annotation)."""
-    from measures.models import Status
+    """The label of a status value (e.g. from an annotation); see
+    ``measures.models.status_label``."""
+    from measures.models import status_label
 
-    try:
-        return Status(value).label
-    except ValueError:
-        return Status.NOT_STARTED.label
+    return status_label(value)
 
 
 @register.filter

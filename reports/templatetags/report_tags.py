@@ -52,42 +52,85 @@ def typeset(value):
 
 
 class SourceNotes:
-    """The notes on the provenance of what a report shows, numbered in the order the
-    records first appear."""
+    """The notes of a report, numbered in the order their marks first appear: on the
+    provenance of a record the text prints (its ``source_note``), or on something the
+    report itself adds (a computed figure). Each note is headed by the words the text
+    prints (``subject``), never by a record's number or label."""
+
+    # A subject longer than this many words is cut, and says so ("…").
+    SUBJECT_WORDS = 8
 
     def __init__(self):
         self._numbers = {}
         self.items = []
 
     @staticmethod
-    def note_of(obj):
+    def note_of(obj, always=False):
         if obj is None:
             return ""
         # An office printed by name is an inference only when the name behind its
-        # number is one; its other notes concern spelling.
-        if hasattr(obj, "name_is_assumption") and hasattr(obj, "code"):
+        # number is one; its other notes concern spelling. Where the report words the
+        # office or department itself (``always``), every note on it applies.
+        if not always and hasattr(obj, "name_is_assumption") and hasattr(obj, "code"):
             return obj.source_note if obj.name_is_assumption else ""
         return getattr(obj, "source_note", "") or ""
 
-    def number(self, obj):
-        note = self.note_of(obj)
+    @classmethod
+    def subject_of(cls, obj):
+        """The words the text prints for ``obj``: an item's words (rendering sets
+        ``report_subject``), an office by its name, anything else as it reads."""
+        subject = getattr(obj, "report_subject", None) or getattr(obj, "short_label", None)
+        if not subject:
+            subject = getattr(obj, "title", None) or getattr(obj, "name", None) or str(obj)
+        return cls.shorten(str(subject))
+
+    @classmethod
+    def shorten(cls, text):
+        words = text.split()
+        if len(words) <= cls.SUBJECT_WORDS:
+            return text
+        cut = " ".join(words[: cls.SUBJECT_WORDS]).rstrip(",;:")
+        if cut.count("„") > cut.count("“"):
+            cut += "“"
+        return f"{cut} …"
+
+    def add(self, key, subject, note, german=False):
+        """The number of the note ``note`` under ``key``, numbered when first asked.
+        ``german``: the note and its subject are a record's, in German only (a note on
+        something the report adds is in the page's language)."""
         if not note:
             return None
-        key = (obj._meta.label, obj.pk)
         if key not in self._numbers:
-            self.items.append({"number": len(self.items) + 1, "subject": str(obj), "note": note})
+            self.items.append(
+                {"number": len(self.items) + 1, "subject": subject, "note": note, "german": german}
+            )
             self._numbers[key] = len(self.items)
         return self._numbers[key]
 
+    def number(self, obj, always=False):
+        note = self.note_of(obj, always)
+        if not note:
+            return None
+        return self.add((obj._meta.label, obj.pk), self.subject_of(obj), note, german=True)
+
+
+def _superscript(number):
+    return format_html(
+        '<sup class="source-mark"><a href="#source-note-{}">{}</a></sup>',
+        number,
+        number,
+    )
+
 
 @register.simple_tag(takes_context=True)
-def source_mark(context, obj):
+def source_mark(context, obj, always=False):
     """A superscript number linking to the note on ``obj``'s provenance, or nothing.
     Without a report (on the progress pages) the note itself is the tooltip of a
-    discreet mark and is read out to screen readers."""
+    discreet mark and is read out to screen readers. ``always``: the report words the
+    office or department itself, so that any note on it applies (SourceNotes.note_of)."""
     notes = context.get("source_notes")
     if notes is None:
-        note = SourceNotes.note_of(obj)
+        note = SourceNotes.note_of(obj, always)
         if not note:
             return ""
         # The note is the bureau's, in German only (working_groups/templatetags/german.py).
@@ -105,14 +148,19 @@ def source_mark(context, obj):
             note,
             note,
         )
-    number = notes.number(obj)
+    number = notes.number(obj, always)
     if number is None:
         return ""
-    return format_html(
-        '<sup class="source-mark"><a href="#source-note-{}">{}</a></sup>',
-        number,
-        number,
-    )
+    return _superscript(number)
+
+
+@register.simple_tag(takes_context=True)
+def report_mark(context, key, subject, note):
+    """The mark of a note on something the report adds itself (a computed figure),
+    ``subject`` being the words it follows; nothing outside a report."""
+    notes = context.get("source_notes")
+    number = notes.add(key, subject, note) if notes is not None else None
+    return _superscript(number) if number else ""
 
 
 @register.simple_tag(takes_context=True)

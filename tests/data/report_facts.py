@@ -16,7 +16,7 @@ SECTIONS = [
         [
             "Konzept zur Integration von Migrantinnen und Migranten 2009",
             "Handlungsplan zur verwaltungsinternen Umsetzung des Integrationskonzeptes (IK)",
-            "in Kraft seit 1. Juli 2009",
+            "ab 1. Juli 2009 in Kraft getreten",
             "definiert Organisationsstrukturen, Aufgaben und Rollen",
             "der Steuerungsgruppe",
             "der handlungsfeldbezogenen Facharbeitsgruppen",
@@ -86,9 +86,9 @@ SECTIONS = [
             "Infoblätter bei Beratungen / Schulaufnahmeuntersuchung",
             "Broschüren der Wirtschaftsförderung (englisch)",
             "Kultur-/Info-Broschüren englisch / tschechisch / russisch",  # the seed's order
-            "Fortbildung und Personal",
             "Teilnehmende an zentraler/dezentraler Fortbildung",
-            "222 Beschäftigte (Juli 2009 – November 2014)",
+            # the source's sentence, the figure in it
+            "zwischen Juli 2009 und November 2014 nahmen 222 Beschäftigten an Fortbildungen teil",
             "Fortbildung zur Interkulturellen Kompetenz im GB Ordnung und Sicherheit",
             "Neueinstellung von mehrsprachigen MitarbeiterInnen (Wirtschaftsförderung)",
             "Büro der Integrations- und Ausländerbeauftragten",
@@ -100,7 +100,7 @@ SECTIONS = [
         ],
     ),
     (
-        "4. Leistungen: konzeptionell, im Rahmen der Aufgabenerfüllung",
+        "4. Leistungen: konzeptionell, i. R. Aufgabenerfüllung",
         [
             "Verankerung der Integration in weiteren Fachplanungen der Kinder-, Jugendhilfe- "
             "und Familienarbeit (Jugendamt)",
@@ -109,7 +109,9 @@ SECTIONS = [
             # three measures in one line, as the seed writes them
             "Ziele beim Bibliotheksentwicklungsplan präzisiert, Fortschreibungen "
             "Sportentwicklungsplanung, Altenhilfeplan",
-            "Projekt „Lesestark!“ (Städtische Bibliotheken)",
+            # one item of the source, not a heading and a bullet
+            "Angebote, die Integration erleichtern z. B. Projekt „Lesestark!“ "
+            "(Städtische Bibliotheken)",
             "Integration als Thema im JugendInfoService (Jugendamt) zwecks fachbezogener "
             "Netzwerksarbeit",
             "Projekt „Interkulturelle Begegnung“ in Seniorenbegegnungsstätte Altstadt (Sozialamt)",
@@ -128,31 +130,34 @@ SECTIONS = [
         [
             "„Die Soziale Stadt“ (Stadtplanungsamt)",
             "In den Gebieten Prohlis, Am Koitschgraben und in Gorbitz sind eine Vielzahl von "
-            "Projekten zur Integrationsarbeit durchgeführt worden.",
+            "Projekten zur Integrationsarbeit durchgeführt worden",
             "Engagement für Aufnahme der „Nördlichen Johannstadt“ als Fördergebiet",
             "Integrationszentrum („Am Koitschgraben“) bis 2011",
             "Förderung spezifischer Leistungsangebote für junge Menschen mit "
             "Migrationshintergrund (Jugendamt)",
+            # the amounts stand in their sentences; the table repeats them
             "Umsetzung des Lokalen Handlungsprogramms für Demokratie und Toleranz, gegen "
-            "Rechtsextremismus",
+            "Rechtsextremismus (2012 und 2013: ca. 550 TEUR)",
             "ca. 550.000 €",
             "Beteiligung ausländischer Kulturvereine i. R. Städtepartnerschaften (Büro der OBin)",
             "Ausbau der Finanzierung des Gemeindedolmetscherdienstes",
             "Regelmäßige institutionelle kulturelle Förderung, Projektförderung",
-            "Steigerung der Förderung interkulturellen Arbeit durch das Amt 41",
+            "Steigerung der Förderung interkulturellen Arbeit von 140.600 Euro (2009) auf "
+            "149.200 Euro (2013) durch das Amt 41",
             "Förderung interkultureller Arbeit durch das Amt 41",
             "140.600 €",
             "149.200 €",
             "+6,1 %",
-            "Projektförderung Migrantenvereine",
+            "Projektförderung Migrantenvereine: zwischen 2009 und 2013 von 36.800 Euro auf "
+            "40.400 Euro gestiegen",
             "36.800 €",
             "40.400 €",
             "+9,8 %",
-            "Fachliche, finanzielle Unterstützung der Interkulturellen Tage "
+            "Fachliche, finanzielle Unterstützung der Interkulturellen Tage, "
             "(Erhöhung der Fördersumme) sowie Beteiligung",
-            "Interkulturelle Veranstaltungen",
-            "Theater Junge Generation",
-            "im Theater Junge Generation und in der VHS",  # as the seed writes it
+            # "z. B." and "etc." as the seed writes them
+            "Interkulturelle Veranstaltungen z. B. in Dresdens Museen, Sammlungen, "
+            "sozio-kulturelle Zentren, Theater Junge Generation, VHS, etc.",
             "Unterstützung von Veranstaltungen wie Chinesisches Frühlingsfest und Tetfest mit "
             "Verein der Vietnamesen (GB 7)",
         ],
@@ -160,23 +165,24 @@ SECTIONS = [
     (
         "6. Handlungsbedarfe",
         [
+            # the needs in the seed's words, its "z. B.", "beispielsweise" and slips kept
             "Dresden gestaltet die Unterbringung, medizinische Versorgung und soziale "
             "Einbindung sowie Betreuung von Asylsuchenden und Geduldeten menschenwürdig und "
-            "bedarfsgerecht",
-            "Entwicklung und Verabschiedung eines „Umsetzungs- und Finanzierungskonzeptes“ "
-            "für Sprachkurse",
-            "Klärung von Strukturen und Abläufen",
-            "zu Behandlungsmöglichkeiten von Traumafolgestörungen bei Flüchtlingen",
+            "bedarfsgerecht:",
+            "z. B. durch Entwicklung und Verabschiedung eines „Umsetzungs- und "
+            "Finanzierungskonzeptes“ für Sprachkurse",
+            "Klärung von Strukturen und Abläufen, beispielsweise",
+            "zu Behandlungsmöglichkeiten von Traumafolgestörungen bei Flüchtlingen und",
             "zum Übergang von der sozialen Betreuung zu den MBE",
             "Überprüfung und Weiterentwicklung aller städtischen Fachplanungen auf ihren "
             "Beitrag zur Integration von Menschen mit Migrationshintergrund und zum Abbau von "
             "Gruppenbezogener Menschenfeindlichkeit",
-            "Bedarfsgerechte Sicherung der Arbeit des Gemeindedolmetscherdienstes, der "
+            "bedarfsgerechte Sicherung der Arbeit des Gemeindedolmetscherdienstes, der "
             "„Bildungspatenschaften“, der sozialen Arbeit im Kontext Schule sowie der "
             "Förderung von Mehrsprachigkeit in den Kitas",
-            "Dienstleistungsorientierung in den Mittelpunkt stellen, heißt Vielfalt gestalten",
-            "interkulturelles Personalmanagement in der Landeshauptstadt Dresden (LHD) → "
-            "Ansprache in Stellenausschreibungen der LHD",
+            "Dienstleistungsorientierung in Mittelpunkt stellen, heißt Vielfalt gestalten",
+            "z. M. interkulturelles Personalmanagement in die LHD → Ansprache in "
+            "Stellenausschreibungen der LHDD",
         ],
     ),
 ]
@@ -211,6 +217,15 @@ FORBIDDEN = [
     "durch das Amt 41 (Kulturamt)",
     # the items of one line of the seed, not again one by one
     "Fortschreibung des Altenhilfeplans",
+    # headings and words the seed does not have
+    "Fortbildung und Personal",
+    "Konzeptionell Verankerung",
+    "Ämter, die zu Mehrsprachigkeit",
+    "zum Beispiel",
+    "Zum Beispiel",
+    "in Kraft seit",
+    "im Rahmen der Aufgabenerfüllung",
+    "Landeshauptstadt Dresden (LHD)",
 ]
 
 # Lists whose order is the seed's (each entry appears after the one before it).

@@ -1,7 +1,7 @@
 """A site served the way `make run` serves it: its own database (a SQLite file, or a
 database of its own on the PostgreSQL server the suite runs on), migrated and loaded
-by `bootstrap_demo`, the development server and one `db_worker` next to it, each a
-process of its own. The journeys across roles run against it, because where the
+by `bootstrap_demo`, the development server and two `db_worker` processes next to it,
+each a process of its own. The journeys across roles run against it, because where the
 parts meet (a request and the worker writing at the same time, a mail sent by the
 worker) the test server of pytest-django, in the test's process and transaction,
 does not show what a person sees."""
@@ -63,16 +63,16 @@ def _database(tmp_path):
 class Site:
     """The running site: its URL and what its processes wrote."""
 
-    def __init__(self, url, server_log, worker_log):
+    def __init__(self, url, server_log, worker_logs):
         self.url = url
         self.server_log = server_log
-        self.worker_log = worker_log
+        self.worker_logs = worker_logs
 
     def server_output(self):
         return self.server_log.read_text(errors="replace")
 
     def worker_output(self):
-        return self.worker_log.read_text(errors="replace")
+        return "\n".join(log.read_text(errors="replace") for log in self.worker_logs)
 
     def mails(self):
         """The e-mails the worker printed (the console backend of `make run`), each as
@@ -153,15 +153,21 @@ def served_like_make_run(tmp_path, **environment):
                 MANAGE + command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300
             )
         port = _free_port()
-        server_log, worker_log = tmp_path / "server.log", tmp_path / "worker.log"
-        with server_log.open("wb") as server_out, worker_log.open("wb") as worker_out:
-            worker = subprocess.Popen(
-                MANAGE + ["db_worker", "--no-reload", "--verbosity", "1"],
-                cwd=ROOT,
-                env=env,
-                stdout=worker_out,
-                stderr=subprocess.STDOUT,
-            )
+        server_log = tmp_path / "server.log"
+        worker_logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+        workers = []
+        with server_log.open("wb") as server_out:
+            for worker_log in worker_logs:
+                with worker_log.open("wb") as worker_out:
+                    workers.append(
+                        subprocess.Popen(
+                            MANAGE + ["db_worker", "--no-reload", "--verbosity", "1"],
+                            cwd=ROOT,
+                            env=env,
+                            stdout=worker_out,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
             server = subprocess.Popen(
                 MANAGE + ["runserver", f"127.0.0.1:{port}", "--noreload"],
                 cwd=ROOT,
@@ -171,7 +177,8 @@ def served_like_make_run(tmp_path, **environment):
             )
             try:
                 _wait_for(port, server, server_log)
-                yield Site(f"http://127.0.0.1:{port}", server_log, worker_log)
+                yield Site(f"http://127.0.0.1:{port}", server_log, worker_logs)
             finally:
                 _stop(server)
-                _stop(worker)
+                for worker in workers:
+                    _stop(worker)

@@ -17,7 +17,7 @@ from measures.tables import checksum
 from measures.tables import run as run_import
 from reports.models import Report
 from reports.publishing import publish
-from working_groups.models import Concept
+from working_groups.models import Concept, Municipality
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +26,9 @@ axe = Axe()
 
 
 @pytest.fixture
-def site(demo_site, settings):
-    settings.PUBLIC_PROGRESS_PAGES = True
+def site(demo_site):
+    # The bureau has made the progress pages public (its settings page).
+    Municipality.objects.update(public_pages=True)
     concept = Concept.objects.get(slug="ik-2009")
     # One round of a concept is open at a time: last year's first, closed.
     closed_round = open_round(
@@ -155,6 +156,8 @@ def workspace_pages(site, role):
         reverse("reports:section_edit", args=["umsetzungsbericht-2009-2014", "2"]),
         reverse("reports:section_edit", args=["umsetzungsbericht-2009-2014", "3"]),
         reverse("reports:report_design", args=["umsetzungsbericht-2009-2014"]),
+        reverse("working_groups:settings"),
+        reverse("measures:change_history", args=["kommune", measure.concept.municipality_id]),
     ]
 
 

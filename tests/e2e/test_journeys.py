@@ -11,7 +11,9 @@ from playwright.sync_api import expect
 
 from .make_run import served_like_make_run
 
-pytestmark = pytest.mark.e2e
+# The site's own processes on a database of the suite's kind: CI runs these on SQLite and
+# on PostgreSQL, the other browser tests on SQLite only.
+pytestmark = [pytest.mark.e2e, pytest.mark.every_database]
 
 SLUG = "umsetzungsbericht-2009-2014"
 # The worker takes a task within a second or two; typesetting the PDF takes seconds.
@@ -174,12 +176,24 @@ def test_the_public_without_public_pages_finds_whom_to_ask(page, site):
     assert "BUREAU_CONTACT" not in page.content()
 
 
-def test_the_public_with_public_pages_reads_progress_and_open_data(page, tmp_path_factory):
-    with served_like_make_run(
-        tmp_path_factory.mktemp("public"), PUBLIC_PROGRESS_PAGES="1"
-    ) as public_site:
+def test_the_bureau_opens_the_progress_pages_and_the_public_reads_them(page, tmp_path_factory):
+    """Public pages are the bureau's setting, off by default: once the bureau has
+    switched them on, visitors read the progress and the open data without a link
+    that ends at a login; switched off again, they read the short start page."""
+    with served_like_make_run(tmp_path_factory.mktemp("public")) as public_site:
+        page.goto(f"{public_site.url}/")
+        expect(page.get_by_text("derzeit nicht öffentlich")).to_be_visible()
+
+        log_in(page, public_site, "buero")
+        nav(page).get_by_role("link", name="Einstellungen").click()
+        page.get_by_label("Fortschrittsseiten und offene Daten öffentlich").check()
+        page.get_by_role("button", name="Einstellungen speichern").click()
+        expect(page.get_by_text("sind jetzt öffentlich")).to_be_visible()
+
+        page.context.clear_cookies()
         page.goto(f"{public_site.url}/")
         expect(page.get_by_text("derzeit nicht öffentlich")).to_have_count(0)
+        assert links_that_end_at_the_login(page, public_site) == []
         nav(page).get_by_role("link", name="Fortschritt").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "Fortschritt des Integrationskonzepts"
@@ -189,4 +203,13 @@ def test_the_public_with_public_pages_reads_progress_and_open_data(page, tmp_pat
         expect(page.get_by_role("heading", level=1)).to_contain_text("Offene Daten")
         csv = page.request.get(f"{public_site.url}/offene-daten/massnahmen.csv")
         assert csv.status == 200 and "4.2.2" in csv.text()
+
+        log_in(page, public_site, "buero")
+        nav(page).get_by_role("link", name="Einstellungen").click()
+        page.get_by_label("Fortschrittsseiten und offene Daten öffentlich").uncheck()
+        page.get_by_role("button", name="Einstellungen speichern").click()
+        page.context.clear_cookies()
+        page.goto(f"{public_site.url}/")
+        expect(page.get_by_text("derzeit nicht öffentlich")).to_be_visible()
+        expect(page.get_by_role("link", name="Offene Daten")).to_have_count(0)
         assert public_site.problems() == []

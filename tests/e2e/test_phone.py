@@ -72,11 +72,12 @@ def test_every_page_fits_a_phone(browser, site, role):
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_the_footer_closes_a_short_page_at_the_foot_of_the_window(browser, site, width):
+def test_the_footer_closes_a_short_page_at_the_foot_of_the_window(browser, live_server, width):
+    # Two pages without records: the site's data set is not needed.
     context = browser.new_context(locale="de-DE", viewport={"width": width, "height": 1000})
     page = context.new_page()
     for path in (reverse("login"), "/gibt-es-nicht/"):
-        page.goto(site["url"] + path)
+        page.goto(live_server.url + path)
         bottom = page.evaluate(
             "document.querySelector('.site-footer').getBoundingClientRect().bottom"
         )

@@ -99,7 +99,11 @@ def test_the_entry_form_can_be_done_by_keyboard_alone(page, login, demo_site):
     page.goto(f"{demo_site.url}/massnahmen/{measure.pk}/sachstand/")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Zum Inhalt springen")).to_be_focused()
+    # No status is chosen in advance (the measure has no approved one): typing the
+    # label's start picks it, as in any select.
     page.get_by_label("Umsetzungsstand").focus()
+    page.keyboard.type("in Umsetzung")
+    expect(page.get_by_label("Umsetzungsstand")).to_have_value("in_progress")
     page.keyboard.press("Tab")
     expect(page.get_by_label("Fortschritt (%)")).to_be_focused()
     page.keyboard.type("40")

@@ -9,6 +9,8 @@ of it is introduced once per page with ``{% german_only_note %}``. On German pag
 nothing is added. One rule for every template:
 
     {{ measure.title|german }}                  a value (escaped as usual)
+    {{ office.label|german:office.name }}       … only where the argument holds (an
+                                                office without a name is "Office 15")
     {% german %}…{% endgerman %}                markup: wrapped in a <span>
     {% german "div" %}…{% endgerman %}          … or in a <div> around blocks
     <p{% german_lang %}>…</p>                   an element of the template's own
@@ -45,12 +47,14 @@ def wrap(html, element="span"):
 
 
 @register.filter(is_safe=True, needs_autoescape=True)
-def german(value, autoescape=True):
-    """The value, escaped, in ``<span lang="de">`` on a page in another language."""
+def german(value, condition=True, autoescape=True):
+    """The value, escaped, in ``<span lang="de">`` on a page in another language;
+    with an argument only where it holds: an office's label is its German name, or
+    where it has none "Office 15" in the page's language (``Office.__str__``)."""
     if value is None or value == "":
         return value
     html = conditional_escape(value) if autoescape else mark_safe(value)
-    return wrap(html)
+    return wrap(html) if condition else html
 
 
 @register.simple_tag

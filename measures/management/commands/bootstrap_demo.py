@@ -2,11 +2,12 @@ import datetime
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 
 from measures.audit import record_missing_history
 from measures.models import Measure, ReportingRound
+from measures.services import RoundAlreadyOpen, open_round
+from measures.tasks import REMINDER_TIME, schedule_daily_reminders
 from working_groups.models import Concept
 
 FIXTURE = "dresden_2009_2014"
@@ -19,9 +20,10 @@ DEMO_OFFICE = "51"
 
 class Command(BaseCommand):
     help = (
-        "Loads the Dresden data set into an empty database, creates the demo accounts and "
+        "Loads the Dresden data set into an empty database, creates the demo accounts, "
         "opens a demo reporting round for the current year with measures of office 51 due "
-        "(development only). Running it again changes nothing that was entered since."
+        "(its staff are told by e-mail) and queues the daily reminders for the background "
+        "worker (development only). Running it again changes nothing that was entered since."
     )
 
     def handle(self, *args, **options):
@@ -35,6 +37,11 @@ class Command(BaseCommand):
         # Refused unless DEBUG is on, so the demo round below is never made in production.
         call_command("create_demo_users", stdout=self.stdout)
         self.open_demo_round()
+        if schedule_daily_reminders():
+            self.stdout.write(
+                "The background worker sends deadline reminders and overdue notices now "
+                f"and every morning at {REMINDER_TIME:%H:%M}."
+            )
 
     def open_demo_round(self):
         if ReportingRound.objects.filter(title__startswith=DEMO_ROUND_MARK).exists():
@@ -45,21 +52,26 @@ class Command(BaseCommand):
             self.stdout.write(f"No measure of office {DEMO_OFFICE}; no demo round opened.")
             return
         today = timezone.localdate()
-        with transaction.atomic():
-            reporting_round = ReportingRound(
+        try:
+            # As the bureau opens a round: the staff of office 51 are told by e-mail
+            # what is due by when (with `make run`, the worker prints the mails).
+            reporting_round = open_round(
                 concept=due[0].concept,
                 title=f"{DEMO_ROUND_MARK} Berichtsrunde {today.year} (Beispieldaten)",
                 period_start=datetime.date(today.year, 1, 1),
                 period_end=datetime.date(today.year, 12, 31),
                 deadline=today + datetime.timedelta(days=28),
-                opened_at=timezone.now(),
+                unfinished_only=False,
+                measures=Measure.objects.filter(pk__in=[m.pk for m in due]),
             )
-            reporting_round._change_reason = "Demo-Daten (manage.py bootstrap_demo)"
-            reporting_round.full_clean()
-            reporting_round.save()
-            reporting_round.due_measures.add(*due)
+        except RoundAlreadyOpen as error:
+            self.stdout.write(
+                f"“{error.reporting_round.title}” is open for this concept; no demo round opened."
+            )
+            return
         numbers = ", ".join(m.number for m in due)
         self.stdout.write(
             f"Opened the demo reporting round “{reporting_round.title}”, due by "
-            f"{reporting_round.deadline:%d.%m.%Y}: measures {numbers} (office {DEMO_OFFICE})."
+            f"{reporting_round.deadline:%d.%m.%Y}: measures {numbers} (office {DEMO_OFFICE}); "
+            "the worker e-mails the office's staff what is due."
         )
