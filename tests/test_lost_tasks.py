@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("dresden")
 SLUG = "umsetzungsbericht-2009-2014"
 EXPORT_URL = reverse("reports:report_export", args=[SLUG, "pdf"])
 PUBLISH_URL = reverse("reports:report_publish", args=[SLUG])
-LOST = "Der Hintergrunddienst wurde während der Arbeit beendet; bitte erneut starten."
+LOST = "Die Hintergrundverarbeitung wurde während der Arbeit beendet; bitte erneut starten."
 LATE = "Die Hintergrundverarbeitung antwortet nicht"
 
 
