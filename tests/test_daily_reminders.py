@@ -4,7 +4,6 @@ the daily run, and each run queues the next for the next morning. One run waits 
 time, and a second run on one day sends nothing twice."""
 
 import datetime
-import signal
 import zoneinfo
 
 import pytest
@@ -17,6 +16,7 @@ from measures.models import Notification, Reminder, ReportingRound
 from measures.tasks import next_morning, schedule_daily_reminders, send_daily_reminders
 
 from .factories import MeasureFactory, UserFactory
+from .worker import run_worker
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
@@ -123,19 +123,6 @@ def test_bootstrap_queues_the_daily_reminders_once(database_queue, db, settings,
     [run] = waiting()
     # The first run is due at once: the worker of `make run` takes it when it starts.
     assert DBTaskResult.objects.ready().filter(pk=run.pk).exists()
-
-
-def run_worker():
-    """`manage.py db_worker` in batch mode: every task that is due, then it stops. The
-    worker installs its own SIGINT/SIGTERM handlers; pytest gets its own back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        call_command(
-            "db_worker", batch=True, reload=False, startup_delay=False, interval=0, verbosity=0
-        )
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,14 +3,13 @@ with the immediate backend. The export is queued in the database by the web requ
 and rendered by `manage.py db_worker` (in batch mode: it takes every queued task,
 then stops), as `make run` and the systemd service do."""
 
-import signal
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from reports.models import ReportExport
+
+from .worker import run_worker
 
 SLUG = "umsetzungsbericht-2009-2014"
 
@@ -20,18 +19,6 @@ def database_tasks(settings):
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
     }
-
-
-def run_worker():
-    """The worker installs its own SIGINT/SIGTERM handlers; give pytest its own back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        call_command(
-            "db_worker", batch=True, reload=False, startup_delay=False, interval=0, verbosity=0
-        )
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 @pytest.mark.django_db(transaction=True)
