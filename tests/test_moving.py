@@ -42,9 +42,15 @@ def records(database):
     by_model = {}
     for record in dump:
         fields = dict(record["fields"])
-        # History rows are keyed by their own id, which the load keeps.
-        key = record.get("pk") if record["model"].split(".")[1].startswith("historical") else None
-        by_model.setdefault(record["model"], []).append(json.dumps([key, fields], sort_keys=True))
+        if record["model"].split(".")[1].startswith("historical"):
+            # History rows are keyed by their own id, which the load keeps; compared by
+            # what they record of whom and what (their times are written to the file
+            # in milliseconds).
+            fields = {
+                "pk": record.get("pk"),
+                **{k: fields.get(k) for k in ("id", "history_type", "history_user")},
+            }
+        by_model.setdefault(record["model"], []).append(json.dumps(fields, sort_keys=True))
     return {model: sorted(rows) for model, rows in by_model.items()}
 
 
