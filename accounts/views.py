@@ -37,7 +37,7 @@ from .forms import (
     PasswordResetForm,
     SetPasswordForm,
 )
-from .history import account_changes
+from .history import account_changes, one_record
 from .models import INVITATION_REASONS, NotificationSettings, Reason
 from .permissions import assignable_roles, can_change_account, can_manage_accounts, managed_accounts
 from .tokens import LinkProblem, invitation_tokens, invitation_validity
@@ -330,9 +330,8 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
         return context
 
     def form_valid(self, form):
-        form.user._change_reason = Reason.INVITATION_ACCEPTED
-        form.user._history_user = form.user
-        response = super().form_valid(form)
+        with one_record(form.user, Reason.INVITATION_ACCEPTED, actor=form.user):
+            response = super().form_valid(form)
         messages.success(
             self.request, _("Welcome! Your password has been set and you are logged in.")
         )
@@ -367,9 +366,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return user if user is not None and user.is_active else None
 
     def form_valid(self, form):
-        form.user._change_reason = Reason.PASSWORD_RESET
-        form.user._history_user = form.user
-        response = super().form_valid(form)
+        with one_record(form.user, Reason.PASSWORD_RESET, actor=form.user):
+            response = super().form_valid(form)
         # Whoever chose the new password has the mailbox: a lockout after forgotten
         # passwords would only keep them out for its remaining minutes.
         reset_lockouts(username=form.user.get_username())

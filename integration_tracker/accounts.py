@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 
+from accounts.history import one_record
 from accounts.models import Reason
 
 
@@ -54,9 +55,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         # The account's audit trail says what the change was (never the password).
-        form.user._change_reason = Reason.PASSWORD_CHANGED
-        form.user._history_user = form.user
-        return super().form_valid(form)
+        with one_record(form.user, Reason.PASSWORD_CHANGED, actor=form.user):
+            return super().form_valid(form)
 
     def form_invalid(self, form):
         if form.has_error("old_password"):

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
+from simple_history.utils import update_change_reason
 
 from accounts.models import NotificationKind, NotificationSettings
 from working_groups.models import Office
@@ -332,8 +333,9 @@ def _set_round_closed(reporting_round, closed_at, *, was_open, reason=""):
             if not (rounds.open() if was_open else rounds.closed()).update(closed_at=closed_at):
                 raise NotAllowed
         reporting_round.closed_at = closed_at
-        reporting_round._change_reason = reason
         reporting_round.save(update_fields=["closed_at"])
+        if reason:
+            update_change_reason(reporting_round, reason)
         # Which measures are due (stale) changes with the round.
         concepts_changed(reporting_round.concept_id)
 

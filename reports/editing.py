@@ -53,11 +53,12 @@ def save_section(section, data, opened_version):
             # Loaded from the data set, the section has no history yet: its state before
             # this first change is kept, so the trail shows what changed.
             baseline = ReportSection.objects.get(pk=section.pk)
-            baseline._history_user = None  # not the editor's: the data set's
-            ReportSection.history.bulk_history_create(
+            records = ReportSection.history.bulk_history_create(
                 [baseline],
                 default_change_reason=_("state before the first change on the report page"),
             )
+            # Not the editor's state: the data set's.
+            ReportSection.history.filter(pk__in=[r.pk for r in records]).update(history_user=None)
         section.version = opened_version + 1
         for name, value in data.items():
             setattr(section, name, value)
