@@ -27,7 +27,7 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # answering; it does not end a long request in one of its threads. Long work therefore
 # stays out of requests: draft PDF/DOCX, publishing and spreadsheet checks and imports
 # go to the task worker, and uploads are refused by size, rows, columns and cell length
-# before they are read (integration_tracker/uploads.py).
+# before they are read (helpers/uploads.py).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from integration_tracker.roles import Role
+from helpers.roles import Role
 from working_groups.models import Office
 
 from .tokens import invitation_validity

@@ -7,15 +7,27 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from integration_tracker.forms import AccessibleErrorsMixin
-from integration_tracker.roles import Role
+from helpers.forms import AccessibleErrorsMixin
+from helpers.roles import Role
 from working_groups.models import Office
 
 from .models import NotificationKind, NotificationSettings
+from .permissions import can_change_address
 from .tasks import send_password_reset
 
 User = get_user_model()
 RESET_MAIL_INTERVAL = 300  # seconds
+
+ADDRESS_FIXED_HELP = _(
+    "This person has chosen a password: the address of the account cannot be changed "
+    "here. If their address changes, deactivate this account and invite them with the "
+    "new address."
+)
+ADDRESS_FIXED = _(
+    "The e-mail address of an account in use cannot be changed here: whoever has the "
+    "address can reset the password and act as the person. Deactivate this account and "
+    "invite the person with the new address."
+)
 
 
 class AccountForm(AccessibleErrorsMixin, forms.Form):
@@ -41,9 +53,12 @@ class AccountForm(AccessibleErrorsMixin, forms.Form):
         ),
     )
 
-    def __init__(self, *args, roles, account=None, **kwargs):
+    def __init__(self, *args, roles, account=None, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
+        self.address_is_fixed = account is not None and not can_change_address(actor, account)
+        if self.address_is_fixed:
+            self.fields["email"].help_text = ADDRESS_FIXED_HELP
         self.fields["role"].choices = [(role.value, role.label) for role in roles]
         # One query. With several municipalities an office's name says which one.
         self.office_objects = {
@@ -57,6 +72,10 @@ class AccountForm(AccessibleErrorsMixin, forms.Form):
 
     def clean_email(self):
         email = User.objects.normalize_email(self.cleaned_data["email"]).strip()
+        if self.address_is_fixed:
+            if email.lower() != self.account.email.lower():
+                raise forms.ValidationError(ADDRESS_FIXED, code="address_fixed")
+            return self.account.email
         others = User.objects.filter(email__iexact=email)
         if self.account is not None:
             others = others.exclude(pk=self.account.pk)

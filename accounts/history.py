@@ -17,10 +17,10 @@ from django.db.models.signals import m2m_changed
 from django.utils.translation import gettext as _
 from simple_history.signals import pre_create_historical_record
 
-from integration_tracker.history import Shown, changes
-from integration_tracker.roles import Role
+from helpers.history import Shown, changes
+from helpers.roles import Role
+from helpers.templatetags.german import german
 from working_groups.models import Office
-from working_groups.templatetags.german import german
 
 from .models import Reason
 
@@ -141,7 +141,7 @@ def _label(name, value):
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if name == "offices" and value:
-        # The offices' names exist in German only (working_groups/templatetags/german.py).
+        # The offices' names exist in German only (helpers/templatetags/german.py).
         return german(value)
     return value or "–"
 
@@ -153,7 +153,7 @@ def reason_label(reason):
 def account_changes(account, page_number=1, per_page=20):
     """A page of the account's history, newest first: each record with who, when,
     why, and the (field label, old, new) that changed against the record before
-    (``integration_tracker.history.changes``)."""
+    (``helpers.history.changes``)."""
     history_model = User.history.model
     shown = [
         Shown(

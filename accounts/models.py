@@ -1,6 +1,6 @@
 """The audit trail of the accounts.
 
-An account is Django's user; its role is a group (integration_tracker/roles.py) and
+An account is Django's user; its role is a group (helpers/roles.py) and
 its offices are ``Office.staff``. The bureau runs the accounts itself (accounts/views.py),
 and every change of an account is kept as a history record (django-simple-history, as
 for measures and entries) with who made it, when and why. The role and the offices

@@ -8,7 +8,7 @@ deactivates themselves here.
 
 from django.contrib.auth import get_user_model
 
-from integration_tracker.roles import Role, is_bureau
+from helpers.roles import Role, is_bureau
 
 User = get_user_model()
 
@@ -46,3 +46,13 @@ def can_change_account(user, account):
         and not account.is_superuser
         and managed_accounts(user, User.objects.filter(pk=account.pk)).exists()
     )
+
+
+def can_change_address(user, account):
+    """Whoever controls an account's e-mail address can reset its password and act as
+    the person. So once the person has chosen a password, the bureau cannot change
+    the address: it deactivates the account and invites the person with the new one.
+    An invitation not yet taken up may go to another address (the old one is told).
+    Administrators set passwords in the Django admin anyway; the rule does not hold
+    them back."""
+    return not account.has_usable_password() or (user is not None and user.is_superuser)

@@ -13,10 +13,11 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from integration_tracker.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups
 
 from .history import one_record
 from .models import Reason
+from .permissions import can_change_address
 from .tokens import invitation_tokens, invitation_validity
 
 User = get_user_model()
@@ -130,6 +131,8 @@ def _tell_old_address(account, actor, old_email):
 
 def change(account, actor, *, email, first_name, last_name, role, offices):
     old_email = account.email
+    if old_email.lower() != email.lower() and not can_change_address(actor, account):
+        raise NotAllowed
     with transaction.atomic(), one_record(account, Reason.CHANGED, actor):
         account.email, account.first_name, account.last_name = email, first_name, last_name
         _set_role(account, role)

@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from integration_tracker.decorators import requires
-from integration_tracker.roles import Role
-from integration_tracker.worker import worker_is_late
+from helpers.decorators import requires
+from helpers.roles import Role
+from helpers.worker import worker_is_late
 
 from . import services
 from .filters import AccountFilter, AccountState
@@ -182,7 +182,9 @@ def account_edit(request, pk):
         "role": current_roles[0] if len(current_roles) == 1 else None,
         "offices": [str(office.pk) for office in account.offices.all()],
     }
-    form = AccountForm(request.POST or None, roles=roles, account=account, initial=initial)
+    form = AccountForm(
+        request.POST or None, roles=roles, account=account, actor=request.user, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         services.change(account, request.user, **form.cleaned_data)
         messages.success(request, _("The account has been changed."))

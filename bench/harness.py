@@ -197,6 +197,8 @@ def server_env(directory, redis_url=None):
         **os.environ,
         "DEBUG": "0",
         "BENCH_TOOLS": "1",
+        # The logged-in ceiling (bench/views.py): only the benchmark tooling serves it.
+        "BENCH_CEILING": "1",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "0",

@@ -4,7 +4,8 @@ database that DATABASE_URL names: `python bench/load_steps.py STEP OUTPUT.json [
 
 - ``prepare WRITERS``: sessions for office staff of the offices of the first report's
   concept that lead most measures (each writer gets measures of its own without an
-  entry waiting for review, so two writers never edit the same measure), and for
+  entry waiting for review, a draft or a returned entry, so two writers never edit
+  the same measure and every form starts a new entry), and for
   each kind of reader its session and pages;
 - ``count``: the number of status entries (before and after the load test).
 """
@@ -26,12 +27,17 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from bench.steps import first_report, offices_by_led_measures, session_for
-from integration_tracker.roles import Role
+from helpers.roles import Role
 from measures.models import Measure, ReportingRound, StatusEntry
 from working_groups.models import Concept
 
 User = get_user_model()
 WRITER_OFFICES = 8
+OPEN_STATES = [
+    StatusEntry.State.SUBMITTED,
+    StatusEntry.State.DRAFT,
+    StatusEntry.State.RETURNED,
+]
 MEASURES_PER_WRITER = 50
 
 
@@ -45,11 +51,12 @@ def _writers(concept, count):
     writers, taken = [], set()
     for index in range(count):
         user = staff[index % len(staff)]
-        # Measures without an entry waiting for review: they take a new one.
+        # Measures without an entry waiting for review, a draft or a returned entry:
+        # they take a new one (the form of a measure with a draft leads to the draft).
         measures = [
             pk
             for pk in Measure.objects.filter(concept=concept, lead_office__staff=user)
-            .exclude(status_entries__state=StatusEntry.State.SUBMITTED)
+            .exclude(status_entries__state__in=OPEN_STATES)
             .order_by("pk")
             .values_list("pk", flat=True)
             if pk not in taken

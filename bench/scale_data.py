@@ -29,7 +29,7 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from integration_tracker.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups
 from measures.audit import record_missing_history
 from measures.models import (
     ActionNeed,

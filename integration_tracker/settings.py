@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
-from integration_tracker.import_formats import LimitedCSV, LimitedXLSX
+from helpers.import_formats import LimitedCSV, LimitedXLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ if not DEBUG:
         raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS (comma-separated).")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-CSRF_FAILURE_VIEW = "integration_tracker.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "helpers.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "helpers",
     "working_groups",
     "accounts",
     "measures",
@@ -81,24 +82,28 @@ INSTALLED_APPS = [
 # development and for `make bench`/`make loadtest`, not on a production server.
 if env_bool("BENCH_TOOLS", DEBUG):
     INSTALLED_APPS.append("bench")
+# The benchmark's reference page, a logged-in view that returns a cached body
+# (bench/views.py): served only by the gunicorn of `make bench`, which sets
+# BENCH_CEILING=1 (bench/harness.py); never in development or production.
+BENCH_CEILING = "bench" in INSTALLED_APPS and env_bool("BENCH_CEILING", False)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "integration_tracker.security.CSPMiddleware",
+    "helpers.security.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # After the locale, so that its 400 speaks the visitor's language.
-    "integration_tracker.security.RefuseNulMiddleware",
+    "helpers.security.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "integration_tracker.sessions.IdleTimeoutMiddleware",
-    # The user's role names from the session (integration_tracker/roles.py).
-    "integration_tracker.roles.RolesMiddleware",
+    "helpers.sessions.IdleTimeoutMiddleware",
+    # The user's role names from the session (helpers/roles.py).
+    "helpers.roles.RolesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "integration_tracker.errors.ErrorPageMiddleware",
+    "helpers.errors.ErrorPageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # A change in the admin renews what is cached of the concepts (working_groups/versions.py).
     "working_groups.versions.AdminChangesMiddleware",
@@ -109,7 +114,7 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed logins and refuses locked-out username/IP pairs first.
     "axes.backends.AxesStandaloneBackend",
-    # Django's own; the role names are kept in the session (integration_tracker/roles.py).
+    # Django's own; the role names are kept in the session (helpers/roles.py).
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -141,8 +146,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "integration_tracker.context_processors.roles",
-                "integration_tracker.context_processors.site",
+                "helpers.context_processors.roles",
+                "helpers.context_processors.site",
             ],
         },
     },
@@ -216,10 +221,10 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-# Imports read within the limits of SPREADSHEET_LIMITS (integration_tracker/uploads.py).
+# Imports read within the limits of SPREADSHEET_LIMITS (helpers/uploads.py).
 IMPORT_FORMATS = [LimitedCSV, LimitedXLSX]
 # Limits for every uploaded spreadsheet (the /daten/ workspace and the admin); the
-# defaults are in integration_tracker/uploads.py: upload_bytes (5 MB), uncompressed_bytes
+# defaults are in helpers/uploads.py: upload_bytes (5 MB), uncompressed_bytes
 # (50 MB unpacked XLSX), rows (20,000), columns (60), cell_chars (10,000), errors (200
 # listed, the rest counted).
 SPREADSHEET_LIMITS = {}
@@ -248,9 +253,9 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # Django's RedisCache, for which a Redis that does not answer is a miss
-            # (integration_tracker/cache.py): pages and sessions go on from the
+            # (helpers/cache.py): pages and sessions go on from the
             # database. A second is long enough for a Redis that answers at all.
-            "BACKEND": "integration_tracker.cache.RedisCacheOrNothing",
+            "BACKEND": "helpers.cache.RedisCacheOrNothing",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
             # Several installations may share one Redis server.
@@ -370,7 +375,7 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 10))
 # see every violation: nothing but the application's own files, no inline script or
 # style (the templates and the SVG charts use classes and static/css only), no
 # plugins, no framing, forms post only to the application. The favicon is a data: URL.
-# The one exception (the admin's export page) is in integration_tracker/security.py.
+# The one exception (the admin's export page) is in helpers/security.py.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -1,27 +1,27 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.login import AdminLoginForm, LoginForm, PasswordChangeView
 from accounts.views import (
     PasswordResetConfirmView,
     PasswordResetDoneView,
     PasswordResetView,
     set_language,
 )
-
-from .accounts import AdminLoginForm, LoginForm, PasswordChangeView
-from .views import healthz, ready
+from helpers.views import healthz, ready
 
 admin.site.site_header = _("Integration Tracker – administration")
 admin.site.site_title = _("Integration Tracker")
 admin.site.index_title = _("Master data")
 admin.site.login_form = AdminLoginForm
 
-handler400 = "integration_tracker.errors.bad_request"
-handler403 = "integration_tracker.errors.permission_denied"
-handler404 = "integration_tracker.errors.page_not_found"
-handler500 = "integration_tracker.errors.server_error"
+handler400 = "helpers.errors.bad_request"
+handler403 = "helpers.errors.permission_denied"
+handler404 = "helpers.errors.page_not_found"
+handler500 = "helpers.errors.server_error"
 
 urlpatterns = [
     path("", include("measures.urls")),
@@ -50,3 +50,7 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("healthz/ready/", ready, name="ready"),
 ]
+if settings.BENCH_CEILING:
+    # The benchmark's reference page (bench/views.py): only under `make bench`, whose
+    # gunicorn sets BENCH_CEILING=1; never in a normal run.
+    urlpatterns.append(path("", include("bench.urls")))

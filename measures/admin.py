@@ -8,8 +8,8 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from integration_tracker.admin_import import LimitedImportExportModelAdmin
-from integration_tracker.cells import NeutralisedExportMixin
+from helpers.admin_import import LimitedImportExportModelAdmin
+from helpers.cells import NeutralisedExportMixin
 
 from .models import (
     ActionNeed,

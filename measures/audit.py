@@ -1,6 +1,6 @@
 """The audit trail as a readable list of changes, computed from django-simple-history
 records in a fixed number of queries (its own diff_against queries per record), by the
-one history reader of integration_tracker/history.py."""
+one history reader of helpers/history.py."""
 
 import datetime
 import decimal
@@ -15,10 +15,10 @@ from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from integration_tracker.history import Shown, changes
+from helpers.history import Shown, changes
+from helpers.templatetags.german import german
+from helpers.templatetags.money import euro
 from working_groups.models import Membership, Municipality, Office
-from working_groups.templatetags.german import german
-from working_groups.templatetags.money import euro
 
 from .models import FundingAmount, Measure, ReportingRound, StatusEntry
 
@@ -64,7 +64,7 @@ def _m2m_history_model(model, field):
 
 def _in_german(field):
     """Whether the field holds the records' own words, which exist in German only
-    (working_groups/templatetags/german.py): text and other records (by their names),
+    (helpers/templatetags/german.py): text and other records (by their names),
     not people, choices, web or e-mail addresses."""
     if field.is_relation:
         return field.related_model is not get_user_model()
@@ -102,7 +102,7 @@ def _label(field, value, related):
 def change_log(obj, page_number=1, per_page=50, records=None):
     """A page of changes of ``obj`` (or of those of its history ``records`` given),
     newest first: each with who, when, what kind and a list of (field label, old, new);
-    see ``integration_tracker.history.changes``."""
+    see ``helpers.history.changes``."""
     model = type(obj)
     records = obj.history.all() if records is None else records
     return changes(records, partial(_shown, model), page_number, per_page)

@@ -2,8 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from integration_tracker.forms import AccessibleErrorsMixin
-from integration_tracker.uploads import FileProblem, check_upload_size
+from helpers.forms import AccessibleErrorsMixin
+from helpers.uploads import FileProblem, check_upload_size
 from working_groups.models import Concept
 
 from .models import STATUSES_NEEDING_REASON, ReportingRound, SpreadsheetImport, StatusEntry

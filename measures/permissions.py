@@ -7,7 +7,7 @@ server; hiding a button is only a courtesy.
 
 from django.db.models import Case, Exists, F, OuterRef, Q, TextField, Value, When
 
-from integration_tracker.roles import is_bureau, is_council, is_office_staff
+from helpers.roles import is_bureau, is_council, is_office_staff
 from working_groups.models import Concept, Municipality, Office
 
 from .models import FundingLine, Measure, StatusEntry

@@ -4,8 +4,8 @@ action, keyed by concept slug, measure number and office code rather than ids.""
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
-from integration_tracker.bulk_import import BulkImportMixin
-from integration_tracker.spreadsheets import (
+from helpers.bulk_import import BulkImportMixin
+from helpers.spreadsheets import (
     NUMBERS,
     SLUGS,
     ChoiceWidget,
@@ -73,7 +73,7 @@ def measure_key(measure):
 
 class MeasureResource(BulkImportMixin, SpreadsheetResource):
     """Measures by concept and number. Imported in the library's bulk mode
-    (integration_tracker/bulk_import.py): ten thousand rows take seconds, not
+    (helpers/bulk_import.py): ten thousand rows take seconds, not
     minutes. Each row carries the measure's version, so a file exported before
     someone changed the measure is recognised as stale (a conflict)."""
 
@@ -171,7 +171,7 @@ class MeasureResource(BulkImportMixin, SpreadsheetResource):
         report_skipped = True
         use_bulk = True
         # The library hands the records over once every row is read, so that a
-        # file with a bad row writes nothing (integration_tracker/bulk_import.py).
+        # file with a bad row writes nothing (helpers/bulk_import.py).
         batch_size = None
         # No per-row copy and HTML diff: the workspace shows none (skip_row
         # compares with the stored record itself); MeasureAdminResource keeps it.

@@ -1,5 +1,5 @@
 """Spreadsheets for the bureau: exports with the column headings of the interface
-(German or English, as the person reads the site; integration_tracker/spreadsheets.py)
+(German or English, as the person reads the site; helpers/spreadsheets.py)
 and neutralised formulas, and imports of status entries or measures that are checked first (dry run,
 every error with its row and column) and then written all or nothing.
 
@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from import_export import fields, widgets
 
-from integration_tracker.cells import neutralise_row, restore
-from integration_tracker.spreadsheets import (
+from helpers.cells import neutralise_row, restore
+from helpers.spreadsheets import (
     NUMBERS,
     ChoiceWidget,
     ColumnProblem,
@@ -31,7 +31,7 @@ from integration_tracker.spreadsheets import (
     sheet_title,
     spreadsheet_filename,
 )
-from integration_tracker.uploads import FileProblem, capped_errors, read_spreadsheet
+from helpers.uploads import FileProblem, capped_errors, read_spreadsheet
 
 from . import services
 from .models import Measure, SpreadsheetImport, Status, StatusEntry

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from integration_tracker.worker import fail_lost_tasks
+from helpers.worker import fail_lost_tasks
 
 # The module, not its functions: services queues this module's tasks.
 from . import services
@@ -70,7 +70,7 @@ def check_spreadsheet(batch_id):
         return None
     try:
         summary = process_spreadsheet(batch, batch.uploaded_by, dry_run=True)
-        # Not if it has been marked lost meanwhile (integration_tracker/worker.py).
+        # Not if it has been marked lost meanwhile (helpers/worker.py).
         SpreadsheetImport.objects.filter(
             pk=batch_id, state=SpreadsheetImport.State.CHECKING
         ).update(
@@ -103,7 +103,7 @@ def import_spreadsheet(batch_id, user_id, on_conflict="skip", reason=""):
             summary = process_spreadsheet(
                 batch, user, dry_run=False, on_conflict=on_conflict, reason=reason
             )
-            # An import marked lost meanwhile (integration_tracker/worker.py) writes
+            # An import marked lost meanwhile (helpers/worker.py) writes
             # nothing: its page has said so, and the file may have been imported again.
             importing = SpreadsheetImport.objects.filter(
                 pk=batch_id, state=SpreadsheetImport.State.IMPORTING

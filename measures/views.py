@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from integration_tracker.decorators import requires
-from integration_tracker.roles import is_bureau, is_council, is_office_staff
-from integration_tracker.spreadsheets import spreadsheet_filename
-from integration_tracker.worker import fail_lost_tasks, overdue, worker_is_late
+from helpers.decorators import requires
+from helpers.roles import is_bureau, is_council, is_office_staff
+from helpers.spreadsheets import spreadsheet_filename
+from helpers.worker import fail_lost_tasks, overdue, worker_is_late
 from working_groups.models import Concept, Membership, Office, WorkingGroup
 
 from . import start_page
@@ -592,26 +592,14 @@ def round_create(request):
 @require_safe
 def round_detail(request, pk):
     reporting_round = get_object_or_404(ReportingRound.objects.select_related("concept"), pk=pk)
-    progress = reporting_round.office_progress()
-    offices = Office.objects.in_bulk([pk for pk in progress if pk])
-    late = reporting_round.is_open and reporting_round.is_past_deadline()
-    rows = sorted(
-        (
-            {"office": offices.get(office_id), "late": late and row["outstanding"] > 0, **row}
-            for office_id, row in progress.items()
-        ),
-        key=lambda row: (not row["late"], str(row["office"] or "")),
-    )
-    totals = {
-        key: sum(row[key] for row in rows)
-        for key in ["due", "approved", "submitted", "returned", "draft", "missing"]
-    }
+    rows, totals = reporting_round.office_rows()
+    without_office_count = next((row["due"] for row in rows if row["office"] is None), 0)
     # Due measures that no office is asked to report on (read only when there are any).
     without_office = (
         reporting_round.due_measures.filter(lead_office__isnull=True).order_by(
             "position", "number"
         )[:WITHOUT_OFFICE_LISTED]
-        if None in progress
+        if without_office_count
         else []
     )
     # What the round and its entries told people by e-mail, newest first.
@@ -627,7 +615,7 @@ def round_detail(request, pk):
             "rows": rows,
             "totals": totals,
             "without_office": without_office,
-            "without_office_count": progress[None]["due"] if None in progress else 0,
+            "without_office_count": without_office_count,
             "notifications": notifications,
         },
     )
@@ -698,16 +686,9 @@ def round_close(request, pk):
                 request, _("The round is closed. You can reopen it from the round's page.")
             )
         return redirect(reporting_round)
-    progress = reporting_round.office_progress()
-    offices = Office.objects.in_bulk([pk for pk in progress if pk])
-    late = reporting_round.is_past_deadline()
+    rows, totals = reporting_round.office_rows()
     outstanding = sorted(
-        (
-            {"office": offices.get(office_id), "outstanding": row["outstanding"], "late": late}
-            for office_id, row in progress.items()
-            if row["outstanding"]
-        ),
-        key=lambda row: str(row["office"] or ""),
+        (row for row in rows if row["outstanding"]), key=lambda row: str(row["office"] or "")
     )
     return render(
         request,
@@ -715,9 +696,9 @@ def round_close(request, pk):
         {
             "round": reporting_round,
             "outstanding": outstanding,
-            "outstanding_total": sum(row["outstanding"] for row in outstanding),
-            "due_total": sum(row["due"] for row in progress.values()),
-            "late": late,
+            "outstanding_total": totals["outstanding"],
+            "due_total": totals["due"],
+            "late": reporting_round.is_past_deadline(),
         },
     )
 
@@ -905,7 +886,7 @@ def import_detail(request, pk):
     imported by a background task, all rows or none."""
     batch = get_object_or_404(_imports_for_user(request.user).select_related("uploaded_by"), pk=pk)
     # Its check or import started after the upload: once it may have run for longer
-    # than it can, its worker may have lost it (integration_tracker/worker.py).
+    # than it can, its worker may have lost it (helpers/worker.py).
     task = (
         check_spreadsheet if batch.state == SpreadsheetImport.State.CHECKING else import_spreadsheet
     )
@@ -917,9 +898,7 @@ def import_detail(request, pk):
     if request.method == "POST" and not conflict_form.is_valid():
         status = 400
     elif request.method == "POST":
-        claimed = not batch.summary.get("errors") and SpreadsheetImport.objects.filter(
-            pk=batch.pk, state=SpreadsheetImport.State.PREVIEWED
-        ).update(state=SpreadsheetImport.State.IMPORTING)
+        claimed = batch.claim()
         if not claimed and batch.state == SpreadsheetImport.State.IMPORTED:
             messages.error(request, _("This file has already been imported."))
             return redirect("measures:import_detail", pk=batch.pk)

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from integration_tracker.roles import is_bureau
+from helpers.roles import is_bureau
 from measures.permissions import progress_is_public
 
 from .forms import FeedbackForm, local_path

@@ -42,22 +42,27 @@ class PublishedVersionAdmin(admin.ModelAdmin):
     """Published versions are read here, never added, changed or deleted: they are
     made by publishing on the report page and stay as they are."""
 
-    list_display = ["report", "number", "published_at", "published_by", "pdf_sha256"]
+    list_display = ["report", "number", "published_at", "publisher", "pdf_sha256"]
     list_filter = ["report"]
     list_select_related = ["report", "published_by"]
     fields = [
         "report",
         "number",
         "published_at",
-        "published_by",
+        "publisher",
         "note",
         "html_sha256",
         "pdf_sha256",
+        "docx_sha256",
     ]
     readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*PublishedVersion.STORED)
+
+    @admin.display(description=_("published by"), ordering="published_by__last_name")
+    def publisher(self, version):
+        return version.publisher_name()
 
     def has_add_permission(self, request):
         return False

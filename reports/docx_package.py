@@ -29,7 +29,7 @@ import zipfile
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from integration_tracker.uploads import (
+from helpers.uploads import (
     FileProblem,
     PartProblem,
     check_packing,

@@ -18,7 +18,9 @@ logger = logging.getLogger(__name__)
 
 LIST_BULLETS = {"List Bullet": "•", "List Bullet 2": "–", "List Bullet 3": "▪"}
 LIST_CONTINUE = {"List Continue": 360, "List Continue 2": 720}
-HEADINGS = {"Title": (20, None), "Heading 1": (14, 0), "Heading 2": (12, 1), "Heading 3": (11, 2)}
+HEADINGS = {"Title": (20, None), "Heading 1": (14, 0), "Heading 2": (12, 1)}
+# What heads a table (not a heading: screen readers announce it with the table).
+CAPTION = "Caption"
 
 
 def document_from(template):
@@ -51,7 +53,7 @@ def missing_styles(document):
     """The names of the styles the report uses that ``document`` does not define."""
     from docx.enum.style import WD_STYLE_TYPE
 
-    names = [*HEADINGS, *LIST_BULLETS, *LIST_CONTINUE, "Header", "Footer"]
+    names = [*HEADINGS, CAPTION, *LIST_BULLETS, *LIST_CONTINUE, "Header", "Footer"]
     defined = {style.name for style in document.styles}
     missing = [name for name in names if name not in defined]
     tables = {s.name for s in document.styles if s.type == WD_STYLE_TYPE.TABLE}
@@ -92,10 +94,15 @@ def add_missing_styles(document):
             style.paragraph_format.keep_with_next = True
             style.paragraph_format.space_before = Pt(12)
             if outline is not None:
-                # The outline level is what the contents field collects.
+                # The outline level makes it a heading for Word's navigation pane and
+                # for screen readers.
                 style.element.get_or_add_pPr().append(
                     parse_xml(f'<w:outlineLvl {nsdecls("w")} w:val="{outline}"/>')
                 )
+        elif name == CAPTION:
+            style.font.bold = True
+            style.font.size = Pt(9)
+            style.paragraph_format.keep_with_next = True
         elif name in LIST_BULLETS:
             level = list(LIST_BULLETS).index(name)
             number = _bullet_numbering(document, LIST_BULLETS[name], level)
@@ -154,12 +161,3 @@ def has_page_field(part):
     instructions = [t.text or "" for t in element.iter(qn("w:instrText"))]
     simple = [f.get(qn("w:instr"), "") for f in element.iter(qn("w:fldSimple"))]
     return any("PAGE" in text.split() for text in instructions + simple)
-
-
-def headers_and_footers(section):
-    """The headers and footers a reader sees in ``section``: the default ones, and
-    those of the first page when the template gives it its own."""
-    parts = [(section.header, section.footer)]
-    if section.different_first_page_header_footer:
-        parts.append((section.first_page_header, section.first_page_footer))
-    return parts

@@ -1,49 +1,90 @@
 """Writes the report context into a python-docx Document the bureau can keep editing:
-A4, sober Word styles (Title, Heading 1–3, List Bullet, a table style), a table of
-contents field and page numbers that Word fills in, document properties, and the
-same content in the same order as the HTML and the PDF."""
+the same content, notes and order as the PDF (A4, its typeface, a title page without
+running header, the summary and contents, the sections, the notes as real footnotes),
+sober Word styles (Title, Heading 1–2, Caption, List Bullet, a table style) with a
+heading hierarchy a screen reader can follow, contents with page numbers that open
+without a question (reports/docx_contents.py), and document properties that name
+the bureau, the application and the date of the edition."""
 
+import datetime
 import io
+import itertools
+from xml.sax.saxutils import escape
 
 from django.template.defaultfilters import date as format_date
 from django.template.defaultfilters import floatformat
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from working_groups.templatetags.money import euro
+from helpers.templatetags.money import euro
 
-from .docx_template import has_page_field, headers_and_footers
-from .editorial import blocks
+from .docx_contents import Contents
+from .docx_footnotes import Footnotes
+from .docx_template import has_page_field
 from .models import ReportSection
 from .templatetags.progress_tags import office_codes, status_label
 from .templatetags.report_tags import SourceNotes, keep_together
+from .text_markup import blocks
 
 Kind = ReportSection.Kind
 
 INK = "1A1A1A"
-FONT = "Arial"
+# The report's typeface, as the PDF's stylesheet names it (static/css/report-print.css);
+# Word and LibreOffice take it if installed, and otherwise a sans serif of their own.
+FONT = "Noto Sans"
 
 
-def _bullet(document, text, level=0):
+class _Notes(SourceNotes):
+    """The report's notes, numbered as the HTML and PDF number them, written as
+    Word footnotes where their marks stand."""
+
+    def __init__(self, document, bookmark_ids):
+        super().__init__()
+        self.footnotes = Footnotes(document, self, bookmark_ids)
+
+
+def _marks(notes, *objs, always=False):
+    """The numbers of the notes on ``objs``, for _write."""
+    return [number for obj in objs if (number := notes.number(obj, always))]
+
+
+def _write(paragraph, pieces, notes=None, bold=False):
+    """Text (strings) and note marks (numbers) into ``paragraph``; two marks side by
+    side are parted by a comma, as in the PDF."""
+    if isinstance(pieces, str):
+        pieces = [pieces]
+    after_mark = False
+    for piece in pieces:
+        if isinstance(piece, int):
+            if after_mark:
+                notes.footnotes.separator(paragraph)
+            notes.footnotes.mark(paragraph, piece)
+            after_mark = True
+        elif piece:
+            paragraph.add_run(keep_together(piece)).bold = bold or None
+            after_mark = False
+    return paragraph
+
+
+def _bullet(document, pieces, level=0, notes=None):
     style = "List Bullet" if level == 0 else f"List Bullet {min(level + 1, 3)}"
-    return document.add_paragraph(keep_together(text), style=style)
+    return _write(document.add_paragraph(style=style), pieces, notes)
 
 
 def _field_char(paragraph, kind):
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
+    # Never marked dirty: Word would ask on opening whether to update the fields.
     element = OxmlElement("w:fldChar")
     element.set(qn("w:fldCharType"), kind)
-    if kind == "begin":
-        element.set(qn("w:dirty"), "true")
     paragraph.add_run()._r.append(element)
 
 
 def _field_begin(paragraph, instruction):
-    """The start of a Word field (PAGE, NUMPAGES, TOC …) that Word computes when it
-    opens the file; what follows until _field_end is its result until then."""
+    """The start of a Word field (PAGE, NUMPAGES …); what follows until _field_end
+    is its result until Word computes it (in a header or footer, on every page)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -65,22 +106,32 @@ def _field(paragraph, instruction, placeholder=""):
     _field_end(paragraph)
 
 
-def _contents(document, entries):
-    """The contents as a TOC field. Word fills in the page numbers when it opens the
-    file; until then (and in LibreOffice, which does not) the field's result lists
-    the sections, one paragraph each."""
-    paragraphs = [document.add_paragraph() for _entry in entries] or [document.add_paragraph()]
-    _field_begin(paragraphs[0], 'TOC \\o "1-1" \\h \\z \\u')
-    for paragraph, entry in zip(paragraphs, entries, strict=False):
-        paragraph.add_run(keep_together(entry))
-    _field_end(paragraphs[-1])
+def _page_count(footer, pages):
+    """The estimated number of pages as the stored result of NUMPAGES (Word counts
+    anew when it lays the document out)."""
+    from docx.oxml.ns import qn
+
+    counting = False
+    for run in footer._element.iter(qn("w:r")):
+        for child in run:
+            if child.tag == qn("w:instrText"):
+                counting = (child.text or "").split() == ["NUMPAGES"]
+            elif child.tag == qn("w:t") and counting and child.text == "1":
+                child.text = str(pages)
+                counting = False
 
 
-def _page_footer(document, paragraph):
+def _page_footer(document, paragraph, left=""):
+    """ "Seite 3 von 7" flush right; ``left`` before it at the left margin (the
+    municipality, as at the foot of the PDF's pages)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     paragraph.style = document.styles["Footer"]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if left:
+        paragraph.add_run(left)
+        paragraph.add_run().add_tab()
+    else:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     paragraph.add_run(_("Page") + " ")
     _field(paragraph, "PAGE", "1")
     paragraph.add_run(" " + _("of") + " ")
@@ -93,11 +144,71 @@ def word_language():
     return {"de": "de-DE", "en": "en-GB"}.get(language.split("-")[0], language)
 
 
+def _blank_title_page(section):
+    """The first page of ``section`` with a header and footer of its own, empty: the
+    title page carries no running title and no page number, as in the PDF."""
+    section.different_first_page_header_footer = True
+    section.first_page_header.is_linked_to_previous = False
+    section.first_page_footer.is_linked_to_previous = False
+
+
+def _use_font(element):
+    """The report's typeface in the run properties ``element`` (a style's or the
+    document defaults'): named for every script, the theme's fonts taken away (they
+    would win over the name)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    fonts = element.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        element.insert(0, fonts)
+    for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attribute), None)
+    for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attribute), FONT)
+
+
+def _declare_font(document):
+    """The report's typeface in the document's font table, with what Word needs to
+    put a sans serif of its own in its place where it is not installed (Windows has
+    no Noto Sans): otherwise Word sets the report in its default serif."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.oxml import serialize_part_xml
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+
+    part = document.part
+    for rel_id, rel in list(part.rels.items()):
+        if rel.reltype != RELATIONSHIP_TYPE.FONT_TABLE:
+            continue
+        fonts = parse_xml(rel.target_part.blob)
+        if not any(font.get(qn("w:name")) == FONT for font in fonts):
+            fonts.append(
+                parse_xml(
+                    f'<w:font {nsdecls("w")} w:name="{FONT}">'
+                    '<w:panose1 w:val="020B0502040504020204"/><w:charset w:val="00"/>'
+                    '<w:family w:val="swiss"/><w:pitch w:val="variable"/></w:font>'
+                )
+            )
+        table = Part(
+            rel.target_part.partname,
+            rel.target_part.content_type,
+            serialize_part_xml(fonts),
+            part.package,
+        )
+        del part.rels[rel_id]
+        part.relate_to(table, RELATIONSHIP_TYPE.FONT_TABLE)
+
+
 def _setup(document, report, concept, short, from_template=False):
-    """Page format, styles, running header and footer, properties. A document from the
-    bureau's template keeps its page format, styles, header and footer: the header
-    gets the running title with the edition mark as a paragraph of its own, the footer
-    page numbers unless it has them."""
+    """Page format, styles, running header and footer. A document from the bureau's
+    template keeps its page format, styles, header and footer: the header gets the
+    running title with the edition mark as a paragraph of its own, the footer page
+    numbers unless it has them; a first page the template designed itself (a
+    letterhead) stays as it is, else the title page is left without both."""
+    from docx.enum.text import WD_TAB_ALIGNMENT
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
@@ -105,46 +216,60 @@ def _setup(document, report, concept, short, from_template=False):
     running = f"{report.title} · {short}"
     for section in document.sections:
         if from_template:
-            for header, footer in headers_and_footers(section):
-                header.add_paragraph(running, style=document.styles["Header"])
-                if not has_page_field(footer):
-                    _page_footer(document, footer.add_paragraph())
+            section.header.add_paragraph(running, style=document.styles["Header"])
+            if not has_page_field(section.footer):
+                _page_footer(document, section.footer.add_paragraph())
+            if not section.different_first_page_header_footer:
+                _blank_title_page(section)
             continue
+        # A4 with the PDF's margins (static/css/report-print.css)
         section.page_width, section.page_height = Cm(21), Cm(29.7)
         section.left_margin = section.right_margin = Cm(2.2)
-        section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.2)
+        section.top_margin, section.bottom_margin = Cm(2.3), Cm(2.3)
+        # as the PDF's running head: the title at the left, the edition at the right
         header = section.header.paragraphs[0]
-        header.text = running
         header.style = document.styles["Header"]
-        _page_footer(document, section.footer.paragraphs[0])
+        header.add_run(report.title)
+        header.add_run().add_tab()
+        header.add_run(short).bold = True
+        _page_footer(document, section.footer.paragraphs[0], left=str(concept.municipality))
+        _blank_title_page(section)
 
     styles = document.styles
     if not from_template:
-        styles["Normal"].font.name = FONT
-        styles["Normal"].font.size = Pt(10.5)
+        defaults = styles.element.find(qn("w:docDefaults"))
+        fonts = (
+            defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}") if defaults is not None else None
+        )
+        if fonts is not None:
+            _use_font(fonts)
+        _use_font(styles["Normal"].element.get_or_add_rPr())
+        styles["Normal"].font.size = Pt(10)
         styles["Normal"].paragraph_format.space_after = Pt(4)
-        for name, size in [("Title", 20), ("Heading 1", 14), ("Heading 2", 12), ("Heading 3", 11)]:
+        # The PDF's sizes: title, section headings, the headings within a section
+        # (groups, topics), table captions.
+        for name, size in [("Title", 24), ("Heading 1", 13.5), ("Heading 2", 11), ("Caption", 9)]:
             style = styles[name]
-            style.font.name = FONT
+            _use_font(style.element.get_or_add_rPr())
             style.font.size = Pt(size)
             style.font.bold = True
             style.font.italic = False
             style.font.color.rgb = RGBColor.from_string(INK)
-            style.paragraph_format.space_before = Pt(14 if name == "Heading 1" else 8)
+            style.paragraph_format.space_before = Pt({"Heading 1": 14, "Caption": 6}.get(name, 8))
             style.paragraph_format.space_after = Pt(4)
+            style.paragraph_format.keep_with_next = True
             # Word's Title has a blue rule underneath: a sober title has none.
             p_pr = style.element.pPr
             borders = p_pr.find(qn("w:pBdr")) if p_pr is not None else None
             if borders is not None:
                 p_pr.remove(borders)
-            # the theme fonts would override the name set above
-            fonts = style.element.rPr.find(qn("w:rFonts"))
-            if fonts is not None:
-                for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-                    fonts.attrib.pop(qn(attribute), None)
         for name in ("Header", "Footer"):
-            styles[name].font.size = Pt(8.5)
+            styles[name].font.size = Pt(8)
             styles[name].font.color.rgb = RGBColor.from_string("444444")
+            tabs = styles[name].paragraph_format.tab_stops
+            tabs.clear_all()
+            tabs.add_tab_stop(Cm(16.6), WD_TAB_ALIGNMENT.RIGHT)
+        _declare_font(document)
 
     # The report's language, for spelling, hyphenation and quotation marks in Word
     # (a template's own language setting is replaced: the text is in this one).
@@ -155,26 +280,54 @@ def _setup(document, report, concept, short, from_template=False):
     language.set(qn("w:val"), word_language())
     r_pr.append(language)
 
-    # Word brings the table of contents and page numbers up to date on opening.
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    document.settings.element.append(update)
 
+def _properties(document, report, concept, created):
+    """What the file says about itself (File > Properties, the Explorer, search):
+    the bureau as author, this application as the last to save it, the date of the
+    edition (publication, or rendering for a draft); no figures (pages, words) that
+    only Word can count, and nothing of the Word template python-docx starts from
+    (its date of 2013, "python-docx", "Microsoft Macintosh Word", its thumbnail)."""
+    from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    application = _("Integration Tracker")
+    when = created.astimezone(datetime.UTC).replace(tzinfo=None)
     properties = document.core_properties
     properties.title = report.title
     properties.author = report.issuer or str(concept.municipality)
+    properties.last_modified_by = application
+    properties.created = properties.modified = when
+    properties.revision = 1
     properties.language = word_language()
     properties.subject = str(concept.municipality)
+    properties.comments = properties.keywords = properties.category = ""
+
+    package = document.part.package
+    for rel_id, rel in list(package.rels.items()):
+        if rel.reltype in (RELATIONSHIP_TYPE.EXTENDED_PROPERTIES, RELATIONSHIP_TYPE.THUMBNAIL):
+            del package.rels[rel_id]
+    app = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'extended-properties">'
+        f"<Application>{escape(application)}</Application>"
+        f"<Company>{escape(str(concept.municipality))}</Company>"
+        "</Properties>"
+    )
+    part = Part(
+        PackURI("/docProps/app.xml"),
+        CONTENT_TYPE.OFC_EXTENDED_PROPERTIES,
+        app.encode("utf-8"),
+        package,
+    )
+    package.relate_to(part, RELATIONSHIP_TYPE.EXTENDED_PROPERTIES)
 
 
 def _measure_lines(measure, notes):
     """The item's first line (its words and what the report adds after them) and the
-    lines below it, as rendering._say_once prepared them for every format."""
-
-    def mark(obj):
-        number = notes.number(obj)
-        return f" [{number}]" if number else ""
-
+    lines below it, as rendering._say_once prepared them for every format; each line
+    a list of texts and note numbers (_write)."""
     label = measure.report_words
     if measure.report_languages:
         label += " (" + " / ".join(str(language) for language in measure.report_languages) + ")"
@@ -183,7 +336,7 @@ def _measure_lines(measure, notes):
     if measure.report_partners:
         label += " – " + ", ".join(str(p) for p in measure.report_partners)
     marked = [measure, *measure.report_joined, *measure.report_leads, *measure.report_partners]
-    label += "".join(mark(obj) for obj in marked)
+    first = [label, *_marks(notes, *marked)]
     if measure.report_statuses:
         shown = []
         for entry in measure.report_statuses:
@@ -191,21 +344,20 @@ def _measure_lines(measure, notes):
             if entry["progress"] is not None:
                 status += f", {entry['progress']} %"
             shown.append(f"{entry['number']}: {status}" if entry["number"] else status)
-        label += f" [{'; '.join(shown)}]"
-    lines = [label]
+        first.append(f" [{'; '.join(shown)}]")
+    lines = [first]
     for part in measure.report_parts:
         if part.report_description:
-            lines.append(part.report_description)
+            lines.append([part.report_description])
         if part.report_offices:
-            lines.append(
-                _("Offices")
-                + ": "
-                + ", ".join(f"{o.short_label}{mark(o)}" for o in part.report_offices)
-            )
+            offices = [_("Offices") + ": "]
+            for index, office in enumerate(part.report_offices):
+                offices += [", " if index else "", office.short_label, *_marks(notes, office)]
+            lines.append(offices)
         for indicator in part.indicators.all():
             for value in indicator.values.all():
                 if getattr(value, "report_sentence", ""):
-                    lines.append(value.report_sentence)
+                    lines.append([value.report_sentence])
                     continue
                 lines.append(
                     _("%(name)s: %(value)s %(unit)s (%(start)s – %(end)s)")
@@ -238,11 +390,10 @@ def _write_editorial(document, text):
 
 def _write_measure(document, measure, level, notes):
     first, *rest = _measure_lines(measure, notes)
-    _bullet(document, first, level)
+    _bullet(document, first, level, notes)
     for line in rest:
-        document.add_paragraph(
-            keep_together(line), style="List Continue" if level == 0 else "List Continue 2"
-        )
+        style = "List Continue" if level == 0 else "List Continue 2"
+        _write(document.add_paragraph(style=style), line, notes)
     for child in measure.report_children:
         _write_measure(document, child, level + 1, notes)
 
@@ -259,16 +410,21 @@ _AFTER_BORDERS = (
 
 
 def _rule_above(paragraph):
+    _rule(paragraph, "top")
+
+
+def _rule(paragraph, side, size=4, color="999999"):
+    """A line above or below ``paragraph``; ``size`` in eighths of a point."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
     borders = OxmlElement("w:pBdr")
-    top = OxmlElement("w:top")
+    top = OxmlElement(f"w:{side}")
     for name, value in [
         ("w:val", "single"),
-        ("w:sz", "4"),
+        ("w:sz", str(size)),
         ("w:space", "6"),
-        ("w:color", "999999"),
+        ("w:color", color),
     ]:
         top.set(qn(name), value)
     borders.append(top)
@@ -279,7 +435,7 @@ def _rule_above(paragraph):
 def _write_lead(document, measure, notes):
     """A line that leads into a list (rendering._lead_in): a paragraph, not a bullet."""
     for line in _measure_lines(measure, notes):
-        document.add_paragraph(keep_together(line))
+        _write(document.add_paragraph(), line, notes)
 
 
 def _write_need(document, need, level):
@@ -289,20 +445,37 @@ def _write_need(document, need, level):
         _write_need(document, sub, level + 1)
 
 
-def _table(document, header, rows, numeric_from=1, figures_width=3.0):
+def _table(document, caption, header, rows, notes, numeric_from=1, figures_width=2.8):
+    """A table under its caption (Word's "Caption" style, not a heading: the PDF's
+    caption), in the PDF's 9 pt; cells hold texts and note numbers (_write). The
+    header row is marked as such (screen readers name its cells, Word repeats it on a
+    new page), and a table is kept on one page where it fits."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm
+    from docx.oxml import OxmlElement
+    from docx.shared import Cm, Pt
 
+    document.add_paragraph(keep_together(caption), style="Caption")
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.paragraphs[0].add_run(text).bold = True
+    for index, (cell, pieces) in enumerate(zip(table.rows[0].cells, header, strict=True)):
+        _write(cell.paragraphs[0], pieces, notes, bold=True)
+        if index >= numeric_from:
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for values in rows:
         cells = table.add_row().cells
-        for index, (cell, text) in enumerate(zip(cells, values, strict=True)):
-            cell.text = keep_together(text)
+        for index, (cell, pieces) in enumerate(zip(cells, values, strict=True)):
+            _write(cell.paragraphs[0], pieces, notes)
             if index >= numeric_from:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for number, row in enumerate(table.rows, 1):
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.space_before = Pt(1)
+                paragraph.paragraph_format.space_after = Pt(1)
+                paragraph.paragraph_format.keep_with_next = number < len(table.rows)
+                for run in paragraph.runs:
+                    run.font.size = Pt(9)
     # the first column holds the words, the others figures
     figures = len(header) - 1
     widths = [Cm(16.6 - figures_width * figures)] + [Cm(figures_width)] * figures
@@ -314,11 +487,29 @@ def _table(document, header, rows, numeric_from=1, figures_width=3.0):
     return table
 
 
+def _table_notes(document, funding):
+    """Below the funding table, what the PDF says below it: which amounts are for
+    several years together."""
+    from docx.shared import Pt, RGBColor
+
+    for row in funding["rows"]:
+        for amount in row["line"].report_amounts:
+            if amount.year_from != amount.year_to:
+                text = _("%(title)s: one amount for the years %(years)s together.") % {
+                    "title": row["line"].title,
+                    "years": amount.years_label,
+                }
+                paragraph = document.add_paragraph()
+                paragraph.paragraph_format.space_before = Pt(3)
+                run = paragraph.add_run(keep_together(text))
+                run.font.size = Pt(9)
+                run.font.color.rgb = RGBColor.from_string("444444")
+
+
 def _funding_rows(funding, notes):
     rows = []
     for row in funding["rows"]:
-        number = notes.number(row["line"])
-        values = [row["line"].title + (f" [{number}]" if number else "")]
+        values = [[row["line"].title, *_marks(notes, row["line"])]]
         for amount in row["cells"]:
             if amount is None:
                 values.append("")
@@ -340,10 +531,9 @@ def _write_members(document, group, notes):
     for line in group.report_lines:
         if line["kind"] == "organisation":
             seat = line["seat"]
-            number = notes.number(seat.organisation)
-            text = str(seat.organisation) + (f" [{number}]" if number else "")
+            pieces = [str(seat.organisation), *_marks(notes, seat.organisation)]
             if seat.role:
-                text += f" / {seat.role}"
+                pieces.append(f" / {seat.role}")
         elif line["kind"] == "offices":
             codes = office_codes(line["offices"])
             if line["department"]:
@@ -351,35 +541,37 @@ def _write_members(document, group, notes):
                     "codes": codes,
                     "name": line["department"].name,
                 }
-                number = notes.number(line["department"], always=True)
-                text += f" [{number}]" if number else ""
+                pieces = [text, *_marks(notes, line["department"], always=True)]
             else:
-                text = _("Representatives of the offices %(codes)s") % {"codes": codes}
+                pieces = [_("Representatives of the offices %(codes)s") % {"codes": codes}]
         elif line["seat"].department:
-            text = _("Representatives from the %(name)s") % {"name": line["seat"].department.name}
-            number = notes.number(line["seat"].department, always=True)
-            text += f" [{number}]" if number else ""
+            department = line["seat"].department
+            text = _("Representatives from the %(name)s") % {"name": department.name}
+            pieces = [text, *_marks(notes, department, always=True)]
         else:
-            text = line["seat"].role
-        _bullet(document, text)
+            pieces = [line["seat"].role]
+        _bullet(document, pieces, notes=notes)
 
 
 def _title_page(document, report, concept, long, logo):
     """What the document is (draft or version), the logo (a PNG; Word takes no SVG
     from python-docx), municipality and issuer, the title, period and occasion, on a
     page of their own."""
-    from docx.enum.text import WD_BREAK
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
     from docx.shared import Cm, Pt
 
     # What the document is comes first, as at the top of the PDF's title page.
     document.add_paragraph().add_run(long).bold = True
     if logo:
         document.add_paragraph().add_run().add_picture(io.BytesIO(logo), height=Cm(2))
+    # the letterhead flush right above a rule, as in the PDF
     letterhead = document.add_paragraph()
+    letterhead.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     letterhead.add_run(str(concept.municipality)).bold = True
     if report.issuer:
         letterhead.add_run().add_break()
         letterhead.add_run(report.issuer)
+    _rule(letterhead, "bottom", size=12, color=INK)
     title = document.add_heading(report.title, level=0)
     title.paragraph_format.space_before = Pt(96)
     period = _("Period %(start)s – %(end)s") % {
@@ -397,19 +589,47 @@ def _title_page(document, report, concept, long, logo):
     document.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
 
 
-def write_report(document, context, edition_marks, logo=b"", from_template=False):
+def _contents(contents, sections):
+    """The contents as the PDF's: each section, and under it the groups or topics
+    the report context names for the contents (rendering.report_context), each
+    leading to its heading; {(section position, kind, pk): bookmark name}. The
+    notes follow at the end, once the sections have numbered them."""
+    anchors, entries = {}, []
+    for position, item in enumerate(sections, 1):
+        section = item["section"]
+        name = anchors[position, "section", section.pk] = f"_Section{position}"
+        entries.append((1, f"{section.number}. {section.title}", name))
+        below = [
+            ("group", entry["group"], f"{entry['group'].short_name}: {entry['group'].title}")
+            for entry in item.get("groups", [])
+        ] + [("topic", block["topic"], block["topic"].title) for block in item.get("headings", [])]
+        for count, (kind, obj, text) in enumerate(below, 1):
+            name = anchors[position, kind, obj.pk] = f"_Section{position}_{count}"
+            entries.append((2, text, name))
+    contents.write(entries)
+    return anchors
+
+
+def write_report(document, context, edition_marks, logo=b"", from_template=False, created=None):
     """The report into ``document``; ``edition_marks`` (short, long) say whether it is a
-    draft or which published version: the short one heads every page. ``logo`` is the
-    bureau's PNG logo for the title page; ``from_template`` keeps the styles, page,
-    header and footer of the bureau's Word template."""
+    draft or which published version: the short one heads every page but the first.
+    ``logo`` is the bureau's PNG logo for the title page; ``from_template`` keeps the
+    styles, page, header and footer of the bureau's Word template; ``created`` is
+    when the edition was published (or the draft rendered), for the properties.
+
+    The headings as the PDF's: the title (Word's "Title"), then on the first level
+    the summary, the contents, each section and the notes, on the second the groups
+    and topics within a section; tables are headed by captions."""
     report, concept = context["report"], context["concept"]
-    notes = SourceNotes()
+    bookmark_ids = itertools.count(1)
+    notes = _Notes(document, bookmark_ids)
+    contents = Contents(document, bookmark_ids)
     short, long = edition_marks
     _setup(document, report, concept, short, from_template)
     _title_page(document, report, concept, long, logo)
 
     sections = context["sections"]
-    document.add_heading(_("Summary"), level=2)
+    document.add_heading(_("Summary"), level=1)
     document.add_paragraph(keep_together(context["summary"]))
     header = [_("Section"), pgettext("report overview", "Scope")]
     if context["shows_statuses"]:
@@ -425,14 +645,26 @@ def write_report(document, context, edition_marks, logo=b"", from_template=False
             labels = statuses["labels"] if statuses else []
             values.append("; ".join(f"{label}: {n}" for label, n in labels))
         rows.append(values)
-    _table(document, header, rows, numeric_from=len(header), figures_width=5.5)
+    _table(
+        document,
+        _("Overview"),
+        header,
+        rows,
+        notes,
+        numeric_from=len(header),
+        figures_width=5.5,
+    )
 
-    document.add_heading(_("Contents"), level=2)
-    _contents(document, [f"{item['section'].number}. {item['section'].title}" for item in sections])
+    document.add_heading(_("Contents"), level=1)
+    anchors = _contents(contents, sections)
 
-    for item in sections:
+    for position, item in enumerate(sections, 1):
         section = item["section"]
-        document.add_heading(f"{section.number}. {section.title}", level=1)
+        heading = document.add_heading(f"{section.number}. {section.title}", level=1)
+        contents.target(heading, anchors[position, "section", section.pk])
+        if section.kind == Kind.FOUNDATIONS:
+            # the sections start on a page of their own (report-print.css)
+            heading.paragraph_format.page_break_before = True
         _write_editorial(document, section.text)
         if section.kind == Kind.FOUNDATIONS:
             _bullet(document, concept.title)
@@ -462,12 +694,16 @@ def write_report(document, context, edition_marks, logo=b"", from_template=False
                 document.add_paragraph(keep_together(text))
         elif section.kind == Kind.MEMBERS:
             for group in (g for g in context["expert_groups"] if g.report_lines):
-                document.add_heading(f"{group.short_name}: {group.title}", level=2)
+                heading = document.add_heading(f"{group.short_name}: {group.title}", level=2)
+                if (position, "group", group.pk) in anchors:
+                    contents.target(heading, anchors[position, "group", group.pk])
                 _write_members(document, group, notes)
         elif section.kind in (Kind.MEASURES, Kind.FUNDING):
             for index, block in enumerate(item["blocks"]):
                 if block["heading"]:
-                    document.add_heading(block["topic"].title, level=2)
+                    heading = document.add_heading(block["topic"].title, level=2)
+                    if (position, "topic", block["topic"].pk) in anchors:
+                        contents.target(heading, anchors[position, "topic", block["topic"].pk])
                 if block["lead"]:
                     _write_lead(document, block["lead"], notes)
                 start = len(document.paragraphs)
@@ -478,22 +714,28 @@ def write_report(document, context, edition_marks, logo=b"", from_template=False
                     _rule_above(document.paragraphs[start])
             funding = item.get("funding")
             if funding and funding["rows"]:
-                document.add_heading(_("Amounts named in this section"), level=3)
                 header = [_("Funding"), *funding["columns"]]
                 if funding["has_change"]:
                     change = pgettext("funding table", "Change")
                     number = notes.add("computed-change", change, funding["change_note"])
-                    header.append(change + (f" [{number}]" if number else ""))
-                _table(document, header, _funding_rows(funding, notes))
+                    header.append([change, number] if number else change)
+                caption = _("Amounts named in this section")
+                _table(document, caption, header, _funding_rows(funding, notes), notes)
+                _table_notes(document, funding)
         elif section.kind == Kind.NEEDS:
             for need in context["needs"]:
                 _write_need(document, need, 0)
         _write_editorial(document, section.text_after)
 
     if notes.items:
-        document.add_heading(_("Notes on the sources"), level=1)
+        # The notes themselves are footnotes, where their marks stand; the rule they
+        # follow closes the report as in the PDF.
+        heading = document.add_heading(_("Notes on the sources"), level=1)
+        contents.target(heading, "_SourceNotes")
+        contents.add(1, _("Notes on the sources"), "_SourceNotes")
         document.add_paragraph(keep_together(context["notes_rule"]))
-        for note in notes.items:
-            paragraph = document.add_paragraph()
-            paragraph.add_run(keep_together(f"[{note['number']}] {note['subject']}: ")).bold = True
-            paragraph.add_run(keep_together(note["note"]))
+
+    pages = contents.fill_in(notes.footnotes)
+    for section in document.sections:
+        _page_count(section.footer, pages)
+    _properties(document, report, concept, created or timezone.now())

@@ -7,6 +7,7 @@ DOCX header); with one (a PublishedVersion about to be frozen), it names its ver
 and publication date instead."""
 
 import base64
+import functools
 import logging
 import re
 from pathlib import Path
@@ -18,11 +19,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from integration_tracker.bounded import run_bounded
-from integration_tracker.uploads import FileProblem
+from helpers.bounded import run_bounded
+from helpers.uploads import FileProblem
 from working_groups.versions import concept_version
 
-from .design_files import check_logo
+from .design_checks import check_logo
 from .models import Report, ReportDesign
 from .rendering import report_context
 
@@ -30,9 +31,16 @@ logger = logging.getLogger(__name__)
 
 STATIC = Path(settings.BASE_DIR) / "static"
 
-# One small stylesheet for print and PDF, with the fonts it uses and nothing else
+# One small stylesheet for print and PDF, and the typeface it uses and nothing else
 # (every @font-face is loaded by WeasyPrint for every PDF, used or not).
 PRINT_CSS = STATIC / "css" / "report-print.css"
+FONTS_CSS = STATIC / "css" / "report-fonts.css"
+# The document's own fonts (WOFF2 data URLs, font_faces), which the PDF exchanges for
+# the TrueType files of FONTS_CSS (_typeset). The element is the template's own.
+FONTS_ELEMENT = re.compile(r'<style id="report-fonts">[^<]*</style>')
+_FACE = re.compile(r"@font-face \{[^}]*\}")
+_TRUETYPE = re.compile(r'url\("\.\./fonts/([\w-]+)\.ttf"\) format\("truetype"\)')
+_RANGE = re.compile(r"U\+([0-9A-Fa-f]+)(?:-([0-9A-Fa-f]+))?")
 
 
 def report_design(report):
@@ -72,7 +80,7 @@ def logo_data_url(design):
 
 
 def _logo_passes(design):
-    """Whether the stored logo passes today's checks (reports/design_files.py): one
+    """Whether the stored logo passes today's checks (reports/design_checks.py): one
     stored under older rules is left out, not drawn (an SVG can be made to keep
     WeasyPrint busy for ever)."""
     if not hasattr(design, "_logo_passes"):
@@ -88,31 +96,54 @@ def _logo_passes(design):
 
 def edition_marks(edition):
     """(short, long) words that say what a document is: a draft, or which published
-    version. The short one heads every PDF page and the DOCX header."""
+    version. The short one heads every PDF page and the DOCX header, the long one
+    stands on the title page, as an administration words it ("Entwurf", "Fassung 2
+    vom 16. Dezember 2014"), not how the document was made."""
     if edition is None:
-        return (
-            _("Draft – not published"),
-            _("Draft: rendered from the current records, not a published version."),
-        )
+        return (_("Draft – not published"), _("Draft"))
     values = {
         "number": edition.number,
         "date": format_date(timezone.localtime(edition.published_at), "DATE_FORMAT"),
     }
-    return (
-        _("Version %(number)s of %(date)s") % values,
-        _(
-            "Published version %(number)s of %(date)s. It stays as it is; later changes "
-            "to the records appear in later versions."
-        )
-        % values,
+    version = _("Version %(number)s of %(date)s") % values
+    return (version, version)
+
+
+@functools.cache
+def _woff2_data_url(name):
+    encoded = base64.b64encode((STATIC / "fonts" / f"{name}.woff2").read_bytes()).decode("ascii")
+    return f"data:font/woff2;base64,{encoded}"
+
+
+def _needed(face, characters):
+    """Whether ``characters`` use any code point of the face's unicode-range."""
+    ranges = [
+        (int(start, 16), int(end or start, 16))
+        for start, end in _RANGE.findall(face.partition("unicode-range:")[2])
+    ]
+    return not ranges or any(
+        start <= code <= end for code in map(ord, characters) for start, end in ranges
+    )
+
+
+def font_faces(text):
+    """The typeface's @font-face rules (FONTS_CSS) with the fonts as WOFF2 data URLs,
+    for the faces whose unicode-range ``text`` uses: the HTML document carries its
+    fonts wherever it is saved and opened, and no face its text does not need."""
+    characters = set(text)
+    return "\n".join(
+        _TRUETYPE.sub(lambda match: f'url("{_woff2_data_url(match[1])}") format("woff2")', face)
+        for face in _FACE.findall(FONTS_CSS.read_text(encoding="utf-8"))
+        if _needed(face, characters)
     )
 
 
 def render_html(report, edition=None, context=None):
-    """The standalone HTML document; ``context`` is report_context(report) when the
-    caller has it already (the report page renders the same records)."""
+    """The standalone HTML document, with its stylesheet and fonts (nothing it needs is
+    fetched when it is opened); ``context`` is report_context(report) when the caller
+    has it already (the report page renders the same records)."""
     with translation.override(settings.LANGUAGE_CODE):
-        return render_to_string(
+        html = render_to_string(
             "reports/report_document.html",
             {
                 **(context if context is not None else report_context(report)),
@@ -125,6 +156,10 @@ def render_html(report, edition=None, context=None):
                 "print_css": PRINT_CSS.read_text(encoding="utf-8") + "\n" + page_number_css(),
             },
         )
+    # The fonts its text needs, known once it is written.
+    return FONTS_ELEMENT.sub(
+        lambda match: f'<style id="report-fonts">{font_faces(html)}</style>', html, count=1
+    )
 
 
 def draft_version(report):
@@ -151,7 +186,7 @@ def local_fetcher():
 def render_pdf(report, edition=None, html=None):
     """The PDF of the report; ``html`` is the document already rendered by render_html
     (so a published version's PDF is made from exactly its frozen HTML). Typeset in a
-    child process within a time and memory limit (integration_tracker/bounded.py)."""
+    child process within a time and memory limit (helpers/bounded.py)."""
     import weasyprint  # noqa: F401 - loaded once here, not in every child
 
     if html is None:
@@ -162,8 +197,12 @@ def render_pdf(report, edition=None, html=None):
 def _typeset(html):
     from weasyprint import HTML
 
+    # The same faces as TrueType files: WeasyPrint would unpack every WOFF2 face anew
+    # for every PDF. (A version published before the document carried its fonts has
+    # no such element; its stylesheet names the files itself.)
+    fonts = f"<style>{FONTS_CSS.read_text(encoding='utf-8')}</style>"
     document = HTML(
-        string=html,
+        string=FONTS_ELEMENT.sub(lambda match: fonts, html, count=1),
         # The stylesheets' relative font URLs ("../fonts/…") resolve in static/fonts/.
         base_url=f"{(STATIC / 'css').as_uri()}/",
         url_fetcher=local_fetcher(),
@@ -172,32 +211,47 @@ def _typeset(html):
     return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
-def render_docx(report, edition=None):
-    """A Word document with real headings, lists and tables, started from the
-    bureau's Word template if it uploaded one. The records are read here; the
-    document is built in a child process within a time and memory limit
-    (integration_tracker/bounded.py)."""
-    # The child has no database: what the document names besides the context is
-    # read here.
+def document_context(report):
+    """What the report shows (rendering.report_context) in the document's language,
+    for render_html and render_docx to render the same reading of the records. The
+    report is read again with everything the DOCX names besides the context: it is
+    built in a child process without database."""
     report = Report.objects.select_related(
         "concept__municipality", "issued_by", "presented_to"
     ).get(pk=report.pk)
+    with translation.override(settings.LANGUAGE_CODE):
+        return report_context(report)
+
+
+def render_docx(report, edition=None, context=None):
+    """A Word document with real headings, lists, tables and footnotes, started from
+    the bureau's Word template if it uploaded one; ``context`` is document_context
+    (report) when the caller has it. The records are read here; the document is
+    built in a child process within a time and memory limit (helpers/bounded.py)."""
+    if context is None:
+        context = document_context(report)
+    report = context["report"]
     design = report_design(report)
     template = bytes(design.word_template) if design else b""
-    logo = bytes(design.logo) if design and design.logo_type == "image/png" else b""
+    # The DOCX carries a PNG logo only, and only one that passes today's checks, as
+    # the HTML and PDF do (a logo stored under older rules is left out).
+    usable = design and design.logo and design.logo_type == "image/png" and _logo_passes(design)
+    logo = bytes(design.logo) if usable else b""
+    # The file's date (its properties): the publication's, or now for a draft.
+    created = edition.published_at if edition is not None else timezone.now()
     with translation.override(settings.LANGUAGE_CODE):
-        context, marks = report_context(report), edition_marks(edition)
-        return run_bounded("docx", _build_docx, template, context, marks, logo)
+        marks = edition_marks(edition)
+        return run_bounded("docx", _build_docx, template, context, marks, logo, created)
 
 
-def _build_docx(template, context, marks, logo):
+def _build_docx(template, context, marks, logo, created):
     import io
 
     from .docx_template import document_from
     from .docx_writer import write_report
 
     document, from_template = document_from(template)
-    write_report(document, context, marks, logo=logo, from_template=from_template)
+    write_report(document, context, marks, logo=logo, from_template=from_template, created=created)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

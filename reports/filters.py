@@ -2,7 +2,7 @@
 (measures/filters.py) under the German parameter names of shareable progress URLs."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from measures.filters import MeasureRulesFilterSet, overdue_filter, search_filter, stale_filter
@@ -35,9 +35,17 @@ class ProgressFilter(MeasureRulesFilterSet):
 
     def __init__(self, data=None, queryset=None, *, concept, **kwargs):
         super().__init__(data, queryset, **kwargs)
-        self.fields = list(FieldOfAction.objects.filter(concept=concept))
-        self.groups = list(WorkingGroup.objects.filter(concept=concept))
-        self.offices = list(Office.objects.filter(municipality=concept.municipality))
+        # In the models' order without its first key (the concept, the municipality),
+        # which is the same for all of them and would join its table to sort by it.
+        self.fields = list(
+            FieldOfAction.objects.filter(concept=concept).order_by("position", "number")
+        )
+        self.groups = list(
+            WorkingGroup.objects.filter(concept=concept).order_by(F("number").asc(nulls_first=True))
+        )
+        self.offices = list(
+            Office.objects.filter(municipality=concept.municipality).order_by("code", "name")
+        )
         for name, objects in [
             ("handlungsfeld", self.fields),
             ("gruppe", self.groups),

@@ -3,12 +3,12 @@ from urllib.parse import urlsplit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from integration_tracker.forms import AccessibleErrorsMixin
-from integration_tracker.uploads import FileProblem, check_upload_size
+from helpers.forms import AccessibleErrorsMixin
+from helpers.uploads import FileProblem, check_upload_size
 
-from . import design_files
-from .editorial import has_tags
+from . import design_checks
 from .models import AccessibilityFeedback, PublishedVersion, ReportSection
+from .text_markup import has_tags
 
 
 class PublishForm(AccessibleErrorsMixin, forms.Form):
@@ -97,7 +97,7 @@ MAX_TEXT = 20000
 class SectionTextsForm(AccessibleErrorsMixin, forms.ModelForm):
     """The bureau's texts around a section's generated part, and whether the section
     shows statuses. ``version`` is the section's version when the form was opened: a
-    save over a colleague's newer change is refused (reports/editing.py)."""
+    save over a colleague's newer change is refused (reports/section_editing.py)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -146,7 +146,7 @@ class SectionTextsForm(AccessibleErrorsMixin, forms.ModelForm):
 
 class _DesignFileForm(AccessibleErrorsMixin, forms.Form):
     """One uploaded file of the report's look, checked by ``check`` (from
-    reports/design_files.py) before anything is stored; the checked content is in
+    reports/design_checks.py) before anything is stored; the checked content is in
     ``cleaned_data["content"]``."""
 
     max_bytes = 0
@@ -163,7 +163,7 @@ class _DesignFileForm(AccessibleErrorsMixin, forms.Form):
 
 
 class LogoForm(_DesignFileForm):
-    max_bytes = design_files.LOGO_MAX_BYTES
+    max_bytes = design_checks.LOGO_MAX_BYTES
     file = forms.FileField(
         label=_("Logo (PNG or SVG, at most 1 MB)"),
         help_text=_(
@@ -175,14 +175,14 @@ class LogoForm(_DesignFileForm):
 
     @staticmethod
     def check(content, name):
-        return design_files.check_logo(content, name)
+        return design_checks.check_logo(content, name)
 
 
 class WordTemplateForm(_DesignFileForm):
     """``cleaned_data["content"]``: (the template rebuilt from its allowed parts, what
-    was left out of it; reports/design_files.py)."""
+    was left out of it; reports/design_checks.py)."""
 
-    max_bytes = design_files.TEMPLATE_MAX_BYTES
+    max_bytes = design_checks.TEMPLATE_MAX_BYTES
     file = forms.FileField(
         label=_("Word template (.dotx or .docx, at most 10 MB)"),
         help_text=_(
@@ -201,4 +201,4 @@ class WordTemplateForm(_DesignFileForm):
 
     @staticmethod
     def check(content, name):
-        return design_files.check_word_template(content, name)
+        return design_checks.check_word_template(content, name)

@@ -103,7 +103,7 @@ class ReportSection(models.Model):
         related_name="report_sections",
         help_text=_("For measures and funding: the report headings whose measures it lists."),
     )
-    # The bureau's own words around what the records fill in (reports/editorial.py
+    # The bureau's own words around what the records fill in (reports/text_markup.py
     # reads them: paragraphs and bulleted lists, never HTML).
     text = models.TextField(
         _("text before the generated part"),
@@ -145,7 +145,7 @@ class ReportSection(models.Model):
 
     def save(self, *args, **kwargs):
         # A change elsewhere (the admin, an import) makes a texts' form opened before
-        # it stale, as a guarded save on the report page does (reports/editing.py).
+        # it stale, as a guarded save on the report page does (reports/section_editing.py).
         if self.pk and not kwargs.get("update_fields"):
             self.version += 1
         super().save(*args, **kwargs)
@@ -164,9 +164,9 @@ class PublishedVersionQuerySet(models.QuerySet):
 
 
 class PublishedVersion(models.Model):
-    """A frozen edition of a report: the HTML and PDF exactly as they were rendered
-    when the bureau published it, with their SHA-256 checksums. Never changed or
-    deleted afterwards (the model refuses, and the database refuses updates)."""
+    """A frozen edition of a report: the HTML, PDF and DOCX exactly as they were
+    rendered when the bureau published it, with their SHA-256 checksums. Never changed
+    or deleted afterwards (the model refuses, and the database refuses updates)."""
 
     report = models.ForeignKey(
         Report, verbose_name=_("report"), on_delete=models.PROTECT, related_name="versions"
@@ -189,6 +189,14 @@ class PublishedVersion(models.Model):
     html_sha256 = models.CharField(_("SHA-256 of the HTML"), max_length=64)
     pdf = models.BinaryField(_("PDF"))
     pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64)
+    # The Word document of the same edition, for the bureau to work on. Empty (null)
+    # for versions published before it was kept: nullable, so that adding the columns
+    # leaves the table and its immutability triggers in place (SQLite rebuilds a table
+    # for a column with a default, and the triggers would go with the old one).
+    docx = models.BinaryField(_("DOCX"), null=True, blank=True)
+    docx_sha256 = models.CharField(  # noqa: DJ001 - null: see above
+        _("SHA-256 of the DOCX"), max_length=64, null=True, blank=True
+    )
     # What the version states about each measure, for comparing versions without
     # reading their documents: {"as_of": date, "measures": [{"id", "number", "words",
     # "status", "progress"}, …]} in the report's order. Empty (null) for versions
@@ -198,7 +206,7 @@ class PublishedVersion(models.Model):
     objects = PublishedVersionQuerySet.as_manager()
 
     # What lists of versions leave unread: the documents and the statuses.
-    STORED = ("html", "pdf", "statuses")
+    STORED = ("html", "pdf", "docx", "statuses")
 
     class Meta:
         verbose_name = _("published version")
@@ -230,11 +238,19 @@ class PublishedVersion(models.Model):
     def delete(self, *args, **kwargs):
         raise ImmutableVersionError(_("A published version cannot be deleted."))
 
+    def publisher_name(self):
+        """Who published the version, by full name (the username if none is recorded)."""
+        return self.published_by.get_full_name() or self.published_by.get_username()
+
+    def formats(self):
+        """The formats this version was stored in (DOCX since it was kept)."""
+        return ["pdf", "html", "docx"] if self.docx_sha256 else ["pdf", "html"]
+
     def content(self, format):
-        return bytes({"html": self.html, "pdf": self.pdf}[format])
+        return bytes({"html": self.html, "pdf": self.pdf, "docx": self.docx}[format])
 
     def checksum(self, format):
-        return {"html": self.html_sha256, "pdf": self.pdf_sha256}[format]
+        return {"html": self.html_sha256, "pdf": self.pdf_sha256, "docx": self.docx_sha256}[format]
 
 
 class ReportExport(models.Model):
@@ -278,7 +294,7 @@ class ReportExport(models.Model):
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    # Failed because its worker stopped (integration_tracker/worker.py), not by an error.
+    # Failed because its worker stopped (helpers/worker.py), not by an error.
     lost = models.BooleanField(_("lost by the background worker"), default=False)
     content = models.BinaryField(_("file"), default=b"", blank=True)
     content_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
@@ -367,7 +383,7 @@ class Publication(models.Model):
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    # Failed because its worker stopped (integration_tracker/worker.py), not by an error.
+    # Failed because its worker stopped (helpers/worker.py), not by an error.
     lost = models.BooleanField(_("lost by the background worker"), default=False)
 
     class Meta:
@@ -502,7 +518,7 @@ class ReportDesign(models.Model):
     """The look of a municipality's report documents, as its bureau uploaded it: a
     logo for the title page and a Word template whose styles, header and footer the
     DOCX takes over. The files are checked before they are stored
-    (reports/design_files.py); the SVG logo is stored as cleaned."""
+    (reports/design_checks.py); the SVG logo is stored as cleaned."""
 
     class LogoType(models.TextChoices):
         PNG = "image/png", "PNG"

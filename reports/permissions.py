@@ -2,7 +2,7 @@
 decided. (Who reads the progress pages is ``measures.permissions.can_read_progress``:
 it follows the visibility of measures, which the start page needs as well.)"""
 
-from integration_tracker.roles import is_bureau, is_council
+from helpers.roles import is_bureau, is_council
 
 
 def can_read_reports(user):

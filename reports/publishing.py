@@ -1,5 +1,5 @@
-"""Publishing a report: its HTML and PDF are rendered once, checksummed and frozen
-as a numbered PublishedVersion. Later edits to the records change drafts only.
+"""Publishing a report: its HTML, PDF and DOCX are rendered once, checksummed and
+frozen as a numbered PublishedVersion. Later edits to the records change drafts only.
 
 Rendering takes seconds (the PDF) and happens outside any transaction; only the
 short write of the finished version takes the report's lock. A request never
@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .comparison import status_snapshot
-from .exports import render_html, render_pdf
+from .exports import document_context, render_docx, render_html, render_pdf
 from .models import PublishedVersion, Report
 
 
@@ -48,15 +48,23 @@ def _render(report, user, note, last, on_step):
         published_by=user,
         note=note,
     )
-    html = render_html(report, edition=version).encode("utf-8")
+    # The HTML (and with it the PDF) and the DOCX from the same reading of the records,
+    # so that a change saved meanwhile cannot make them differ.
+    context = document_context(report)
+    html = render_html(report, edition=version, context=context).encode("utf-8")
     on_step(2)
     pdf = render_pdf(report, html=html.decode("utf-8"))
+    # The same edition in Word, stored in the same insert: a version is never changed.
+    docx = render_docx(report, edition=version, context=context)
     version.html, version.html_sha256 = html, sha256(html)
     version.pdf, version.pdf_sha256 = pdf, sha256(pdf)
+    version.docx, version.docx_sha256 = docx, sha256(docx)
     version.statuses = status_snapshot(report)
     # The number is settled under the report's lock (publish); here it may already be
     # taken by a colleague, which publish() finds and answers for.
-    version.full_clean(exclude=["html", "pdf"], validate_unique=False, validate_constraints=False)
+    version.full_clean(
+        exclude=["html", "pdf", "docx"], validate_unique=False, validate_constraints=False
+    )
     return version
 
 

@@ -430,15 +430,26 @@ def report_context(report, unsaved=None):
     for need in needs:
         need.sub_needs = sub_needs.get(need.pk, [])
 
+    expert_groups = [g for g in groups if g.kind == WorkingGroup.Kind.EXPERT]
     rendered = []
     for section in sections:
         item = {"section": section}
+        # The headings within a section (``anchor`` their id), which the contents list
+        # names under the section's, as the PDF's bookmarks do.
+        if section.kind == Kind.MEMBERS:
+            item["groups"] = [
+                {"group": group, "anchor": f"section-{section.number}-group-{group.pk}"}
+                for group in expert_groups
+                if group.report_lines
+            ]
         if section.kind in (Kind.MEASURES, Kind.FUNDING):
             item["blocks"] = topic_blocks(section)
             for block in item["blocks"]:
+                block["anchor"] = f"section-{section.number}-topic-{block['topic'].pk}"
                 heading = block["topic"].title if block["heading"] else section.title
                 for measure in block["measures"]:
                     _say_once(measure, heading, section.shows_statuses)
+            item["headings"] = [block for block in item["blocks"] if block["heading"]]
             items = [m for block in item["blocks"] for m in _with_children(block["measures"])]
             in_section = [part for m in items for part in (m, *m.report_joined)]
             leads = {block["lead"].pk for block in item["blocks"] if block["lead"]}
@@ -463,7 +474,6 @@ def report_context(report, unsaved=None):
     provisions = list(action_plan.provisions.all()) if action_plan else []
     for provision in provisions:
         provision.report_children = [p for p in provisions if p.parent_id == provision.pk]
-    expert_groups = [g for g in groups if g.kind == WorkingGroup.Kind.EXPERT]
     context = {
         "source_notes": SourceNotes(),
         "report": report,

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks import task
 
-from integration_tracker.worker import fail_lost_tasks, overdue
+from helpers.worker import fail_lost_tasks, overdue
 
 from .exports import render_docx, render_html, render_pdf
 from .models import AccessibilityFeedback, Publication, Report, ReportExport
@@ -36,7 +36,7 @@ def latest_exports(report):
 
 def latest_export(report, format):
     """The report's latest export of ``format``, without the file; if its worker has
-    lost it, it is marked failed first (integration_tracker/worker.py)."""
+    lost it, it is marked failed first (helpers/worker.py)."""
     export = report.exports.defer("content").filter(format=format).first()
     if export is not None and export.in_progress and overdue(render_export, export.requested_at):
         fail_lost_tasks()
@@ -141,7 +141,7 @@ def request_publication(report, user, *, note, opened_after):
 
 def fail_if_lost(publication):
     """Mark the publication failed if its worker has lost it
-    (integration_tracker/worker.py)."""
+    (helpers/worker.py)."""
     if publication.in_progress and overdue(publish_report, publication.requested_at):
         fail_lost_tasks()
         publication.refresh_from_db(fields=["state", "lost", "finished_at"])

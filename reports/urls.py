@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accessibility, design, editing, views
+from . import accessibility, design_page, section_editing, views
 
 app_name = "reports"
 
@@ -31,14 +31,15 @@ urlpatterns = [
         views.version_compare,
         name="version_compare",
     ),
+    path("berichte/<slug:slug>/entwurf/vergleich/", views.draft_compare, name="draft_compare"),
     path(
         "berichte/<slug:slug>/abschnitte/<str:number>/",
-        editing.section_edit,
+        section_editing.section_edit,
         name="section_edit",
     ),
     path(
         "berichte/<slug:slug>/abschnitte/<str:number>/reihenfolge/",
-        editing.section_move,
+        section_editing.section_move,
         name="section_move",
     ),
     path(
@@ -62,5 +63,5 @@ urlpatterns = [
         name="accessibility_feedback_sent",
     ),
     path("leichte-sprache/", accessibility.easy_language, name="easy_language"),
-    path("berichte/<slug:slug>/gestaltung/", design.report_design, name="report_design"),
+    path("berichte/<slug:slug>/gestaltung/", design_page.report_design, name="report_design"),
 ]

@@ -19,9 +19,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from integration_tracker.cells import neutralise_row
-from integration_tracker.decorators import requires
-from integration_tracker.worker import worker_is_late
+from helpers.cells import neutralise_row
+from helpers.decorators import requires
+from helpers.worker import worker_is_late
 from measures.models import (
     ActionNeed,
     FundingAmount,
@@ -30,7 +30,6 @@ from measures.models import (
     Measure,
     Status,
     StatusEntry,
-    Topic,
 )
 from measures.permissions import (
     can_read_progress,
@@ -40,14 +39,14 @@ from measures.permissions import (
 )
 from working_groups.models import Membership, WorkingGroup
 
-from .comparison import status_changes
+from .comparison import compare, status_snapshot
 from .exports import CONTENT_TYPES, draft_html, draft_version
 from .filters import ProgressFilter
 from .forms import PublishForm, SectionTextsForm
 from .models import Publication, PublishedVersion, Report, ReportExport
 from .open_data import FIELDS, LICENCE, rows_for
 from .permissions import can_edit_reports, can_publish, can_read_drafts, can_read_reports
-from .progress import NO_STATUS, status_counts
+from .progress import NO_STATUS, overview_aggregates
 from .published_html import body_html
 from .rendering import report_context
 from .tasks import (
@@ -174,83 +173,18 @@ def _aggregates(request, concept, measures, progress_filter, query):
         lambda: render_to_string(
             "reports/_overview_aggregates.html",
             {
-                **_aggregates_context(concept, measures, progress_filter),
+                **overview_aggregates(
+                    concept,
+                    measures,
+                    progress_filter.fields,
+                    progress_filter.groups,
+                    progress_filter.offices,
+                ),
                 "query": query.urlencode(),
             },
         ),
         settings.PROGRESS_CACHE_SECONDS,
     )
-
-
-def _aggregates_context(concept, measures, progress_filter):
-    fields, groups, offices = (
-        progress_filter.fields,
-        progress_filter.groups,
-        progress_filter.offices,
-    )
-    topics = list(Topic.objects.filter(concept=concept).order_by("position", "pk"))
-
-    def rows(counts, objects, none_label):
-        result = [(obj, counts[obj.pk]) for obj in objects if obj.pk in counts]
-        if None in counts:
-            result.append((none_label, counts[None]))
-        return result
-
-    # A breakdown only by a dimension that holds data: never a single "without …" bar
-    # (the 2009 concept has no fields of action of its own, but report headings).
-    breakdowns = []
-    for key, group_by, objects, title, caption, none_label in [
-        (
-            "topic",
-            "topic",
-            topics,
-            _("By heading"),
-            _("Measures per heading and status"),
-            _("without heading"),
-        ),
-        (
-            "field",
-            "field_of_action",
-            fields,
-            _("By field of action"),
-            _("Measures per field of action and status"),
-            _("without field of action"),
-        ),
-        (
-            "group",
-            "working_group",
-            groups,
-            _("By working group"),
-            _("Measures per working group and status"),
-            _("without working group"),
-        ),
-        (
-            "office",
-            "lead_office",
-            offices,
-            _("By lead office"),
-            _("Measures per lead office and status"),
-            _("without lead office"),
-        ),
-    ]:
-        if not objects:
-            continue
-        counts = status_counts(measures, group_by)
-        if set(counts) - {None}:
-            breakdowns.append(
-                {
-                    "key": key,
-                    "title": title,
-                    "caption": caption,
-                    "rows": rows(counts, objects, none_label),
-                }
-            )
-    return {
-        "overall": status_counts(measures)[None],
-        "breakdowns": breakdowns,
-        "overdue_count": measures.overdue().count(),
-        "stale_count": measures.stale().count(),
-    }
 
 
 @require_safe
@@ -680,23 +614,23 @@ def version_detail(request, slug, number):
 @require_safe
 @requires(can_read_reports)
 def version_compare(request, slug, number):
-    """A version against the previous published version: bureau and council."""
+    """A version against the previous published version, section by section, from
+    what each of them stored when it was published: bureau and council."""
     report = _report_for(request, slug)
-    # This version and the one before it, with their snapshots, without documents.
+    # This version and the one before it, with their HTML and statuses, without PDF or DOCX.
     versions = list(
         report.versions.filter(number__lte=number)
         .select_related("published_by")
-        .defer("html", "pdf")
+        .defer("pdf", "docx")
         .order_by("-number")[:2]
     )
     if not versions or versions[0].number != number:
         raise Http404
     version = versions[0]
     previous = versions[1] if len(versions) > 1 else None
-    missing = [v for v in (previous, version) if v is not None and v.statuses is None]
-    rows = None
-    if previous is not None and not missing:
-        rows = status_changes(previous.statuses, version.statuses)
+    comparison = None
+    if previous is not None:
+        comparison = compare(previous.html, version.html, previous.statuses, version.statuses)
     return render(
         request,
         "reports/version_compare.html",
@@ -704,8 +638,42 @@ def version_compare(request, slug, number):
             "report": report,
             "version": version,
             "previous": previous,
-            "missing": missing,
-            "rows": rows,
+            "comparison": comparison,
+            "without_statuses": [
+                v for v in (previous, version) if v is not None and v.statuses is None
+            ],
+        },
+    )
+
+
+@login_required
+@require_safe
+@requires(can_read_drafts)
+def draft_compare(request, slug):
+    """The draft against the latest published version: what publishing now would
+    change for the council's reader. The bureau only."""
+    report = _report_for(request, slug)
+    # The latest version, with its HTML and statuses, without its PDF and DOCX.
+    previous = (
+        report.versions.select_related("published_by")
+        .defer("pdf", "docx")
+        .order_by("-number")
+        .first()
+    )
+    comparison = None
+    if previous is not None:
+        comparison = compare(
+            previous.html, draft_html(report), previous.statuses, status_snapshot(report)
+        )
+    return render(
+        request,
+        "reports/version_compare.html",
+        {
+            "report": report,
+            "draft": True,
+            "previous": previous,
+            "comparison": comparison,
+            "without_statuses": [previous] if previous and previous.statuses is None else [],
         },
     )
 
@@ -716,9 +684,13 @@ def version_compare(request, slug, number):
 def version_download(request, slug, number, format):
     """A published version's document, byte for byte as it was frozen."""
     report = _report_for(request, slug)
-    if format not in ("html", "pdf"):
+    if format not in ("html", "pdf", "docx"):
         raise Http404
-    version = get_object_or_404(report.versions, number=number)
+    # the one document asked for, not the others
+    others = [name for name in PublishedVersion.STORED if name != format]
+    version = get_object_or_404(report.versions.defer(*others), number=number)
+    if format not in version.formats():
+        raise Http404  # published before the DOCX was kept
     content = version.content(format)
     response = HttpResponse(content, content_type=CONTENT_TYPES[format])
     response["Content-Disposition"] = (

@@ -6,5 +6,5 @@ from django.conf import settings
 # (REDIS_URL), which are read from the cache once they are in it.
 SESSION = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
 # The session and the user (Django's ModelBackend); the user's role names come from
-# the session (integration_tracker/roles.py).
+# the session (helpers/roles.py).
 REQUEST = SESSION + 1

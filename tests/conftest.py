@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
-from integration_tracker.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups
 from measures.audit import record_missing_history
 from working_groups.models import Office
 
@@ -231,25 +231,47 @@ def empty_cache(settings):
 
 
 def remove_published_versions():
-    """For tests that flush the database (live server, transactions): on SQLite the
-    flush deletes row by row, which the trigger refuses for published versions, so
-    they go with the trigger dropped for a moment. PostgreSQL's flush truncates."""
+    """For tests that flush the database (live server, transactions): the database
+    refuses to delete published versions (SQLite's flush deletes row by row) and, on
+    PostgreSQL, to truncate a table that holds them (reports/migrations/0011), so they
+    go with the DELETE trigger dropped for a moment."""
     from django.db import connection
 
     from reports.models import Publication, PublishedVersion
 
-    if connection.vendor != "sqlite" or not PublishedVersion.objects.exists():
+    if not PublishedVersion.objects.exists():
         return
     # A publication holds on to its version (PROTECT); it goes first.
     Publication.objects.all().delete()
     triggers = import_module("reports.migrations.0004_published_version_undeletable").TRIGGERS
-    create, drop = triggers["sqlite"]
+    create, drop = triggers[connection.vendor]
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in drop:
             cursor.execute(statement)
         cursor.execute(f"DELETE FROM {PublishedVersion._meta.db_table}")
         for statement in create:
             cursor.execute(statement)
+
+
+@pytest.fixture(autouse=True)
+def published_versions_go_before_the_flush(request):
+    """After a test whose transactions commit, Django empties the database (flush),
+    which the database refuses while it holds published versions: they go first. The
+    fixture asks for the database itself, so its teardown runs before the flush."""
+    if not _flushes(request):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    remove_published_versions()
+
+
+def _flushes(request):
+    """Whether pytest-django runs the test as a TransactionTestCase, which flushes."""
+    names = request.fixturenames
+    return _commits(request.node.get_closest_marker("django_db")) or bool(
+        {"transactional_db", "live_server", "django_db_reset_sequences"} & set(names)
+    )
 
 
 def _commits_for_real(request):
@@ -265,11 +287,11 @@ def _commits_for_real(request):
 @pytest.fixture(autouse=True)
 def role_changes_reach_sessions_at_once(request, monkeypatch):
     """A change of a user's groups reaches their sessions when its transaction
-    commits (integration_tracker/roles.py), but the test's own transaction never
+    commits (helpers/roles.py), but the test's own transaction never
     does: at once instead, except where transactions commit (as above)."""
     if _commits_for_real(request):
         return
-    from integration_tracker import roles
+    from helpers import roles
 
     monkeypatch.setattr(
         roles, "roles_changed", lambda user_ids, using=None: roles.forget_roles(list(user_ids))

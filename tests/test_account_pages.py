@@ -8,9 +8,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Reason
-from integration_tracker.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups
 
 from .budgets import REQUEST
 from .factories import OfficeFactory, UserFactory
@@ -91,7 +92,8 @@ def test_filters_and_search(client, bureau_user, offices):
 
 
 def test_the_bureau_changes_role_and_offices_and_the_history_names_it(client, bureau_user, offices):
-    person = account("amt51", offices=[offices[0]], email="jk@dresden.example")
+    # Invited, no password chosen yet: the invitation may still go to another address.
+    person = account("amt51", offices=[offices[0]], email="jk@dresden.example", password=None)
     client.force_login(bureau_user)
     response = client.post(
         reverse("accounts:account_edit", args=[person.pk]),
@@ -137,6 +139,64 @@ def test_the_bureau_changes_role_and_offices_and_the_history_names_it(client, bu
     assert list(person.groups.values_list("name", flat=True)) == [Role.COUNCIL]
     assert not person.offices.exists()
     assert person.history.first().roles == Role.COUNCIL
+
+
+def test_the_bureau_cannot_change_the_address_of_an_account_in_use(client, bureau_user, offices):
+    """Whoever has the address can reset the password and act as the person: once the
+    person has chosen a password, the bureau deactivates the account and invites them
+    anew with the new address instead."""
+    from accounts import services
+    from accounts.forms import AccountForm
+
+    person = account("amt51", offices=[offices[0]], email="jk@dresden.example")
+    edit = reverse("accounts:account_edit", args=[person.pk])
+    data = {
+        "first_name": "Jana",
+        "last_name": "Krause",
+        "email": "buero@dresden.example",
+        "role": Role.OFFICE_STAFF,
+        "offices": [str(offices[0].pk), str(offices[1].pk)],
+    }
+    before = person.history.count()
+    client.force_login(bureau_user)
+    assert "Diese Person hat ein Passwort gewählt" in client.get(edit).content.decode()
+
+    response = client.post(edit, data)
+    assert response.status_code == 400
+    assert (
+        "Die E-Mail-Adresse eines Kontos, das bereits genutzt wird, kann hier nicht geändert"
+        in response.content.decode()
+    )
+    person.refresh_from_db()
+    assert person.email == "jk@dresden.example" and list(person.offices.all()) == [offices[0]]
+    assert mail.outbox == [] and person.history.count() == before
+    with translation.override("en"):
+        form = AccountForm(data, roles=[Role.OFFICE_STAFF], account=person)
+        assert form.errors["email"] == [
+            "The e-mail address of an account in use cannot be changed here: whoever has "
+            "the address can reset the password and act as the person. Deactivate this "
+            "account and invite the person with the new address."
+        ]
+    with pytest.raises(services.NotAllowed):
+        services.change(person, bureau_user, **{**form.cleaned_data, "email": data["email"]})
+
+    # The same address, written otherwise, is no change; the rest of the form is saved.
+    response = client.post(edit, {**data, "email": "JK@dresden.example"})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.email == "jk@dresden.example" and person.offices.count() == 2
+    assert mail.outbox == []
+
+    # The way for a new address: deactivate, and invite the person with it.
+    client.post(reverse("accounts:account_deactivate", args=[person.pk]))
+    client.post(
+        reverse("accounts:account_invite"),
+        {**data, "email": "jana.krause@dresden.example", "username": "jkrause"},
+    )
+    [invitation] = mail.outbox
+    assert invitation.to == ["jana.krause@dresden.example"]
+    person.refresh_from_db()
+    assert not person.is_active and person.email == "jk@dresden.example"
 
 
 def test_a_deactivated_account_cannot_log_in_and_its_session_ends(client, bureau_user, offices):
@@ -207,7 +267,8 @@ def test_a_login_writes_no_history_and_no_record_holds_a_password(client, counci
 
 
 def test_bad_input_on_the_edit_form_changes_nothing(client, bureau_user, offices):
-    person = account("amt51", offices=[offices[0]], email="a@dresden.example")
+    # Invited, no password chosen yet: only then may the address change at all.
+    person = account("amt51", offices=[offices[0]], email="a@dresden.example", password=None)
     account("amt41", offices=[offices[1]], email="b@dresden.example")
     client.force_login(bureau_user)
     before = person.history.count()

@@ -5,7 +5,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from integration_tracker.sessions import LAST_ACTIVITY, LOGGED_IN_AT
+from helpers.sessions import LAST_ACTIVITY, LOGGED_IN_AT
 
 pytestmark = pytest.mark.django_db
 

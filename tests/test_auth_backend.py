@@ -1,6 +1,6 @@
 """Logins go through django-axes and Django's ModelBackend; the role names are read at
 login and kept in the session, and a change of a user's groups reaches their sessions
-at once (integration_tracker/roles.py); only the fixed role names grant anything;
+at once (helpers/roles.py); only the fixed role names grant anything;
 sessions are Django's own and end when they expire."""
 
 import datetime
@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services
-from integration_tracker import roles
-from integration_tracker.roles import Role, is_bureau, is_council, is_office_staff, role_names
+from helpers import roles
+from helpers.roles import Role, is_bureau, is_council, is_office_staff, role_names
 
 from . import budgets
 from .factories import UserFactory

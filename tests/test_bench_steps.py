@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_import_rows_are_an_export_with_the_interfaces_headings_and_import_cleanly():
     generate("XS", log=lambda message: None)
-    dataset, instances = steps.import_rows(count=30)
+    dataset, instances, links = steps.import_rows(count=30)
     assert "Nummer" in dataset.headers and "number" not in dataset.headers
     assert len(dataset) == len(instances) == 30
     assert {m.number for m in instances} == {f"99.{i}" for i in range(1, 31)}
@@ -43,3 +43,19 @@ def test_the_load_writers_read_the_status_form_and_the_waiting_page(client, offi
     assert waiting.status_code == 200
     page = waiting.content.decode()
     assert traffic.WAITING.search(page) and not traffic.VERSION.search(page)
+
+
+def test_the_import_reference_writes_exactly_the_rows_the_import_writes():
+    """bench/steps.py compares the import with bulk_create_with_history of the same
+    measures plus their many-to-many rows and those of their history: a fair
+    reference writes the same rows, no fewer (the plain bulk_create it replaced wrote
+    the measures alone)."""
+    generate("XS", log=lambda message: None)
+    dataset, instances, links = steps.import_rows(count=30)
+    before = Measure.objects.count()
+    _seconds, imported = steps._timed_import(dataset, before)
+    _seconds, reference = steps._timed_bulk_create_with_history(instances, links, before)
+    assert reference == imported
+    assert imported["measures"] == imported["history"] == 30
+    assert imported["partner_offices"] and imported["history partner_offices"]
+    assert Measure.objects.count() == before

@@ -1,4 +1,4 @@
-"""The bulk import of measures (integration_tracker/bulk_import.py BulkImportMixin):
+"""The bulk import of measures (helpers/bulk_import.py BulkImportMixin):
 every row validated, errors named by row and column, all or nothing, history written,
 and a number of queries that does not grow with the rows."""
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from django.urls import reverse
 
-from integration_tracker.roles import is_bureau, is_council, is_office_staff
+from helpers.roles import is_bureau, is_council, is_office_staff
 from measures.models import Measure
 from working_groups.models import Concept
 

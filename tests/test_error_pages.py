@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import translation
 
-from integration_tracker import errors
+from helpers import errors
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Amounts in euros are written by one filter (working_groups/templatetags/money.py)
+"""Amounts in euros are written by one filter (helpers/templatetags/money.py)
 in the page's language: German "140.600 €" with a no-break space, English "€140,600"."""
 
 import re
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.template import Context, Template
 from django.utils import translation
 
-from working_groups.templatetags.money import euro
+from helpers.templatetags.money import euro
 
 from .factories import FundingAmountFactory, FundingLineFactory
 
@@ -62,7 +62,7 @@ def test_no_template_or_module_writes_the_euro_sign_itself():
     by_hand = re.compile(r"\}\s*(?:\\u00a0|\u00a0)?€|€\s*\{")
     modules = [
         str(path.relative_to(settings.BASE_DIR))
-        for app in ("integration_tracker", "working_groups", "accounts", "measures", "reports")
+        for app in ("helpers", "working_groups", "accounts", "measures", "reports")
         for path in (settings.BASE_DIR / app).rglob("*.py")
         if path.name != "money.py" and by_hand.search(path.read_text())
     ]

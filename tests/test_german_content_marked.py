@@ -2,7 +2,7 @@
 topics, offices, organisations, notes, report sections …). On an English page each
 of their texts sits inside an element marked lang="de", so that screen readers
 pronounce it as German and browsers hyphenate it as German (WCAG 2.1, 3.1.2 Language
-of Parts; working_groups/templatetags/german.py). On a German page nothing is added.
+of Parts; helpers/templatetags/german.py). On a German page nothing is added.
 
 Every page type that shows records is read as each role that sees it, and every text
 of the page that contains a record's text outside lang="de" is listed. Not checked,
@@ -446,6 +446,11 @@ PAGES = {
         lambda w: reverse("reports:version_compare", args=[w["report"].slug, 2]),
         (BUREAU, COUNCIL),
         lambda w: w["measure"].report_wording or w["measure"].title,
+    ),
+    "draft_compare": (
+        lambda w: reverse("reports:draft_compare", args=[w["report"].slug]),
+        (BUREAU,),
+        lambda w: w["report"].title,
     ),
     "report_publish": (
         lambda w: reverse("reports:report_publish", args=[w["report"].slug]),

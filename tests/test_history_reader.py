@@ -1,12 +1,12 @@
 """One reader turns simple-history records into "what changed" rows
-(integration_tracker/history.py); the measures' and the accounts' history pages only
+(helpers/history.py); the measures' and the accounts' history pages only
 say which fields they show."""
 
 import pytest
 from django.utils import translation
 
 from accounts.history import account_changes
-from integration_tracker.history import Shown, changes
+from helpers.history import Shown, changes
 from measures.audit import change_log
 
 from .factories import MeasureFactory, UserFactory

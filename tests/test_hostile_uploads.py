@@ -14,9 +14,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from integration_tracker.bounded import LimitExceeded, run_bounded
-from integration_tracker.uploads import FileProblem, read_spreadsheet
-from reports.design_files import check_logo, check_word_template
+from helpers.bounded import LimitExceeded, run_bounded
+from helpers.uploads import FileProblem, read_spreadsheet
+from reports.design_checks import check_logo, check_word_template
 from reports.models import ReportDesign, ReportExport
 
 from .test_report_design import SLUG, URL, png, report, svg, upload, word_file
@@ -70,7 +70,7 @@ def no_openpyxl(monkeypatch):
     def never(*args, **kwargs):
         raise AssertionError("openpyxl was asked to open the file")
 
-    monkeypatch.setattr("integration_tracker.uploads.load_workbook", never)
+    monkeypatch.setattr("helpers.uploads.load_workbook", never)
 
 
 @pytest.fixture
@@ -170,7 +170,7 @@ def test_a_sheet_under_an_unusual_path_is_counted_too(no_openpyxl, small_memory,
 def test_elements_are_counted_exactly_across_the_chunks_they_are_unpacked_in(monkeypatch, chunk):
     from lxml import etree
 
-    from integration_tracker import uploads
+    from helpers import uploads
 
     monkeypatch.setattr(uploads, "CHUNK", chunk)
     part = (
@@ -234,7 +234,7 @@ def test_a_spreadsheet_that_takes_too_long_is_stopped_with_a_message(settings, m
         while True:
             pass
 
-    monkeypatch.setattr("integration_tracker.uploads._read", forever)
+    monkeypatch.setattr("helpers.uploads._read", forever)
     message = refusal(workbook(), language="de")
     assert "länger als 2 Sekunden" in message
 
@@ -650,6 +650,23 @@ def test_a_logo_stored_before_these_rules_is_left_out_of_the_pdf(bureau, caplog,
     assert render_pdf(report(), html=html).startswith(b"%PDF")
 
 
+def test_a_png_logo_stored_before_these_rules_is_left_out_of_the_docx(bureau):
+    """A PNG that is also a web page, stored before the check: the DOCX is made
+    without it, as the HTML and PDF are, not with the page inside its picture."""
+    from reports.exports import render_docx
+
+    ReportDesign.objects.create(
+        municipality=report().concept.municipality,
+        logo=png() + b"<!DOCTYPE html><html><body><script>alert(1)</script>",
+        logo_type="image/png",
+        logo_name="logo.png",
+    )
+    content = render_docx(report())
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        media = [name for name in package.namelist() if name.startswith("word/media/")]
+        assert not any(b"<script>" in package.read(name) for name in media), media
+
+
 def test_normal_logos_still_pass():
     check_logo(png(), "wappen.png")
     check_logo(
@@ -725,4 +742,5 @@ def test_documents_are_rendered_outside_any_transaction(
         render_export.call(export.pk)
         assert ReportExport.objects.get(pk=export.pk).state == ReportExport.State.DONE
     publish(report(), bureau_user)
-    assert renders == [("pdf", outside), ("docx", outside), ("pdf", outside)]
+    # a published version has its PDF and its DOCX
+    assert renders == [("pdf", outside), ("docx", outside), ("pdf", outside), ("docx", outside)]

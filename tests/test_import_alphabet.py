@@ -15,13 +15,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from integration_tracker.spreadsheets import CODES, NUMBERS, clean_key
-from measures.models import Measure, SpreadsheetImport
+from helpers.spreadsheets import CODES, NUMBERS, clean_key
+from measures.models import ActionNeed, Language, Measure, SpreadsheetImport
 from measures.resources import MeasureAdminResource
 from measures.tables import EXPORTS, export_table, office_template, run
-from working_groups.models import Office, Organisation
+from working_groups.models import Department, FieldOfAction, Office, Organisation
 from working_groups.resources import OfficeResource, OrganisationResource
 
+from .admin_forms import change_form_data
 from .test_spreadsheets import snapshot
 
 pytestmark = pytest.mark.usefixtures("dresden")
@@ -264,6 +265,54 @@ def test_the_admin_office_import_refuses_a_full_width_code():
     assert "darf nur Ziffern, Punkte, lateinische Buchstaben" in message
     assert "\uff15 (U+FF15)" in message
     assert Office.objects.count() == before
+
+
+# The admin's record forms refuse what the imports refuse: the key fields of the models
+# have the alphabets as validators, so every form applies them.
+
+
+@pytest.mark.parametrize(("number", "code"), LOOK_ALIKE_NUMBERS.values(), ids=LOOK_ALIKE_NUMBERS)
+def test_the_admin_measure_form_refuses_look_alike_numbers(admin_client, number, code):
+    measure = public_measure()
+    url = reverse("admin:measures_measure_change", args=[measure.pk])
+    response = admin_client.post(url, change_form_data(admin_client.get(url), number=number))
+    assert response.status_code == 200
+    [message] = response.context["adminform"].form.errors["number"]
+    assert "darf nur Ziffern, Punkte und lateinische Buchstaben (A–Z, a–z) enthalten" in message
+    assert "Nicht erlaubt:" in message and f"({code})" in message
+    assert Measure.objects.get(pk=measure.pk).number == measure.number
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value", "shown"),
+    [
+        (Office, "code", "\uff15\uff11", "\uff15 (U+FF15)"),
+        (Department, "code", "GB\u00a07", "U+00A0"),
+        (FieldOfAction, "number", "\u0417", "\u0417 (U+0417)"),
+        (ActionNeed, "number", "1\u3164", "U+3164"),
+        (Language, "code", "d\u0435", "\u0435 (U+0435)"),
+    ],
+    ids=["office code", "department code", "field of action", "need for action", "language"],
+)
+def test_the_admin_forms_of_other_keys_refuse_what_the_imports_refuse(
+    admin_client, model, field, value, shown
+):
+    record = model.objects.order_by("pk").first()
+    meta = model._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[record.pk])
+    response = admin_client.post(url, change_form_data(admin_client.get(url), **{field: value}))
+    assert response.status_code == 200
+    [message] = response.context["adminform"].form.errors[field]
+    assert shown in message
+    assert getattr(model.objects.get(pk=record.pk), field) == getattr(record, field)
+
+
+def test_the_admin_keeps_saving_keys_of_the_alphabet(admin_client):
+    office = Office.objects.get(code="51")
+    url = reverse("admin:working_groups_office_change", args=[office.pk])
+    response = admin_client.post(url, change_form_data(admin_client.get(url), code="EB Kita 2"))
+    assert response.status_code == 302
+    assert Office.objects.get(pk=office.pk).code == "EB Kita 2"
 
 
 def test_the_admin_office_import_finds_an_office_by_its_name_in_nfd_form():

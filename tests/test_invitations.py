@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.models import Reason
 from accounts.services import invitation_link
 from accounts.tokens import LinkProblem, invitation_tokens
-from integration_tracker.roles import Role
+from helpers.roles import Role
 
 from .factories import OfficeFactory
 

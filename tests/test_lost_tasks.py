@@ -1,6 +1,6 @@
 """A worker killed in the middle of a task (``kill -9``) leaves its task "running":
 once the task has run for longer than it can (its bounded work's limit plus a
-margin, integration_tracker/worker.py), the page that waits for it marks it and its
+margin, helpers/worker.py), the page that waits for it marks it and its
 record failed, says that the background worker was stopped, stops reloading itself
 and offers to start again; a new click starts a new task. A task within its time is
 left alone."""
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from integration_tracker.worker import WorkerLost, fail_lost_tasks, lost_after
+from helpers.worker import WorkerLost, fail_lost_tasks, lost_after
 from measures.models import Measure, SpreadsheetImport
 from measures.tasks import check_spreadsheet, import_spreadsheet, send_daily_reminders
 from reports.models import Publication, ReportExport

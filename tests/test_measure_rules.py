@@ -174,7 +174,7 @@ BAD_VALUES = [
 
 def refused_by_middleware(params):
     """A NUL character is refused for the whole request with a 400 page before any
-    view runs (integration_tracker/security.py), which tests/test_bad_input.py covers."""
+    view runs (helpers/security.py), which tests/test_bad_input.py covers."""
     return any("\x00" in value for value in params.values())
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from integration_tracker.roles import Role
+from helpers.roles import Role
 from measures.models import SpreadsheetImport, StatusEntry
 
 from .budgets import REQUEST

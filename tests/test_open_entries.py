@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integration_tracker.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups
 from measures.models import Measure, Status, StatusEntry
 from measures.services import AlreadyOpen, save_entry
 from working_groups.models import Office

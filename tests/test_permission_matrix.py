@@ -19,7 +19,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import NotificationSettings
-from integration_tracker.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups
 from measures.models import Measure, Notification, Reminder, ReportingRound, Status, StatusEntry
 from reports.models import (
     AccessibilityBarrier,
@@ -358,6 +358,13 @@ MATRIX = {
     "version_compare": (
         lambda o: reverse("reports:version_compare", args=[o["report"].slug, 1]),
         REPORT_READ,
+        REPORT_NOT_POST,
+        None,
+    ),
+    # What publishing the draft would change: the bureau's page, as the draft is.
+    "draft_compare": (
+        lambda o: reverse("reports:draft_compare", args=[o["report"].slug]),
+        BUREAU_READ,
         REPORT_NOT_POST,
         None,
     ),

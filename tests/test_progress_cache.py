@@ -184,7 +184,7 @@ def test_a_demoted_user_no_longer_sees_the_pages_of_the_old_role(client, bureau_
     the records."""
     from django.contrib.auth.models import Group
 
-    from integration_tracker.roles import Role
+    from helpers.roles import Role
 
     measure = Measure.objects.filter(lead_office__code="41").first()
     StatusEntry.objects.create(

@@ -11,7 +11,7 @@ import hashlib
 import pytest
 from django.urls import reverse
 
-from integration_tracker.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups
 from reports.models import PublishedVersion, Report
 
 from .budgets import REQUEST

@@ -1,5 +1,5 @@
 """A Redis that does not answer is a cache miss: pages, logins and sessions go on from
-the database (integration_tracker/cache.py), the fault is logged once a minute, and
+the database (helpers/cache.py), the fault is logged once a minute, and
 /healthz/ready/ reports the database, the cache and the worker each on its own."""
 
 import datetime
@@ -9,12 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integration_tracker import cache as forgiving
+from helpers import cache as forgiving
 
 # Nothing listens on port 1: every connection is refused at once.
 NO_REDIS = {
     "default": {
-        "BACKEND": "integration_tracker.cache.RedisCacheOrNothing",
+        "BACKEND": "helpers.cache.RedisCacheOrNothing",
         "LOCATION": "redis://127.0.0.1:1/0",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
@@ -31,7 +31,7 @@ def redis_away(settings, monkeypatch):
 def test_pages_logins_and_sessions_work_while_redis_is_away(
     client, dresden, council_member, redis_away, caplog
 ):
-    with caplog.at_level(logging.ERROR, logger="integration_tracker.cache"):
+    with caplog.at_level(logging.ERROR, logger="helpers.cache"):
         assert client.get("/").status_code == 200
         response = client.post(
             reverse("login"), {"username": council_member.username, "password": "secret-password"}
@@ -40,7 +40,7 @@ def test_pages_logins_and_sessions_work_while_redis_is_away(
         # The session was written to the database and is read from there.
         assert client.get(reverse("reports:overview")).status_code == 200
         assert client.get(reverse("reports:open_data")).status_code == 200
-    records = [r for r in caplog.records if r.name == "integration_tracker.cache"]
+    records = [r for r in caplog.records if r.name == "helpers.cache"]
     assert len(records) == 1, "one record per minute, not one per request"
     assert "served from the database" in records[0].getMessage()
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reports.design_files import DOCUMENT_TYPE, TEMPLATE_TYPE
+from reports.design_checks import DOCUMENT_TYPE, TEMPLATE_TYPE
 from reports.models import Report, ReportDesign, ReportExport
 
 pytestmark = pytest.mark.usefixtures("dresden")
@@ -198,8 +198,8 @@ def test_bureau_uploads_a_dotx_whose_styles_header_and_footer_the_docx_uses(bure
 
     document = Document(io.BytesIO(render_docx(report())))
     assert str(document.styles["Heading 1"].font.color.rgb) == "0B6E4F", "the template's style"
-    headings = [p for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings and headings[0].text.startswith("1.")
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:3] == ["Zusammenfassung", "Inhalt", "1. Grundlagen für die Umsetzung"]
     texts = [p.text for p in document.paragraphs]
     assert "Text der Vorlage, der nicht in den Bericht gehört." not in texts, "body emptied"
     header = [p.text for p in document.sections[0].header.paragraphs]
@@ -207,7 +207,12 @@ def test_bureau_uploads_a_dotx_whose_styles_header_and_footer_the_docx_uses(bure
     assert header[-1].endswith("Entwurf – nicht veröffentlicht"), "the edition mark added"
     footer = document.sections[0].footer._element.xml
     assert " PAGE " in footer and " NUMPAGES " in footer, "page numbers added"
-    assert "TOC \\o" in document.element.body.xml
+    # the title page without the template's header, the notes as footnotes
+    section = document.sections[0]
+    assert section.different_first_page_header_footer
+    assert [p.text for p in section.first_page_header.paragraphs] == [""]
+    assert " PAGEREF _Section1 " in document.element.body.xml
+    assert "footnoteReference" in document.element.body.xml
     assert document.core_properties.author == "Integrations- und Ausländerbeauftragte"
     assert document.core_properties.language == "de-DE"
 
@@ -293,7 +298,7 @@ def test_a_template_with_macros_is_refused(bureau):
 
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(bureau, monkeypatch):
-    monkeypatch.setattr("reports.design_files.TEMPLATE_MAX_UNPACKED", 1024)
+    monkeypatch.setattr("reports.design_checks.TEMPLATE_MAX_UNPACKED", 1024)
     response = upload(bureau, "template", "vorlage.docx", word_file(as_template=False))
     assert response.status_code == 400
     assert "Unpacked, the template would take" in response.content.decode()

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from measures.models import Measure
-from reports.editorial import blocks, to_html
 from reports.models import Report, ReportSection
+from reports.text_markup import blocks, to_html
 from working_groups.models import Membership, Office, WorkingGroup
 
 from .budgets import REQUEST

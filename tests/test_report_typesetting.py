@@ -54,7 +54,8 @@ def test_the_title_page_is_the_sources_first_slide(german_pdf):
         "Landeshauptstadt Dresden",
         "Integrations- und Ausländerbeauftragte",
         TITLE,
-        "Zeitraum Juli\u00a02009 – März\u00a02014",
+        # the dash of the period never starts a line
+        "Zeitraum Juli\u00a02009\u00a0– März\u00a02014",
         "Beratung des Ausländerbeirates Dresden am 16.\u00a0Dezember\u00a02014",
     ]:
         assert words in title_page, words
@@ -123,7 +124,7 @@ def test_docx_title_page_then_summary_on_the_next_page():
         "Landeshauptstadt Dresden",
         "Integrations- und Ausländerbeauftragte",
         TITLE,
-        "Zeitraum Juli 2009 – März 2014",
+        "Zeitraum Juli 2009\u00a0– März 2014",
         "Beratung des Ausländerbeirates Dresden am 16.\u00a0Dezember\u00a02014",
     ]:
         assert words in title_page.replace("Juli\u00a02009", "Juli 2009").replace(

@@ -1,5 +1,5 @@
 """Rights are decided in each app's permissions.py and views ask for them in one way,
-``@requires(right)`` (integration_tracker/decorators.py); the main navigation offers
+``@requires(right)`` (helpers/decorators.py); the main navigation offers
 a page exactly when its view's right admits the user."""
 
 import ast
@@ -11,8 +11,8 @@ from django.urls import reverse
 from .factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["accounts", "integration_tracker", "measures", "reports", "working_groups"]
-THE_DECORATOR = ROOT / "integration_tracker" / "decorators.py"
+APPS = ["accounts", "helpers", "measures", "reports", "working_groups"]
+THE_DECORATOR = ROOT / "helpers" / "decorators.py"
 # What a hand-written role check refuses with.
 REFUSALS = {"PermissionDenied", "redirect_to_login", "login_required", "user_passes_test"}
 
@@ -42,7 +42,7 @@ def test_no_module_writes_its_own_role_check_decorator():
         if "migrations" not in path.parts and path != THE_DECORATOR
         for place in _own_access_decorators(path)
     ]
-    assert found == [], "use integration_tracker.decorators.requires with a right instead"
+    assert found == [], "use helpers.decorators.requires with a right instead"
 
 
 def test_the_check_finds_a_hand_written_decorator(tmp_path):

@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from bench.scale_data import SCALES, generate, restore_migrated_records
-from integration_tracker.roles import Role
+from helpers.roles import Role
 from measures.models import Measure, StatusEntry
 from reports.models import AccessibilityBarrier, Report, ReportSection
 from working_groups.models import Concept, Office

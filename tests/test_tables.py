@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from integration_tracker.cells import neutralise, restore
+from helpers.cells import neutralise, restore
 from measures.models import Measure, SpreadsheetImport, Status, StatusEntry
 from measures.tables import EXPORTS, export_table
 

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from integration_tracker.uploads import FileProblem, capped_errors, read_spreadsheet
+from helpers.uploads import FileProblem, capped_errors, read_spreadsheet
 from measures.models import SpreadsheetImport, StatusEntry
 from working_groups.models import Organisation
 
@@ -90,7 +90,7 @@ def test_a_bomb_without_declared_dimensions_is_refused_before_openpyxl_scans_it(
     def never(*args, **kwargs):
         raise AssertionError("openpyxl was asked to open the bomb")
 
-    monkeypatch.setattr("integration_tracker.uploads.load_workbook", never)
+    monkeypatch.setattr("helpers.uploads.load_workbook", never)
     assert "mehr als 20.000 Zeilen" in refusal(content, "xlsx")
 
 

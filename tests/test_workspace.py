@@ -30,7 +30,7 @@ def staff51(office_staff):
 
 @pytest.fixture
 def staff41(db):
-    from integration_tracker.roles import Role, ensure_role_groups
+    from helpers.roles import Role, ensure_role_groups
     from working_groups.models import Office
 
     from .factories import UserFactory
@@ -463,7 +463,7 @@ def test_no_second_entry_while_one_waits_for_review(client, staff51, jugendamt_m
 def test_a_colleague_of_the_same_office_cannot_start_a_second_entry(
     client, jugendamt_measure, waiting
 ):
-    from integration_tracker.roles import Role, ensure_role_groups
+    from helpers.roles import Role, ensure_role_groups
     from working_groups.models import Office
 
     from .factories import UserFactory

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from integration_tracker.admin_import import LimitedImportExportModelAdmin
-from integration_tracker.cells import NeutralisedExportMixin
+from helpers.admin_import import LimitedImportExportModelAdmin
+from helpers.cells import NeutralisedExportMixin
 
 from .models import (
     ActionPlan,

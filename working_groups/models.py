@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from helpers.spreadsheets import validate_code, validate_number
+
 
 class MunicipalityQuerySet(models.QuerySet):
     def get_by_natural_key(self, slug):
@@ -206,7 +208,7 @@ class FieldOfAction(models.Model):
         on_delete=models.CASCADE,
         related_name="fields_of_action",
     )
-    number = models.CharField(_("number"), max_length=20)
+    number = models.CharField(_("number"), max_length=20, validators=[validate_number])
     title = models.CharField(_("title"), max_length=300)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     source_note = models.TextField(_("source and assumptions"), blank=True)
@@ -236,7 +238,11 @@ class Department(models.Model):
         related_name="departments",
     )
     code = models.CharField(
-        _("code"), max_length=30, blank=True, help_text=_("As the city writes it, e.g. “GB 7”.")
+        _("code"),
+        max_length=30,
+        blank=True,
+        validators=[validate_code],
+        help_text=_("As the city writes it, e.g. “GB 7”."),
     )
     name = models.CharField(_("name"), max_length=200, blank=True)
     name_is_assumption = models.BooleanField(
@@ -306,6 +312,7 @@ class Office(models.Model):
         _("code"),
         max_length=30,
         blank=True,
+        validators=[validate_code],
         help_text=_(
             "As the city writes it, e.g. “51” or “EB Kita”. Empty when no source gives it."
         ),

@@ -1,6 +1,6 @@
 """Who changes a municipality's settings: the one place where this is decided."""
 
-from integration_tracker.roles import is_bureau
+from helpers.roles import is_bureau
 
 
 def can_change_settings(user):

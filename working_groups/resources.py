@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
-from integration_tracker.spreadsheets import SLUGS, KeyWidget, SpreadsheetResource
+from helpers.spreadsheets import SLUGS, KeyWidget, SpreadsheetResource
 
 from .models import (
     Concept,

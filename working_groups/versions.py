@@ -15,7 +15,7 @@ their end).
 
 Those places are: approving a status entry, opening, closing and reopening a round
 (measures/services.py), imports of measures (measures/resources.py), the bureau's
-edits of a report and of its look (reports/editing.py, reports/design.py), and any
+edits of a report and of its look (reports/section_editing.py, reports/design_page.py), and any
 change made in the admin (AdminChangesMiddleware). Drafts, submissions and returned
 entries change nothing that readers see.
 """

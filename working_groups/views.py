@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from integration_tracker.decorators import requires
+from helpers.decorators import requires
 
 from .forms import MunicipalitySettingsForm
 from .models import Municipality

@@ -5,10 +5,10 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from helpers.templatetags.money import euro
 from working_groups.models import (
     Office,
 )
-from working_groups.templatetags.money import euro
 
 from .measures import (
     Measure,

@@ -45,7 +45,7 @@ class SpreadsheetImport(models.Model):
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
     summary = models.JSONField(_("result"), default=dict, blank=True)
     rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
-    # Failed because its worker stopped (integration_tracker/worker.py), not by an error.
+    # Failed because its worker stopped (helpers/worker.py), not by an error.
     lost = models.BooleanField(_("lost by the background worker"), default=False)
 
     class Meta:
@@ -71,3 +71,16 @@ class SpreadsheetImport(models.Model):
     @property
     def in_progress(self):
         return self.state in (self.State.CHECKING, self.State.IMPORTING)
+
+    def claim(self):
+        """Take a checked file without errors for its import: a guarded update that
+        only one of two concurrent confirmations wins. True if this one did (the
+        caller has the import done); the instance keeps its state either way (read it
+        anew)."""
+        if self.summary.get("errors"):
+            return False
+        return bool(
+            type(self)
+            .objects.filter(pk=self.pk, state=self.State.PREVIEWED)
+            .update(state=self.State.IMPORTING)
+        )

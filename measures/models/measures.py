@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from helpers.spreadsheets import validate_number, validate_slug_key
 from working_groups.models import (
     Concept,
     Department,
@@ -95,7 +96,9 @@ IN_PRACTICE_STATUSES = (Status.COMPLETED, Status.ONGOING)
 class Language(models.Model):
     """A language in which material of a measure is available."""
 
-    code = models.CharField(_("language code (ISO 639-1)"), max_length=8, unique=True)
+    code = models.CharField(
+        _("language code (ISO 639-1)"), max_length=8, unique=True, validators=[validate_slug_key]
+    )
     name = models.CharField(_("name"), max_length=100)
 
     class Meta:
@@ -320,6 +323,7 @@ class Measure(models.Model):
     number = models.CharField(
         _("number"),
         max_length=30,
+        validators=[validate_number],
         help_text=_("Stable identifier within the concept, e.g. “3.1.2”."),
     )
     title = models.CharField(_("title"), max_length=500)
@@ -737,6 +741,12 @@ class StatusEntry(models.Model):
             result = super().delete(*args, **kwargs)
             self.measure.refresh_current_status()
         return result
+
+    @property
+    def status_label(self):
+        """The status as it reads (``status_label``), for lists: Django's
+        ``get_status_display`` translates all seven labels on every call."""
+        return status_label(self.status)
 
     def clean(self):
         errors = {}

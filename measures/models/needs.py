@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from helpers.spreadsheets import validate_number
 from working_groups.models import (
     Concept,
     FieldOfAction,
@@ -32,7 +33,7 @@ class ActionNeed(models.Model):
         on_delete=models.CASCADE,
         related_name="action_needs",
     )
-    number = models.CharField(_("number"), max_length=20)
+    number = models.CharField(_("number"), max_length=20, validators=[validate_number])
     parent = models.ForeignKey(
         "self",
         verbose_name=_("part of"),

@@ -138,6 +138,26 @@ class ReportingRound(models.Model):
             row["outstanding"] = row["due"] - row["approved"] - row["submitted"]
         return rows
 
+    def office_rows(self):
+        """``office_progress`` as the round's pages list it: one row per lead office
+        (the office, None for measures without one) with its counts and whether it is
+        late (the round is open, past its deadline and the office still owes
+        entries), late offices first, then by name; and the totals. One query more
+        (the offices)."""
+        progress = self.office_progress()
+        offices = Office.objects.in_bulk([pk for pk in progress if pk])
+        late = self.is_open and self.is_past_deadline()
+        rows = sorted(
+            (
+                {"office": offices.get(office_id), "late": late and row["outstanding"] > 0, **row}
+                for office_id, row in progress.items()
+            ),
+            key=lambda row: (not row["late"], str(row["office"] or "")),
+        )
+        counted = ["due", "approved", "submitted", "returned", "draft", "missing", "outstanding"]
+        totals = {key: sum(row[key] for row in rows) for key in counted}
+        return rows, totals
+
 
 class Reminder(models.Model):
     """A reminder e-mail sent to an office for a round; at most one per day."""

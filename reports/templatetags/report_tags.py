@@ -1,7 +1,8 @@
 """Typesetting and provenance for the implementation report.
 
 ``typeset`` keeps together what German typography does not break ("100 %",
-"1. Juli 2009", "Amt 41", "140.600 €"). ``source_mark`` sets a small numbered mark after
+"1. Juli 2009", "Amt 41", "140.600 €", "101. MS") and never starts a line with a dash
+("Juli 2009 – März 2014"). ``source_mark`` sets a small numbered mark after
 a record whose content does not come from the source as it stands (its
 ``source_note``); the notes are listed at the end of the report, so that the bureau
 and the reader both see what is an inference."""
@@ -13,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from working_groups.templatetags.german import german, german_lang
+from helpers.templatetags.german import german, german_lang
 
 register = template.Library()
 
@@ -32,6 +33,10 @@ _KEEP_TOGETHER = [
     re.compile(r"(\b(?:Amt|Ämter|GB|FAG|Nr\.|ca\.|approx\.)) (\d)"),
     # z. B., i. R., e. V.
     re.compile(r"(\b[a-zA-Z]\.) ([a-zA-Z]\.)"),
+    # an ordinal with what it counts: 101. MS, 16. Dezember
+    re.compile(r"((?<![\d.])\d{1,3}\.) ([^\W\d_])"),
+    # a dash never starts a line: Juli 2009 – März 2014, (Sozialamt) – Verein
+    re.compile(r"(\S) (–\s)"),
 ]
 
 
@@ -133,7 +138,7 @@ def source_mark(context, obj, always=False):
         note = SourceNotes.note_of(obj, always)
         if not note:
             return ""
-        # The note is the bureau's, in German only (working_groups/templatetags/german.py).
+        # The note is the bureau's, in German only (helpers/templatetags/german.py).
         if context.get("user_is_bureau"):
             return format_html(
                 '<span class="source-mark" aria-hidden="true">*</span>'
@@ -177,9 +182,32 @@ def source_marks(context, *objs):
     return mark_safe("".join(marks))
 
 
+class CaptureNode(template.Node):
+    def __init__(self, nodelist, name):
+        self.nodelist, self.name = nodelist, name
+
+    def render(self, context):
+        context[self.name] = self.nodelist.render(context)
+        return ""
+
+
+@register.tag
+def capture(parser, token):
+    """``{% capture as name %}…{% endcapture %}``: the content rendered at once and kept
+    in ``name``, to be printed further up the page than it is rendered: the report's
+    contents list names the notes on the sources, which the sections number as they
+    are rendered."""
+    bits = token.split_contents()
+    if len(bits) != 3 or bits[1] != "as":
+        raise template.TemplateSyntaxError("Usage: {% capture as name %}…{% endcapture %}")
+    nodelist = parser.parse(("endcapture",))
+    parser.delete_first_token()
+    return CaptureNode(nodelist, bits[2])
+
+
 @register.filter
 def editorial(text):
-    """The bureau's text of a section as paragraphs and lists (reports/editorial.py)."""
-    from reports.editorial import to_html
+    """The bureau's text of a section as paragraphs and lists (reports/text_markup.py)."""
+    from reports.text_markup import to_html
 
     return to_html(text)

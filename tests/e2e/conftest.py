@@ -9,8 +9,6 @@ from django.core.management import call_command
 
 from measures.audit import record_missing_history
 
-from ..conftest import remove_published_versions
-
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the
 # tests make between browser steps are synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -63,10 +61,9 @@ def demo_site(transactional_db, settings, live_server):
     settings.DEBUG = True
     call_command("create_demo_users", verbosity=0)
     settings.DEBUG = False
+    # Published versions go before the flush after the test: see
+    # published_versions_go_before_the_flush in tests/conftest.py.
     yield live_server
-    # The database refuses to delete published versions, and on SQLite the flush
-    # after this test deletes row by row: take them out past the trigger first.
-    remove_published_versions()
 
 
 @pytest.fixture

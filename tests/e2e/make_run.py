@@ -61,12 +61,15 @@ def _database(tmp_path):
 
 
 class Site:
-    """The running site: its URL and what its processes wrote."""
+    """The running site: its URL, what its processes wrote, its worker processes and
+    the environment they run in (for a `manage.py` command on the site's database)."""
 
-    def __init__(self, url, server_log, worker_logs):
+    def __init__(self, url, server_log, worker_logs, workers=(), env=None):
         self.url = url
         self.server_log = server_log
         self.worker_logs = worker_logs
+        self.workers = list(workers)
+        self.env = env
 
     def server_output(self):
         return self.server_log.read_text(errors="replace")
@@ -177,7 +180,7 @@ def served_like_make_run(tmp_path, **environment):
             )
             try:
                 _wait_for(port, server, server_log)
-                yield Site(f"http://127.0.0.1:{port}", server_log, worker_logs)
+                yield Site(f"http://127.0.0.1:{port}", server_log, worker_logs, workers, env)
             finally:
                 _stop(server)
                 for worker in workers:

@@ -150,6 +150,7 @@ def workspace_pages(site, role):
         reverse("measures:data_exchange"),
         *(reverse("measures:import_detail", args=[batch.pk]) for batch in site["imports"]),
         reverse("reports:report_publish", args=["umsetzungsbericht-2009-2014"]),
+        reverse("reports:draft_compare", args=["umsetzungsbericht-2009-2014"]),
         # The bureau reads the statement with the note on settings still at their defaults.
         reverse("reports:accessibility"),
         *account_pages(),

@@ -9,7 +9,7 @@ from reports.models import Report
 class Command(BaseCommand):
     help = (
         "Renders a report from the records as HTML, PDF or DOCX (a draft), or with "
-        "--published N writes a published version's frozen HTML or PDF."
+        "--published N writes a published version's frozen HTML, PDF or DOCX."
     )
 
     def add_arguments(self, parser):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             "--published",
             type=int,
             dest="version_number",
-            help="number of a published version (html or pdf): its stored bytes",
+            help="number of a published version: its stored bytes",
         )
 
     def handle(self, slug, format, output, version_number=None, **options):
@@ -34,11 +34,13 @@ class Command(BaseCommand):
         if version_number is None:
             content = RENDERERS[format](report)
         else:
-            if format not in ("html", "pdf"):
-                raise CommandError("Published versions are stored as html and pdf.")
             version = report.versions.filter(number=version_number).first()
             if version is None:
                 raise CommandError(f"Report {slug!r} has no published version {version_number}.")
+            if format not in version.formats():
+                raise CommandError(
+                    f"Version {version_number} is stored as {' and '.join(version.formats())}."
+                )
             content = version.content(format)
         Path(output).write_bytes(content)
         self.stdout.write(f"Wrote {output} ({len(content)} bytes, {format}).")

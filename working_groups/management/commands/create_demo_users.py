@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from integration_tracker.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups
 from working_groups.models import Office
 
 PASSWORD = "demo"

@@ -2,7 +2,7 @@
 and a memory limit: typesetting a PDF (WeasyPrint draws the bureau's SVG logo),
 building a DOCX from the bureau's Word template, reading an uploaded spreadsheet.
 The uploads are checked strictly before they are stored or parsed
-(integration_tracker/uploads.py, reports/design_files.py); this is the second line,
+(helpers/uploads.py, reports/design_checks.py); this is the second line,
 for whatever a check misses: a file that would take minutes or gigabytes ends its own
 child with an error, not the worker that renders and imports for everyone, and the
 memory the work took goes back to the system when the child ends (a Python process

@@ -1,5 +1,5 @@
 """django-import-export's import formats for the admin, read through the same limits
-and checks as the /daten/ workspace (integration_tracker/uploads.py): sizes, rows,
+and checks as the /daten/ workspace (helpers/uploads.py): sizes, rows,
 columns, cell lengths, the encodings of a CSV and formula cells. Named in the
 ``IMPORT_FORMATS`` setting; exports keep the library's own formats."""
 

@@ -9,7 +9,7 @@ records. An import reads the headings and labels of either language, or the inte
 keys, so a file exported in German imports in English and the other way round.
 
 Natural keys are looked up once per import (``KeyWidget``), so a file in the
-library's bulk mode (integration_tracker/bulk_import.py) costs a fixed number of
+library's bulk mode (helpers/bulk_import.py) costs a fixed number of
 queries per table, not some twenty per row.
 
 Nothing of a file is left unread while its check passes: a heading matches
@@ -25,7 +25,7 @@ import re
 import unicodedata
 
 import tablib
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.text import capfirst
@@ -160,6 +160,28 @@ SLUGS = Alphabet(
     r"[-0-9A-Za-z_]+",
     gettext_lazy("Latin letters (A–Z, a–z), digits, hyphens and underscores"),
 )
+
+
+# Validators of the model fields that hold such keys, so that every form (the admin's
+# included) refuses what the imports refuse. (Slug fields have Django's validate_slug,
+# which allows what SLUGS allows.)
+def validate_number(value):
+    _validate(value, NUMBERS)
+
+
+def validate_code(value):
+    _validate(value, CODES)
+
+
+def validate_slug_key(value):
+    _validate(value, SLUGS)
+
+
+def _validate(value, alphabet):
+    try:
+        alphabet.check(value)
+    except ValueError as error:
+        raise ValidationError(str(error), code="alphabet") from None
 
 
 def named(characters):

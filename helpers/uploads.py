@@ -13,7 +13,7 @@ the content types and the workbook's relationships, not by their path, and held 
 the row and cell limits; the table of shared strings may not hold more entries than
 the sheets have cells; every other part (styles, workbook, properties, drawings) at
 most ``xml_elements`` elements. The reading itself then runs in a child process with
-a time and memory limit (integration_tracker/bounded.py) and is refused as soon as a
+a time and memory limit (helpers/bounded.py) and is refused as soon as a
 row, column or cell limit is passed. Formula cells are refused with the cell named:
 their value is whatever the spreadsheet program last computed, or nothing at all for
 a file written by another program.
@@ -215,7 +215,7 @@ def _starting_before(pattern, text, cut):
 def read_spreadsheet(content, file_format):
     """A tablib Dataset (first row as headings) from the uploaded bytes; raises
     FileProblem with a message for the person who uploaded the file. Read in a child
-    process within a time and memory limit (integration_tracker/bounded.py)."""
+    process within a time and memory limit (helpers/bounded.py)."""
     check_upload_size(len(content))
     try:
         return run_bounded("spreadsheet", _read, content, file_format)

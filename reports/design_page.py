@@ -1,6 +1,6 @@
 """The look of the report documents, kept by the bureau on a page of its own: the
 logo on the title page and the Word template of the DOCX, for all reports of a
-municipality. The files are checked (reports/design_files.py) before they are
+municipality. The files are checked (reports/design_checks.py) before they are
 stored; a refused file changes nothing."""
 
 import hashlib
@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from integration_tracker.decorators import requires
+from helpers.decorators import requires
 from working_groups.versions import concepts_changed
 
 from .docx_template import missing_styles

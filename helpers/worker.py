@@ -6,7 +6,7 @@ killer) leaves the task "running" in the database, and the record it worked on (
 export, a publication, a spreadsheet import) "being rendered" or "being imported" for
 ever. There is no heartbeat: each long task has a time it cannot legitimately pass
 instead. Its expensive part runs in a child process that is stopped at its limit
-(integration_tracker/bounded.py, ``WORK_LIMITS``), and the rest gets a margin. A task
+(helpers/bounded.py, ``WORK_LIMITS``), and the rest gets a margin. A task
 running longer than that has been lost: fail_lost_tasks() marks it and its record
 failed, so that the page stops waiting, says what happened and offers to start again.
 It runs where it is cheap and sure to run: on the pages that wait for such a record,
@@ -152,6 +152,6 @@ def fail_lost_tasks():
             status=TaskResultStatus.FAILED,
             finished_at=now,
             exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-            traceback="The worker stopped while it ran this task (integration_tracker/worker.py).",
+            traceback="The worker stopped while it ran this task (helpers/worker.py).",
         )
     return len(lost)

@@ -1,8 +1,8 @@
 """The admin's import and export. The uploaded file is read within the limits of
-integration_tracker/uploads.py before the library checks its rows, and a file that
+helpers/uploads.py before the library checks its rows, and a file that
 breaks one is refused with the reason on the file field (the library itself would only
 say which exception occurred). Exports are named and labelled in the language of the
-person exporting (integration_tracker/spreadsheets.py): the fields to choose by their
+person exporting (helpers/spreadsheets.py): the fields to choose by their
 column headings, the file after the records (“Massnahmen-2026-11-30.xlsx”)."""
 
 import re

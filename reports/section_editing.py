@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from integration_tracker.decorators import requires
+from helpers.decorators import requires
 from measures.audit import change_log
 from measures.models import Measure, Topic
 from working_groups.models import Membership, Office, WorkingGroup

@@ -9,6 +9,8 @@ from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
+from .context_processors import frame_urls
+
 logger = logging.getLogger(__name__)
 
 
@@ -37,7 +39,9 @@ def server_error(request):
     """Rendered without the request: no context processors, sessions or database,
     which may be what failed."""
     try:
-        body = loader.get_template("500.html").render({"status_code": 500})
+        # The frame's links without the context processors (frame_urls reads nothing).
+        context = {"status_code": 500, "site_urls": frame_urls()}
+        body = loader.get_template("500.html").render(context)
     except Exception:  # the last resort must not fail in turn
         logger.exception("The 500 page could not be rendered")
         body = "<h1>Server Error (500)</h1>"

@@ -4,7 +4,7 @@ number (the heading is row 1), the column, the value in the file and the message
 from django import template
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from integration_tracker.spreadsheets import HEADINGS
+from helpers.spreadsheets import HEADINGS
 
 register = template.Library()
 
@@ -12,7 +12,7 @@ register = template.Library()
 @register.simple_tag
 def import_error_list(result):
     """One entry per message of every invalid row, in row order."""
-    # The file's headings are those of the interface (integration_tracker/spreadsheets.py).
+    # The file's headings are those of the interface (helpers/spreadsheets.py).
     columns = {field: str(heading) for field, heading in HEADINGS.items()}
     headers = list(result.diff_headers)
     errors = []

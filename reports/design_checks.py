@@ -17,7 +17,7 @@ import zipfile
 
 from django.utils.translation import gettext as _
 
-from integration_tracker.uploads import FileProblem, check_upload_size, number, zip_members
+from helpers.uploads import FileProblem, check_upload_size, number, zip_members
 
 from .docx_package import clean_template
 
