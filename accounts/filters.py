@@ -44,7 +44,7 @@ class AccountFilter(django_filters.FilterSet):
     )
     office = django_filters.ModelChoiceFilter(
         label=_("Office"),
-        queryset=Office.objects.none(),
+        queryset=lambda request: Office.objects.none(),  # per request, in __init__
         method="filter_office",
         empty_label=_("all offices"),
     )

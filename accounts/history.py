@@ -47,7 +47,14 @@ def snapshot(user):
     roles = sorted(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
     return {
         "roles": ",".join(roles),
-        "offices": "; ".join(str(office) for office in Office.objects.filter(staff=user)),
+        # Through the staff table: an account's offices in every municipality (the
+        # offices themselves are read in the request's scope).
+        "offices": "; ".join(
+            str(row.office)
+            for row in Office.staff.through.objects.filter(user=user)
+            .select_related("office")
+            .order_by("office__municipality", "office__code", "office__name")
+        ),
         "password_set": user.has_usable_password(),
     }
 

@@ -7,8 +7,10 @@ deactivates themselves here.
 """
 
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 
-from helpers.roles import Role, is_bureau
+from helpers.roles import Role, is_bureau, municipality_ids
+from working_groups.models import Municipality
 
 User = get_user_model()
 
@@ -27,14 +29,24 @@ def assignable_roles(user):
 
 def managed_accounts(user, queryset=None):
     """The accounts ``user`` sees on the accounts page: for the bureau those of office
-    staff, council members and people without a role, never the bureau's own or the
-    administration's (staff) accounts; for the administrator every account."""
+    staff, council members and people without a role who work with the bureau's own
+    municipality, never the bureau's own or the administration's (staff) accounts; for
+    the administrator every account. An account of another municipality is not there
+    at all (its pages answer 404)."""
     queryset = User.objects.all() if queryset is None else queryset
     if not can_manage_accounts(user):
         return queryset.none()
     if user.is_superuser:
         return queryset
-    return queryset.filter(is_superuser=False, is_staff=False).exclude(groups__name=Role.BUREAU)
+    return queryset.filter(
+        Exists(
+            Municipality.accounts.through.objects.filter(
+                user=OuterRef("pk"), municipality__in=municipality_ids(user)
+            )
+        ),
+        is_superuser=False,
+        is_staff=False,
+    ).exclude(groups__name=Role.BUREAU)
 
 
 def can_change_account(user, account):

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from helpers.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups, municipality_ids
 
 from .history import one_record
 from .models import Reason
@@ -67,6 +67,16 @@ def _set_role(account, role):
             account.is_staff = False
 
 
+def _municipalities_of_new_account(actor, offices):
+    """An invited account works with the municipalities of the bureau that invites
+    it, and with those of its offices (the only ones the form offers are the
+    bureau's own; the system administration may choose any)."""
+    found = {office.municipality_id for office in offices}
+    if not actor.is_superuser:
+        found |= municipality_ids(actor)
+    return found
+
+
 def invite(actor, site_url, *, username, email, first_name, last_name, role, offices):
     """Create the account without a usable password and e-mail it the link to choose
     one. If the mail cannot be sent, nothing is kept (the error goes to the caller)."""
@@ -83,6 +93,7 @@ def invite(actor, site_url, *, username, email, first_name, last_name, role, off
             account.save()
             _set_role(account, role)
             account.offices.set(offices)
+            account.municipalities.set(_municipalities_of_new_account(actor, offices))
         _send_invitation(account, actor, site_url)
     return account
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("konten/<int:pk>/reaktivieren/", views.account_reactivate, name="account_reactivate"),
     path("konten/<int:pk>/einladen/", views.invitation_resend, name="invitation_resend"),
     path("konto/", views.my_account, name="my_account"),
+    path("konto/kommune/", views.choose_municipality, name="choose_municipality"),
     path(
         "konto/einladung/<uidb64>/<token>/",
         views.InvitationAcceptView.as_view(),

@@ -25,7 +25,8 @@ from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from helpers.decorators import requires
-from helpers.roles import Role
+from helpers.roles import Role, municipalities
+from helpers.scope import CHOSEN_KEY
 from helpers.worker import worker_is_late
 
 from . import services
@@ -268,6 +269,23 @@ def invitation_resend(request, pk):
 
 
 # --- One's own account -----------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def choose_municipality(request):
+    """An account that works with several municipalities chooses the one it works
+    in: from the next request on, it sees that one's records only
+    (helpers/scope.py). Its start page, since the page it came from
+    names a record of the other."""
+    chosen = request.POST.get("municipality", "")
+    names = dict(municipalities(request.user))
+    if not chosen.isdigit() or int(chosen) not in names:
+        messages.error(request, _("Choose one of your municipalities."))
+        return redirect("measures:home")
+    request.session[CHOSEN_KEY] = int(chosen)
+    messages.success(request, _("You now work in %(name)s.") % {"name": names[int(chosen)]})
+    return redirect("measures:home")
 
 
 @login_required

@@ -22,6 +22,12 @@ import django
 
 django.setup()
 
+from helpers.scope import enter_unscoped
+
+# The benchmark's own steps act for the whole instance, as manage.py does; its
+# requests (django.test.Client) run in their account's scope.
+enter_unscoped()
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse

@@ -143,6 +143,36 @@ def generate(scale_name, seed=2009, force=False, log=print):
     return Generator(SCALES[scale_name], seed=seed, log=log).run()
 
 
+# The second municipality of `make run` (bootstrap_demo): generated, clearly fictional.
+FICTIONAL_SLUG = "musterstadt-1"
+
+
+def add_fictional_municipality(measures=40, entries=240, offices=14, organisations=12, log=print):
+    """ "Musterstadt 1" with its concept, offices, working groups, measures, entries and
+    accounts, beside what the database holds (the Dresden data set of `make run`),
+    so that two municipalities can be told apart on day one. Generated as scale M's
+    municipalities are; the shared catalogues (languages, funding programmes) are
+    used, not copied."""
+    generator = Generator(
+        Scale("demo", 1, measures, entries, offices, organisations), seed=2014, log=log
+    )
+    with _plain_timestamps(), transaction.atomic():
+        generator.languages = generator.ensure_languages()
+        generator.programmes = [
+            FundingProgramme.objects.get_or_create(
+                name=name, defaults={"short_name": short, "funder": funder}
+            )[0]
+            for name, short, funder in PROGRAMMES
+        ]
+        counts = [entries // measures] * measures
+        municipality = generator.municipality(0, offices, organisations, counts)
+        generator.flush()
+        generator.reset_sequences()
+        Measure.objects.filter(concept__municipality=municipality.pk).refresh_current_status()
+        record_change()
+    return municipality
+
+
 def load_seed(log=print):
     """S: the Dresden data set as tests/conftest.py loads it, plus the accounts."""
     with transaction.atomic():
@@ -527,8 +557,9 @@ class Generator:
             date_joined=_at(datetime.date(FIRST_YEAR, 1, 2)),
         )
 
-    def account(self, username, first_name, last_name, role, is_staff=False):
-        """A user without a usable password, in the group of ``role``."""
+    def account(self, username, first_name, last_name, role, is_staff=False, municipality=None):
+        """A user without a usable password, in the group of ``role``, working with
+        ``municipality``."""
         user = self.add(
             User,
             username=username,
@@ -539,6 +570,10 @@ class Generator:
             date_joined=_at(datetime.date(FIRST_YEAR, 1, 2)),
         )
         self.link(User.groups.through, user_id=user.pk, group_id=self.groups[role].pk)
+        if municipality is not None:
+            self.link(
+                Municipality.accounts.through, municipality_id=municipality.pk, user_id=user.pk
+            )
         return user
 
     def accounts(self, municipality, offices):
@@ -547,14 +582,29 @@ class Generator:
         for office in offices:
             key = "".join(ch for ch in office.key.lower() if ch.isalnum()) or str(office.pk)
             user = self.account(
-                f"sb-{municipality.slug}-{key}", "Sachbearbeitung", office.label, Role.OFFICE_STAFF
+                f"sb-{municipality.slug}-{key}",
+                "Sachbearbeitung",
+                office.label,
+                Role.OFFICE_STAFF,
+                municipality=municipality,
             )
             self.link(Office.staff.through, office_id=office.pk, user_id=user.pk)
             self.staff[office.pk] = user
         self.bureau = self.account(
-            f"buero-{municipality.slug}", "Büro", municipality.name, Role.BUREAU, is_staff=True
+            f"buero-{municipality.slug}",
+            "Büro",
+            municipality.name,
+            Role.BUREAU,
+            is_staff=True,
+            municipality=municipality,
         )
-        self.account(f"beirat-{municipality.slug}", "Beirat", municipality.name, Role.COUNCIL)
+        self.account(
+            f"beirat-{municipality.slug}",
+            "Beirat",
+            municipality.name,
+            Role.COUNCIL,
+            municipality=municipality,
+        )
 
     def municipality(self, index, office_count, organisation_count, entry_counts):
         number = index + 1
@@ -666,6 +716,7 @@ class Generator:
         self.funding(municipality, measures, topics, offices)
         self.needs(concept, fields, offices, measures)
         self.report(concept, name, topics, organisations[0], offices[0])
+        return municipality
 
     def working_groups(self, concept, fields, offices, organisations):
         rnd = self.rnd

@@ -5,7 +5,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
-from .roles import is_bureau, is_council, is_office_staff
+from .roles import is_bureau, is_council, is_office_staff, municipalities
 
 # Where each page sits below the start page, for the breadcrumbs: url name -> the
 # section (a page of the main navigation) it belongs to. Sections are checked against
@@ -166,10 +166,18 @@ def site(request):
     # The rights are the views' own (late import: the apps import this package).
     from measures.permissions import can_read_progress
 
+    from .scope import chosen_municipality
+
     urls = frame_urls()
     navigation = SimpleLazyObject(lambda: _navigation(request, urls))
+    # The municipality the account works in (it chooses when it has several; from the
+    # session); the instance's name for a visitor and the system administration.
+    chosen = chosen_municipality(request)
+    choices = municipalities(request.user)
     return {
-        "site_municipality": settings.MUNICIPALITY_NAME,
+        "site_municipality": chosen[1] if chosen else settings.MUNICIPALITY_NAME,
+        "current_municipality": chosen,
+        "municipality_choices": choices if chosen and len(choices) > 1 else (),
         # A video explaining the site in German Sign Language (BITV 2.0 § 4), if any.
         "site_sign_language_url": settings.ACCESSIBILITY["sign_language_url"],
         "bureau_contact": settings.BUREAU_CONTACT,

@@ -43,6 +43,45 @@ def _read_role_names(user):
     return frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
 
 
+def _read_municipalities(user):
+    from working_groups.models import Municipality
+
+    # Through the assignments' own table: the municipalities are scoped, and this is
+    # read before the request has its scope. Those out of service are left out.
+    assignments = Municipality.accounts.through.objects.filter(
+        user=user, municipality__in_service=True
+    ).order_by("municipality__name")
+    return tuple(assignments.values_list("municipality_id", "municipality__name"))
+
+
+def out_of_service(user):
+    """The names of the user's municipalities taken out of service (read when the
+    user works with none in service: the page that says so names them)."""
+    from working_groups.models import Municipality
+
+    return sorted(
+        Municipality.all_objects.filter(accounts=user, in_service=False).values_list(
+            "name", flat=True
+        )
+    )
+
+
+def municipalities(user):
+    """The (id, name) of the municipalities whose records the user works with
+    (``Municipality.accounts``, in service), by name. The user of a request has them
+    from the session, with the role names; any other user object reads them once and
+    keeps them."""
+    if not user.is_authenticated or not user.is_active:
+        return ()
+    if not hasattr(user, "_municipalities"):
+        user._municipalities = _read_municipalities(user)
+    return user._municipalities
+
+
+def municipality_ids(user):
+    return frozenset(pk for pk, _name in municipalities(user))
+
+
 def role_names(user):
     """The names of the user's role groups. The user of a request has them from the
     session (RolesMiddleware); any other user object reads them once and keeps them."""
@@ -100,7 +139,12 @@ def remember_roles(request, user):
         cache.add(key, secrets.randbelow(2**62), settings.SESSION_COOKIE_AGE)
         version = cache.get(key)
     names = _read_role_names(user)
-    request.session[SESSION_KEY] = {"version": version, "names": sorted(names)}
+    user._municipalities = _read_municipalities(user)
+    request.session[SESSION_KEY] = {
+        "version": version,
+        "names": sorted(names),
+        "municipalities": [list(row) for row in user._municipalities],
+    }
     return names
 
 
@@ -111,7 +155,8 @@ def keep_roles_in_session(sender, request, user, **kwargs):
 
 
 class RolesMiddleware:
-    """Gives the request's user the role names kept in the session, as long as the
+    """Gives the request's user the role names and municipalities kept in the
+    session, as long as the
     user's roles version has not changed since; else reads and keeps them anew (a
     session from before a role change, or a version the cache has dropped)."""
 
@@ -123,8 +168,13 @@ class RolesMiddleware:
         if user.is_authenticated:
             stored = request.session.get(SESSION_KEY) or {}
             version = cache.get(_version_key(user.pk))
-            if version is not None and stored.get("version") == version:
+            if (
+                version is not None
+                and stored.get("version") == version
+                and "municipalities" in stored
+            ):
                 user._role_names = frozenset(stored["names"])
+                user._municipalities = tuple(map(tuple, stored["municipalities"]))
             else:
                 user._role_names = remember_roles(request, user)
         return self.get_response(request)
@@ -152,6 +202,23 @@ def _user_groups_changed(sender, instance, action, reverse, pk_set, using, **kwa
         roles_changed(users, using=using)
 
 
+def _accounts_changed(sender, instance, action, reverse, pk_set, using, **kwargs):
+    # ``municipality.accounts.…`` changes the users in pk_set (on clear() every
+    # account of the municipality); ``user.municipalities.…`` one user.
+    if action in ("post_add", "post_remove"):
+        roles_changed(pk_set if not reverse else [instance.pk], using=using)
+    elif action == "pre_clear":
+        users = instance.accounts.values_list("pk", flat=True) if not reverse else [instance.pk]
+        roles_changed(users, using=using)
+
+
+def _municipality_saved(sender, instance, using, created=False, **kwargs):
+    # Taken out of service or back: its accounts' sessions read their municipalities
+    # anew with their next request.
+    if not created:
+        roles_changed(instance.accounts.values_list("pk", flat=True), using=using)
+
+
 def _group_changed(sender, instance, using, created=False, **kwargs):
     # A group renamed (to or from a role's name) or deleted: its users' roles change.
     if not created:
@@ -166,6 +233,16 @@ def connect():
         _user_groups_changed,
         sender=get_user_model().groups.through,
         dispatch_uid="roles.user_groups_changed",
+    )
+    from working_groups.models import Municipality
+
+    m2m_changed.connect(
+        _accounts_changed,
+        sender=Municipality.accounts.through,
+        dispatch_uid="roles.municipality_accounts_changed",
+    )
+    post_save.connect(
+        _municipality_saved, sender=Municipality, dispatch_uid="roles.municipality_saved"
     )
     post_save.connect(_group_changed, sender=Group, dispatch_uid="roles.group_saved")
     pre_delete.connect(_group_changed, sender=Group, dispatch_uid="roles.group_deleted")

@@ -102,6 +102,9 @@ MIDDLEWARE = [
     "helpers.sessions.IdleTimeoutMiddleware",
     # The user's role names from the session (helpers/roles.py).
     "helpers.roles.RolesMiddleware",
+    # Everything after it sees the records of the request's municipalities only
+    # (helpers/scope.py).
+    "helpers.scope.MunicipalityScopeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "helpers.errors.ErrorPageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

@@ -102,13 +102,15 @@ class MeasureFilter(MeasureRulesFilterSet):
     q = search_filter()
     field_of_action = django_filters.ModelChoiceFilter(
         label=_("Field of action"),
-        queryset=FieldOfAction.objects.select_related("concept"),
+        # Set per request in __init__ (a queryset made at import would run outside any
+        # municipality scope, helpers/scope.py).
+        queryset=lambda request: FieldOfAction.objects.none(),
         empty_label=_("all fields of action"),
     )
     status = status_filter()
     working_group = django_filters.ModelChoiceFilter(
         label=_("Working group"),
-        queryset=WorkingGroup.objects.select_related("concept"),
+        queryset=lambda request: WorkingGroup.objects.none(),
         empty_label=_("all working groups"),
     )
     due = due_filter()

@@ -118,9 +118,9 @@ class ReturnForm(AccessibleErrorsMixin, forms.Form):
 
 
 class ReportingRoundForm(AccessibleErrorsMixin, forms.Form):
-    concept = forms.ModelChoiceField(
-        label=_("Concept"), queryset=Concept.objects.select_related("municipality")
-    )
+    # The concepts of the request's municipality scope, set in __init__: a queryset
+    # made at import would run outside any scope (helpers/scope.py).
+    concept = forms.ModelChoiceField(label=_("Concept"), queryset=None)
     title = forms.CharField(label=_("Title"), max_length=200)
     period_start = forms.DateField(
         label=_("Period from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -136,6 +136,10 @@ class ReportingRoundForm(AccessibleErrorsMixin, forms.Form):
         required=False,
         initial=True,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["concept"].queryset = Concept.objects.select_related("municipality")
 
     def clean(self):
         cleaned = super().clean()

@@ -8,7 +8,8 @@ server; hiding a button is only a courtesy.
 from django.db.models import Case, Exists, F, OuterRef, Q, TextField, Value, When
 
 from helpers.roles import is_bureau, is_council, is_office_staff
-from working_groups.models import Concept, Municipality, Office
+from helpers.scope import public_municipalities
+from working_groups.models import Concept, Office
 
 from .models import FundingLine, Measure, StatusEntry
 
@@ -24,9 +25,7 @@ def progress_is_public(user):
     """Whether some municipality has made its progress pages and open data public (its
     bureau's setting, ``Municipality.public_pages``, off by default). Read once per
     request and kept on the user object, as the roles are."""
-    if not hasattr(user, "_progress_is_public"):
-        user._progress_is_public = Municipality.objects.with_public_pages().exists()
-    return user._progress_is_public
+    return bool(public_municipalities(user))
 
 
 def can_read_progress(user, concept=None):

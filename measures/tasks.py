@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from helpers.scope import account_scope, municipality_scope
 from helpers.worker import fail_lost_tasks
 
 # The module, not its functions: services queues this module's tasks.
@@ -37,20 +38,23 @@ def process_spreadsheet(batch, user, dry_run, on_conflict="skip", reason=""):
     def on_rows(count):
         SpreadsheetImport.objects.filter(pk=batch.pk).update(rows_total=count)
 
-    return run_table_import(
-        batch.kind,
-        bytes(batch.content),
-        batch.file_format,
-        user,
-        dry_run=dry_run,
-        source=""
-        if dry_run
-        else _("Spreadsheet import “%(name)s” of %(date)s")
-        % {"name": batch.file_name, "date": date_format(timezone.localdate())},
-        on_conflict=on_conflict,
-        reason=reason,
-        on_rows=on_rows if dry_run else None,
-    )
+    # The worker runs unscoped; a file changes what its importer may change, in the
+    # importer's municipalities only (helpers/scope.py).
+    with municipality_scope(account_scope(user)):
+        return run_table_import(
+            batch.kind,
+            bytes(batch.content),
+            batch.file_format,
+            user,
+            dry_run=dry_run,
+            source=""
+            if dry_run
+            else _("Spreadsheet import “%(name)s” of %(date)s")
+            % {"name": batch.file_name, "date": date_format(timezone.localdate())},
+            on_conflict=on_conflict,
+            reason=reason,
+            on_rows=on_rows if dry_run else None,
+        )
 
 
 def _fail(batch_id, error):

@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from helpers.scope import scoped_manager
 from measures.models import Topic
 from working_groups.models import Concept, Municipality, Office, Organisation
 
@@ -55,6 +56,10 @@ class Report(models.Model):
             "Ausländerbeauftragte”; empty: the name of the issuing office."
         ),
     )
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("implementation report")
@@ -130,6 +135,10 @@ class ReportSection(models.Model):
     # Audit trail of the bureau's texts and choices: who changed what, when.
     history = HistoricalRecords(excluded_fields=["version"], no_db_index=["report"])
 
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("report__concept__municipality",)
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("report section")
         verbose_name_plural = _("report sections")
@@ -203,7 +212,9 @@ class PublishedVersion(models.Model):
     # published before it was kept.
     statuses = models.JSONField(_("statuses of the measures"), null=True, blank=True)
 
-    objects = PublishedVersionQuerySet.as_manager()
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("report__concept__municipality",)
+    objects = scoped_manager(PublishedVersionQuerySet)
 
     # What lists of versions leave unread: the documents and the statuses.
     STORED = ("html", "pdf", "docx", "statuses")
@@ -299,6 +310,10 @@ class ReportExport(models.Model):
     content = models.BinaryField(_("file"), default=b"", blank=True)
     content_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
 
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("report__concept__municipality",)
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("report export")
         verbose_name_plural = _("report exports")
@@ -385,6 +400,10 @@ class Publication(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # Failed because its worker stopped (helpers/worker.py), not by an error.
     lost = models.BooleanField(_("lost by the background worker"), default=False)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("report__concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("publication")
@@ -548,6 +567,10 @@ class ReportDesign(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("report design")

@@ -8,10 +8,18 @@ from django.db import transaction
 from django.test import override_settings
 
 from helpers.roles import Role, ensure_role_groups
+from helpers.scope import enter_unscoped
 from measures.audit import record_missing_history
 from working_groups.models import Office
 
 from .factories import OfficeFactory, UserFactory
+
+
+def pytest_configure(config):
+    # The tests act as the operator does (manage.py): unscoped; each request of the
+    # test client runs in its own municipality scope (helpers/scope.py).
+    enter_unscoped()
+
 
 # What the shared cache (REDIS_URL: RedisCache, cached_db sessions) can change: the
 # cache and the sessions themselves, and every query budget (a cached_db session is
@@ -95,7 +103,7 @@ def fast_password_hasher(settings):
 
 
 # Module-scoped fixtures whose data stays for the rest of their module (kept_for_module).
-MODULE_DATA = {"dresden_for_module", "matrix_world"}
+MODULE_DATA = {"dresden_for_module", "matrix_world", "two_worlds"}
 
 
 def kept_for_module(django_db_blocker, build):

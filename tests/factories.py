@@ -27,16 +27,37 @@ from working_groups.models import (
 )
 
 
+def the_municipality():
+    """The municipality a test's records and accounts belong to unless it names
+    another: the first there is (Dresden, where its data are loaded), else a
+    "Teststadt" made for the test."""
+    return (
+        Municipality.objects.order_by("pk").first()
+        or Municipality.objects.get_or_create(slug="teststadt", defaults={"name": "Teststadt"})[0]
+    )
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("secret-password")
 
+    @factory.post_generation
+    def municipalities(self, create, extracted, **kwargs):
+        """The account works with the test's municipality, or with those given
+        (``municipalities=[…]``; an empty list: none)."""
+        if create:
+            self.municipalities.add(*(the_municipality(),) if extracted is None else extracted)
+
 
 class MunicipalityFactory(factory.django.DjangoModelFactory):
+    """A municipality of its own (records made by the other factories belong to
+    ``the_municipality()`` unless they are given one)."""
+
     class Meta:
         model = Municipality
 
@@ -48,7 +69,7 @@ class ConceptFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Concept
 
-    municipality = factory.SubFactory(MunicipalityFactory)
+    municipality = factory.LazyFunction(the_municipality)
     slug = factory.Sequence(lambda n: f"konzept-{n}")
     title = factory.Sequence(lambda n: f"Integrationskonzept {n}")
     start_year = 2009
@@ -67,7 +88,7 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Department
 
-    municipality = factory.SubFactory(MunicipalityFactory)
+    municipality = factory.LazyFunction(the_municipality)
     code = factory.Sequence(lambda n: f"GB {n}")
 
 
@@ -75,7 +96,7 @@ class OfficeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Office
 
-    municipality = factory.SubFactory(MunicipalityFactory)
+    municipality = factory.LazyFunction(the_municipality)
     code = factory.Sequence(lambda n: f"{n + 100}")
     name = factory.Sequence(lambda n: f"Amt {n}")
 

@@ -649,11 +649,11 @@ def test_round_measures_are_for_the_bureau_only(client, office_staff, reporting_
 
 
 def test_round_measures_bad_input_and_methods(client, bureau_user, reporting_round):
-    from .factories import OfficeFactory
+    from .factories import MunicipalityFactory, OfficeFactory
 
     client.force_login(bureau_user)
     url = reverse("measures:round_measures", args=[reporting_round.pk])
-    elsewhere = OfficeFactory()  # of another municipality
+    elsewhere = OfficeFactory(municipality=MunicipalityFactory())
     assert client.get(url).status_code == 404
     assert client.get(url, {"amt": "x"}).status_code == 404
     assert client.get(url, {"amt": elsewhere.pk}).status_code == 404

@@ -16,6 +16,7 @@ from .factories import (
     ConceptFactory,
     FundingLineFactory,
     MeasureFactory,
+    MunicipalityFactory,
     StatusEntryFactory,
 )
 
@@ -60,7 +61,9 @@ def test_visible_to_is_the_one_rule(family, public_pages, council_member):
     from django.contrib.auth.models import AnonymousUser
 
     # A public measure of a municipality whose pages are not public.
-    elsewhere = MeasureFactory(title="Anderswo")
+    elsewhere = MeasureFactory(
+        title="Anderswo", concept=ConceptFactory(municipality=MunicipalityFactory())
+    )
     elsewhere.concept.municipality.public_pages = False
     elsewhere.concept.municipality.save()
     public = {family["child"], family["public_grandchild"]}

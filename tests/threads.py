@@ -5,6 +5,8 @@ import threading
 
 from django.db import connections
 
+from helpers.scope import unscoped
+
 
 def run_together(*jobs):
     """Run the jobs in threads, released at the same moment; return what each
@@ -15,7 +17,9 @@ def run_together(*jobs):
     def run(index, job):
         try:
             barrier.wait()
-            results[index] = job()
+            # A new thread starts outside any scope; the test's own is unscoped.
+            with unscoped():
+                results[index] = job()
         except Exception as error:  # noqa: BLE001 - the outcome is what we test
             results[index] = error
         finally:

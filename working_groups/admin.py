@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpers.admin_import import LimitedImportExportModelAdmin
 from helpers.cells import NeutralisedExportMixin
+from helpers.scope import accounts_in_scope
 
 from .models import (
     ActionPlan,
@@ -22,9 +23,28 @@ from .resources import MembershipResource, OfficeResource, OrganisationResource
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "public_pages"]
+    """The system administration adds municipalities and decides whose accounts work
+    with each; a bureau sees its own municipality only (the scope) and changes its
+    name and settings, not who belongs to it. Nobody deletes one here: its records
+    and published reports would go with it."""
+
+    list_display = ["name", "slug", "in_service", "public_pages"]
+    list_filter = ["in_service"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["accounts"]
+
+    def get_exclude(self, request, obj=None):
+        return [] if request.user.is_superuser else ["accounts"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["in_service"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class FieldOfActionInline(admin.TabularInline):
@@ -103,6 +123,12 @@ class OfficeAdmin(NeutralisedExportMixin, LimitedImportExportModelAdmin):
     list_select_related = ["department", "municipality"]
     search_fields = ["code", "name", "short_name"]
     autocomplete_fields = ["municipality", "department", "staff"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Staff of an office are accounts of the bureau's own municipalities.
+        if db_field.name == "staff" and not request.user.is_superuser:
+            kwargs["queryset"] = accounts_in_scope()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(Organisation)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from helpers.scope import ScopedManager, scoped_manager
 from helpers.spreadsheets import validate_code, validate_number
 
 
@@ -20,8 +21,9 @@ class MunicipalityQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
     def with_public_pages(self):
-        """The municipalities whose bureau has made the progress pages public."""
-        return self.filter(public_pages=True)
+        """The municipalities in service whose bureau has made the progress pages
+        public."""
+        return self.filter(public_pages=True, in_service=True)
 
 
 class Municipality(models.Model):
@@ -33,6 +35,25 @@ class Municipality(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("short name (URL)"), max_length=80, unique=True)
+    accounts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accounts"),
+        related_name="municipalities",
+        blank=True,
+        help_text=_(
+            "The people who work with this municipality's records. What their role lets "
+            "them read and change, they read and change here only."
+        ),
+    )
+    in_service = models.BooleanField(
+        _("in service"),
+        default=True,
+        help_text=_(
+            "Taken out of service, a municipality keeps all its records and published "
+            "reports, but its accounts no longer work with them and its public pages "
+            "are offline. Only the system administration changes this."
+        ),
+    )
     public_pages = models.BooleanField(
         _("progress pages and open data public"),
         default=False,
@@ -43,7 +64,12 @@ class Municipality(models.Model):
         ),
     )
 
-    objects = MunicipalityQuerySet.as_manager()
+    # Scoped as the records that belong to one (helpers/scope.py): a
+    # bureau's choices and lists hold its own municipality only.
+    objects = scoped_manager(MunicipalityQuerySet)
+    # Every municipality, for what decides the scope itself and for the system
+    # administration.
+    all_objects = MunicipalityQuerySet.as_manager()
     # Who made the pages public, and when (the settings page links the history). It
     # is read per record (by id): the unique fields get no index there.
     history = HistoricalRecords(no_db_index=["name", "slug"])
@@ -56,11 +82,15 @@ class Municipality(models.Model):
     def __str__(self):
         return self.name
 
+    @classmethod
+    def in_municipalities(cls, municipalities):
+        return Q(pk__in=municipalities)
+
     def natural_key(self):
         return (self.slug,)
 
 
-class ConceptManager(models.Manager):
+class ConceptManager(ScopedManager):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
@@ -113,6 +143,8 @@ class Concept(models.Model):
         _("version of the content"), default=0, editable=False
     )
 
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("municipality",)
     objects = ConceptManager()
 
     class Meta:
@@ -161,6 +193,10 @@ class ActionPlan(models.Model):
     title = models.CharField(_("title"), max_length=300)
     in_force_from = models.DateField(_("in force from"), null=True, blank=True)
 
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("concept__municipality",)
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("action plan")
         verbose_name_plural = _("action plans")
@@ -190,6 +226,10 @@ class ActionPlanProvision(models.Model):
         related_name="children",
     )
 
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("action_plan__concept__municipality",)
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("provision of the action plan")
         verbose_name_plural = _("provisions of the action plan")
@@ -212,6 +252,10 @@ class FieldOfAction(models.Model):
     title = models.CharField(_("title"), max_length=300)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     source_note = models.TextField(_("source and assumptions"), blank=True)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("field of action")
@@ -251,6 +295,10 @@ class Department(models.Model):
         help_text=_("Set when the name behind the code does not come from a source."),
     )
     source_note = models.TextField(_("source and assumptions"), blank=True)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("department")
@@ -353,7 +401,9 @@ class Office(models.Model):
         help_text=_("People who enter the status of this office's measures."),
     )
 
-    objects = OfficeQuerySet.as_manager()
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("municipality",)
+    objects = scoped_manager(OfficeQuerySet)
 
     class Meta:
         verbose_name = _("office")
@@ -442,6 +492,8 @@ class Organisation(models.Model):
     )
     source_note = models.TextField(_("source and assumptions"), blank=True)
 
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
@@ -449,6 +501,13 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def in_municipalities(cls, municipalities):
+        """An organisation belongs to its municipality; one without (a body of the
+        Land or the Federation that sits in several cities' groups) to every one
+        (helpers/scope.py)."""
+        return Q(municipality__in=municipalities) | Q(municipality__isnull=True)
 
 
 class WorkingGroup(models.Model):
@@ -490,6 +549,10 @@ class WorkingGroup(models.Model):
         help_text=_("A later concept whose drafting the members of this group took part in."),
     )
     description = models.TextField(_("description"), blank=True)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("working group")
@@ -571,6 +634,10 @@ class Membership(models.Model):
 
     # History is only read per record (by id): no index on the copied foreign keys.
     history = HistoricalRecords(no_db_index=["group", "organisation", "office", "department"])
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("group__concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("membership")

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from helpers.scope import scoped_manager
 from helpers.templatetags.money import euro
 from working_groups.models import (
     Office,
@@ -92,6 +93,10 @@ class FundingLine(models.Model):
     )
     source_note = models.TextField(_("source and assumptions"), blank=True)
 
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("measure__concept__municipality", "responsible_office__municipality")
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("funding line")
         verbose_name_plural = _("funding lines")
@@ -117,6 +122,13 @@ class FundingLineArea(models.Model):
         default=AreaStatus.FUNDED,
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = (
+        "line__measure__concept__municipality",
+        "line__responsible_office__municipality",
+    )
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("funding area of a line")
@@ -151,6 +163,13 @@ class FundingAmount(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     history = HistoricalRecords(no_db_index=["line"])  # see Measure
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = (
+        "line__measure__concept__municipality",
+        "line__responsible_office__municipality",
+    )
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("funding amount")

@@ -2,8 +2,10 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+
+from helpers.scope import scoped_manager
 
 
 class SpreadsheetImport(models.Model):
@@ -48,6 +50,8 @@ class SpreadsheetImport(models.Model):
     # Failed because its worker stopped (helpers/worker.py), not by an error.
     lost = models.BooleanField(_("lost by the background worker"), default=False)
 
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("spreadsheet import")
         verbose_name_plural = _("spreadsheet imports")
@@ -67,6 +71,20 @@ class SpreadsheetImport(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.get_kind_display()}, {self.uploaded_at:%d.%m.%Y %H:%M})"
+
+    @classmethod
+    def in_municipalities(cls, municipalities):
+        """A file belongs to the municipalities of the person who uploaded it
+        (helpers/scope.py)."""
+        from working_groups.models import Municipality
+
+        return Q(
+            Exists(
+                Municipality.accounts.through.objects.filter(
+                    user=OuterRef("uploaded_by"), municipality__in=municipalities
+                )
+            )
+        )
 
     @property
     def in_progress(self):

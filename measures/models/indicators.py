@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from helpers.scope import scoped_manager
+
 from .measures import (
     Measure,
     StatusEntry,
@@ -25,6 +27,10 @@ class Indicator(models.Model):
         _("target"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     description = models.TextField(_("description"), blank=True)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("measure__concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("indicator")
@@ -62,6 +68,10 @@ class IndicatorValue(models.Model):
         help_text=_("The entry this value was reported with; it is reviewed with the entry."),
     )
     note = models.TextField(_("note"), blank=True)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("indicator__measure__concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("indicator value")

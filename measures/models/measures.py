@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from helpers.scope import scoped_manager
 from helpers.spreadsheets import validate_number, validate_slug_key
 from working_groups.models import (
     Concept,
@@ -131,6 +132,10 @@ class Topic(models.Model):
     slug = models.SlugField(_("key"), max_length=80)
     title = models.CharField(_("title"), max_length=300)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("topic")
@@ -437,7 +442,9 @@ class Measure(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = MeasureQuerySet.as_manager()
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("concept__municipality",)
+    objects = scoped_manager(MeasureQuerySet)
     # Audit trail: every saved change with who and when (technical fields left out).
     # History is only ever read per record (by id), so the copied foreign keys get no
     # index of their own: each would cost every imported row an index insert.
@@ -653,7 +660,9 @@ class StatusEntry(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = StatusEntryQuerySet.as_manager()
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("measure__concept__municipality",)
+    objects = scoped_manager(StatusEntryQuerySet)
     history = HistoricalRecords(
         excluded_fields=["version", "updated_at"],
         no_db_index=["measure", "author", "reviewer", "reporting_round"],  # see Measure

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from helpers.scope import scoped_manager
 from helpers.spreadsheets import validate_number
 from working_groups.models import (
     Concept,
@@ -92,6 +93,10 @@ class ActionNeed(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     source_note = models.TextField(_("source and assumptions"), blank=True)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("need for action")

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind
+from helpers.scope import scoped_manager
 from working_groups.models import Office
 
 from .measures import StatusEntry
@@ -70,6 +71,14 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=SUBJECT_LENGTH, blank=True)
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = (
+        "reporting_round__concept__municipality",
+        "office__municipality",
+        "entry__measure__concept__municipality",
+    )
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("e-mail notification")

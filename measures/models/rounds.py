@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from helpers.scope import scoped_manager
 from working_groups.models import (
     Concept,
     Office,
@@ -61,7 +62,9 @@ class ReportingRound(models.Model):
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
-    objects = ReportingRoundQuerySet.as_manager()
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("concept__municipality",)
+    objects = scoped_manager(ReportingRoundQuerySet)
     # Closing and reopening are recorded with who, when and (for reopening) why.
     history = HistoricalRecords(no_db_index=["concept"])  # see Measure
 
@@ -177,6 +180,10 @@ class Reminder(models.Model):
     sent_on = models.DateField(_("sent on"))
     recipients = models.TextField(_("recipients"))
     outstanding = models.PositiveIntegerField(_("outstanding measures"))
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("reporting_round__concept__municipality",)
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("reminder")

@@ -1,5 +1,6 @@
 import datetime
 
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -8,7 +9,7 @@ from measures.audit import record_missing_history
 from measures.models import Measure, ReportingRound
 from measures.services import RoundAlreadyOpen, open_round
 from measures.tasks import REMINDER_TIME, schedule_daily_reminders
-from working_groups.models import Concept
+from working_groups.models import Concept, Municipality
 
 FIXTURE = "dresden_2009_2014"
 
@@ -16,6 +17,7 @@ FIXTURE = "dresden_2009_2014"
 # found again by it, so running the command twice opens it once.
 DEMO_ROUND_MARK = "[Demo]"
 DEMO_OFFICE = "51"
+DEMO_MUNICIPALITY = "dresden"
 
 
 class Command(BaseCommand):
@@ -33,6 +35,7 @@ class Command(BaseCommand):
             call_command("loaddata", FIXTURE, verbosity=0)
             record_missing_history()
             self.stdout.write(f"Loaded the data set {FIXTURE}.")
+        self.add_fictional_municipality()
         self.stdout.write("Demo accounts (password for all: demo):")
         # Refused unless DEBUG is on, so the demo round below is never made in production.
         call_command("create_demo_users", stdout=self.stdout)
@@ -43,11 +46,29 @@ class Command(BaseCommand):
                 f"and every morning at {REMINDER_TIME:%H:%M}."
             )
 
+    def add_fictional_municipality(self):
+        """A second, generated municipality beside Dresden, with accounts of its own,
+        so that one sees on day one that each municipality's records are its own."""
+        if not apps.is_installed("bench"):
+            self.stdout.write("The generator (bench app) is not installed: Dresden only.")
+            return
+        from bench.scale_data import FICTIONAL_SLUG, add_fictional_municipality
+
+        if Municipality.all_objects.filter(slug=FICTIONAL_SLUG).exists():
+            self.stdout.write("The fictional second municipality is already present.")
+            return
+        municipality = add_fictional_municipality(log=lambda *args: None)
+        self.stdout.write(f"Generated a second, fictional municipality: {municipality.name}.")
+
     def open_demo_round(self):
         if ReportingRound.objects.filter(title__startswith=DEMO_ROUND_MARK).exists():
             self.stdout.write("Demo reporting round already present.")
             return
-        due = list(Measure.objects.filter(lead_office__code=DEMO_OFFICE).order_by("number")[:5])
+        due = list(
+            Measure.objects.filter(
+                concept__municipality__slug=DEMO_MUNICIPALITY, lead_office__code=DEMO_OFFICE
+            ).order_by("number")[:5]
+        )
         if not due:
             self.stdout.write(f"No measure of office {DEMO_OFFICE}; no demo round opened.")
             return

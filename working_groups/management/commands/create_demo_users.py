@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from helpers.roles import Role, ensure_role_groups
-from working_groups.models import Office
+from working_groups.models import Municipality, Office
 
 PASSWORD = "demo"
 # Every demo account has an address of a reserved example domain (RFC 2606), so the
@@ -12,7 +12,9 @@ PASSWORD = "demo"
 MAIL_DOMAIN = "dresden.example"
 
 # username, first and last name (invented for the demo: people appear by name, as real
-# accounts do), role, office code (Dresden data set), description for the printed table
+# accounts do), role, office code, municipality (slug), description for the printed table.
+# The second municipality is the generated "Musterstadt 1" (bootstrap_demo); its
+# accounts are made when it is there.
 DEMO_USERS = [
     (
         "buero",
@@ -20,12 +22,56 @@ DEMO_USERS = [
         "Brandt",
         Role.BUREAU,
         None,
+        "dresden",
         "Büro der Integrations- und Ausländerbeauftragten",
     ),
-    ("amt51", "Jonas", "Lehmann", Role.OFFICE_STAFF, "51", "Sachbearbeitung Amt 51 (Jugendamt)"),
-    ("amt41", "Katrin", "Vogel", Role.OFFICE_STAFF, "41", "Sachbearbeitung Amt 41 (Kulturamt)"),
-    ("beirat", "Aylin", "Demir", Role.COUNCIL, None, "Ausländerbeirat (nur lesen)"),
-    ("admin", "Tobias", "Fischer", None, None, "Administration (IT)"),
+    (
+        "amt51",
+        "Jonas",
+        "Lehmann",
+        Role.OFFICE_STAFF,
+        "51",
+        "dresden",
+        "Sachbearbeitung Amt 51 (Jugendamt)",
+    ),
+    (
+        "amt41",
+        "Katrin",
+        "Vogel",
+        Role.OFFICE_STAFF,
+        "41",
+        "dresden",
+        "Sachbearbeitung Amt 41 (Kulturamt)",
+    ),
+    ("beirat", "Aylin", "Demir", Role.COUNCIL, None, "dresden", "Ausländerbeirat (nur lesen)"),
+    (
+        "buero2",
+        "Mira",
+        "Schulz",
+        Role.BUREAU,
+        None,
+        "musterstadt-1",
+        "Büro der Integrationsbeauftragten, Musterstadt 1 (erfundene Stadt)",
+    ),
+    (
+        "amt2",
+        "Paul",
+        "Richter",
+        Role.OFFICE_STAFF,
+        "51",
+        "musterstadt-1",
+        "Sachbearbeitung Amt 51, Musterstadt 1",
+    ),
+    (
+        "beirat2",
+        "Selin",
+        "Kaya",
+        Role.COUNCIL,
+        None,
+        "musterstadt-1",
+        "Beirat, Musterstadt 1 (nur lesen)",
+    ),
+    ("admin", "Tobias", "Fischer", None, None, None, "Administration (IT), alle Kommunen"),
 ]
 
 
@@ -41,17 +87,29 @@ class Command(BaseCommand):
         User = get_user_model()
         with transaction.atomic():
             groups = ensure_role_groups()
-            for username, first, last, role, office_code, description in DEMO_USERS:
+            for username, first, last, role, office_code, slug, description in DEMO_USERS:
+                municipality = None
+                if slug is not None:
+                    municipality = Municipality.all_objects.filter(slug=slug).first()
+                    if municipality is None and slug != "dresden":
+                        continue  # the generated second municipality is not there
+                    if municipality is None:
+                        raise CommandError(
+                            "Dresden not found: load the data set first "
+                            "(manage.py loaddata dresden_2009_2014)."
+                        )
                 user, created = User.objects.get_or_create(username=username)
                 user.set_password(PASSWORD)
                 user.first_name, user.last_name = first, last
-                user.email = f"{username}@{MAIL_DOMAIN}"
+                domain = MAIL_DOMAIN if slug in (None, "dresden") else "musterstadt.example"
+                user.email = f"{username}@{domain}"
                 user.is_staff = role == Role.BUREAU or role is None
                 user.is_superuser = role is None
                 user.save()
                 user.groups.set([groups[role]] if role else [])
+                user.municipalities.set([municipality] if municipality else [])
                 if office_code:
-                    offices = Office.objects.filter(code=office_code)
+                    offices = Office.objects.filter(municipality=municipality, code=office_code)
                     if not offices:
                         raise CommandError(
                             f"Office {office_code} not found: load the data set first "

@@ -1,0 +1,224 @@
+"""The municipality scope: every query of a record that belongs to a municipality runs
+inside a scope, and a query outside any scope raises.
+
+A record belongs to a municipality through a foreign key or through its concept
+(``municipality_paths`` on the model). Its default manager (``ScopedManager``) adds
+the scope's filter to every queryset it hands out, the related managers too (Django
+builds them from the default manager's class), so a view cannot forget it: a record
+of another municipality is simply not there, and ``get_object_or_404`` answers 404.
+Foreign keys are followed through the base manager, unscoped, so a record's own
+links and the deletion of whole concepts keep working.
+
+Who sets the scope:
+
+- every web request, in ``MunicipalityScopeMiddleware``: the municipalities of the
+  account (``Municipality.accounts``), those with public pages for a visitor, all for a
+  superuser (the IT that runs the instance);
+- the operator's commands (``manage.py``, the worker included) run unscoped: they act
+  for the whole instance or for the records they are given by id;
+- the tests run unscoped, and each test-client request in its request's scope.
+
+Why not django-scopes: its managers take one lookup per dimension and cannot say
+"this organisation belongs to the municipality or to none" or "this funding line
+belongs through its measure or its office". The mechanism is the same (a context
+variable, a manager that refuses without it), in a few lines of our own.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db import models
+from django.db.models import Q
+from django.shortcuts import render
+
+# The ids of the municipalities in scope (a frozenset), ALL, or unset.
+ALL = "all municipalities"
+_scope = ContextVar("municipality_scope")
+
+
+class ScopeError(RuntimeError):
+    """A record that belongs to a municipality was queried outside any scope."""
+
+
+@contextmanager
+def municipality_scope(municipalities):
+    """Queries inside the block see the records of ``municipalities`` (ids or
+    Municipality objects; empty: none) or, with ``ALL``, of every municipality. A
+    callable is asked for them when the first such query runs (a request that reads
+    no records, ``/healthz/``, asks nothing)."""
+    if municipalities != ALL and not callable(municipalities):
+        municipalities = frozenset(getattr(m, "pk", m) for m in municipalities)
+    token = _scope.set(municipalities)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def unscoped():
+    """For the operator's code (commands, the worker, data migrations of the
+    application's own): every municipality."""
+    return municipality_scope(ALL)
+
+
+def current_scope():
+    """The ids in scope (a frozenset), ALL, or None outside any scope."""
+    scope = _scope.get(None)
+    if callable(scope):
+        scope = frozenset(scope())
+        _scope.set(scope)
+    return scope
+
+
+def enter_unscoped():
+    """Set the scope of the current context to ALL for good (manage.py, pytest)."""
+    _scope.set(ALL)
+
+
+def municipality_q(model, municipalities):
+    """The condition that a record of ``model`` belongs to one of ``municipalities``."""
+    custom = getattr(model, "in_municipalities", None)
+    if custom is not None:
+        return custom(municipalities)
+    condition = Q()
+    for path in model.municipality_paths:
+        condition |= Q(**{f"{path}__in": municipalities})
+    return condition
+
+
+class ScopedManager(models.Manager):
+    """The default manager of a record that belongs to a municipality (the model sets
+    ``municipality_paths``, or a classmethod ``in_municipalities``)."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        scope = current_scope()
+        if scope is None:
+            raise ScopeError(
+                f"{self.model._meta.label} belongs to a municipality and was queried "
+                "outside any municipality scope (helpers/scope.py)."
+            )
+        if scope == ALL:
+            return queryset
+        return queryset.filter(municipality_q(self.model, scope))
+
+
+def scoped_manager(queryset_class=None):
+    """A ScopedManager (with the methods of ``queryset_class``, if given)."""
+    if queryset_class is None:
+        return ScopedManager()
+    return ScopedManager.from_queryset(queryset_class)()
+
+
+def accounts_in_scope():
+    """The accounts that work with a municipality in scope (all, unscoped)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef
+
+    from working_groups.models import Municipality
+
+    users = get_user_model().objects.all()
+    scope = current_scope()
+    if scope == ALL:
+        return users
+    if scope is None:
+        raise ScopeError("Accounts were listed outside any municipality scope.")
+    assignments = Municipality.accounts.through.objects.filter(
+        user=OuterRef("pk"), municipality__in=scope
+    )
+    return users.filter(Exists(assignments))
+
+
+def public_municipalities(user):
+    """The ids of the municipalities that made their progress pages public; read once
+    per request and kept on the (anonymous) user object, as the roles are."""
+    from working_groups.models import Municipality
+
+    if not hasattr(user, "_public_municipalities"):
+        user._public_municipalities = frozenset(
+            Municipality.all_objects.with_public_pages().values_list("pk", flat=True)
+        )
+    return user._public_municipalities
+
+
+def account_scope(user):
+    """The municipalities an account works in: all for a superuser (the system
+    administration), else those it is assigned to. The worker enters it for what an
+    account started (an import runs in the scope of the person who confirmed it)."""
+    from .roles import municipality_ids
+
+    return ALL if user.is_superuser else municipality_ids(user)
+
+
+# The session key of the municipality an account in several has chosen to work in.
+CHOSEN_KEY = "municipality"
+
+
+def chosen_municipality(request):
+    """(id, name) of the municipality the request works in, for an account that
+    works with one or more (the one it chose, else the first by name); None for a
+    visitor, a superuser, or an account without any."""
+    from .roles import municipalities
+
+    user = request.user
+    if not user.is_authenticated or user.is_superuser:
+        return None
+    choices = municipalities(user)
+    if not choices:
+        return None
+    # A request made without the middleware (a fragment rendered in a test, an
+    # e-mail) has no session: the first municipality.
+    session = getattr(request, "session", None)
+    chosen = session.get(CHOSEN_KEY) if session is not None else None
+    return next((row for row in choices if row[0] == chosen), choices[0])
+
+
+def request_scope(request):
+    """The municipalities a request works in: every one for a superuser (the system
+    administration), the one an account works in (it chooses when it has several),
+    for a visitor those that made their progress pages public."""
+    user = request.user
+    if user.is_authenticated:
+        if user.is_superuser:
+            return ALL
+        chosen = chosen_municipality(request)
+        return frozenset([chosen[0]]) if chosen else frozenset()
+    return lambda: public_municipalities(user)
+
+
+def out_of_service(user):
+    from .roles import out_of_service
+
+    return out_of_service(user)
+
+
+class MunicipalityScopeMiddleware:
+    """Runs the rest of the request (views, templates, error pages, the admin) in
+    the request's municipality scope. After the session, the user and the roles."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    # What an account whose municipalities are all out of service may still do.
+    ALWAYS_OPEN = ("/konto/", "/i18n/", "/healthz/", "/static/")
+
+    def __call__(self, request):
+        user = request.user
+        scope = request_scope(request)
+        if (
+            user.is_authenticated
+            and scope != ALL
+            and not scope
+            and not request.path_info.startswith(self.ALWAYS_OPEN)
+        ):
+            retired = out_of_service(user)
+            if retired:
+                with municipality_scope(scope):
+                    return render(
+                        request,
+                        "out_of_service.html",
+                        {"municipalities": retired, "status_code": 403},
+                        status=403,
+                    )
+        with municipality_scope(scope):
+            return self.get_response(request)
