@@ -70,6 +70,7 @@ FRAME_URL_NAMES = {
     "accessibility_feedback": "reports:accessibility_feedback",
     "easy_language": "reports:easy_language",
     "open_data": "reports:open_data",
+    "choose_municipality": "accounts:choose_municipality",
     "progress": "reports:overview",
     "reports": "reports:report_list",
     "measures": "measures:measure_list",
