@@ -14,6 +14,7 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
+from helpers.scope import unscoped
 from measures.models import StatusEntry
 from measures.services import approve_entry
 
@@ -48,7 +49,9 @@ def in_thread(job):
 
     def run():
         try:
-            job()
+            # A new thread starts outside any scope; the test's own is unscoped.
+            with unscoped():
+                job()
         except Exception as error:  # noqa: BLE001 - reported by the test
             errors.append(error)
         finally:
