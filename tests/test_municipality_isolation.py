@@ -413,6 +413,7 @@ def test_a_municipality_out_of_service_keeps_its_records_and_says_so(client):
     page = client.get(reverse("measures:home"))
     assert page.status_code == 403
     assert "Ruhestadt" in page.content.decode() and "außer Betrieb" in page.content.decode()
+    assert "Zur Startseite" not in page.content.decode(), "no link back to this page"
     assert client.get(reverse("accounts:my_account")).status_code == 200
     client.logout()
     # Its public pages are offline: with no other municipality's public, a visitor
