@@ -20,6 +20,7 @@ from django.utils.translation import pgettext
 from helpers.templatetags.money import euro
 
 from .docx_contents import Contents
+from .docx_contents import _text_width as text_width
 from .docx_footnotes import Footnotes
 from .docx_template import has_page_field
 from .models import ReportSection
@@ -340,7 +341,9 @@ def _measure_lines(measure, notes):
     if measure.report_statuses:
         shown = []
         for entry in measure.report_statuses:
-            status = status_label(entry["status"])
+            # The label is lazy; str() reads it in the document's language now (a
+            # status without progress or number would otherwise reach join() lazy).
+            status = str(status_label(entry["status"]))
             if entry["progress"] is not None:
                 status += f", {entry['progress']} %"
             shown.append(f"{entry['number']}: {status}" if entry["number"] else status)
@@ -445,15 +448,141 @@ def _write_need(document, need, level):
         _write_need(document, sub, level + 1)
 
 
+# The type sizes of a table: the PDF's 9 pt, smaller only where its columns need it.
+TABLE_SIZES = (9, 8.5, 8, 7.5, 7)
+# The room at either side of a cell's text, in em: the PDF's (report-print.css, th, td).
+CELL_PADDING = 0.4
+# The width (points, 3 cm) the first column, of words, keeps beside figures that need room.
+WORDS_WIDTH = 85
+# Advance widths in em, for the widths of table columns: those of DejaVu Sans, rounded
+# up. It is wider than the report's Noto Sans, and it is what LibreOffice sets where
+# Noto Sans is not installed (Word's substitute, Arial, is narrower still): figures,
+# signs, narrow and wide letters; capitals 0.75 em, any other character 0.63 em.
+_ADVANCES = {
+    **dict.fromkeys("0123456789€", 0.64),
+    **dict.fromkeys("+%", 0.95),
+    **dict.fromkeys(" \u00a0.,:;", 0.34),
+    **dict.fromkeys("!'|()[]/-ijlftr", 0.42),
+    **dict.fromkeys("mwMW", 1.0),
+}
+# Bold (the header row) sets letters about an eighth wider.
+BOLD = 1.13
+# A note's mark is a superscript, set at about two thirds of the size.
+SUPERSCRIPT = 0.67
+
+
+def _unbroken_width(pieces, size, bold=False):
+    """The width in points of the longest stretch of a cell's ``pieces`` (_write) in
+    which the line may not break (a figure with "ca." and "€", a word with its note
+    marks): in a column narrower than that, Word and LibreOffice break a figure
+    between its digits or a word between its letters."""
+    if isinstance(pieces, str):
+        pieces = [pieces]
+    widest = current = 0.0
+    after_mark = False
+    for piece in pieces:
+        if isinstance(piece, int):
+            # its digits, and the comma that parts it from a mark before it
+            characters = len(str(piece)) + after_mark
+            current += characters * _ADVANCES["0"] * size * SUPERSCRIPT
+            after_mark = True
+            continue
+        after_mark = False
+        for character in keep_together(piece):
+            if character.isspace() and character != "\u00a0":
+                widest, current = max(widest, current), 0.0
+            else:
+                advance = _ADVANCES.get(character, 0.75 if character.isupper() else 0.63)
+                current += advance * size * (BOLD if bold else 1)
+    return max(widest, current)
+
+
+def _column_widths(available, columns, numeric_from, figures_width):
+    """(widths in points, type size in points) of a table ``available`` points wide;
+    ``columns`` holds each column's cells (header first) as pieces (_write).
+
+    The columns after the first are ``figures_width`` cm wide and the first takes the
+    rest, where that leaves the words their room and the figures theirs (the Dresden
+    report's tables). Where it does not (a funding table with a column for each of
+    many years, a narrow page in the bureau's template), each column is as wide as its
+    longest unbroken text needs (a figure, a word), in the largest of TABLE_SIZES
+    that fits, and the columns of words (those before ``numeric_from``) share what is
+    left; the first keeps at least WORDS_WIDTH. Where no size fits so, the first
+    column's longest words are left to break; then, in the smallest size, the first
+    column takes what the figures leave, down to half of WORDS_WIDTH; where even that
+    does not fit, the first column keeps WORDS_WIDTH and the others share the rest
+    evenly (Word breaks what it must)."""
+    count = len(columns)
+    if count == 1:
+        return [available], TABLE_SIZES[0]
+
+    def needs(size, first=None):
+        """What each column needs in ``size``; the first column ``first`` wide, or
+        as wide as its longest word and at least WORDS_WIDTH."""
+        needed = [
+            max(_unbroken_width(cell, size, bold=row == 0) for row, cell in enumerate(column))
+            + 2 * CELL_PADDING * size
+            for column in columns
+        ]
+        needed[0] = max(needed[0], WORDS_WIDTH) if first is None else first
+        return needed
+
+    wanted = figures_width / 2.54 * 72
+    first = available - wanted * (count - 1)
+    needed = needs(TABLE_SIZES[0])
+    if first >= needed[0] and all(wanted >= n for n in needed[1:]):
+        return [first] + [wanted] * (count - 1), TABLE_SIZES[0]
+    words = max(1, min(numeric_from, count))
+    smallest = TABLE_SIZES[-1]
+    attempts = [
+        *((size, None) for size in TABLE_SIZES),
+        *((size, WORDS_WIDTH) for size in TABLE_SIZES),
+        (smallest, WORDS_WIDTH / 2),
+    ]
+    for size, first in attempts:
+        needed = needs(size, first)
+        spare = available - sum(needed)
+        if spare >= 0:
+            return [n + spare / words if i < words else n for i, n in enumerate(needed)], size
+    first = min(WORDS_WIDTH, available / count)
+    return [first] + [(available - first) / (count - 1)] * (count - 1), smallest
+
+
+def _cell_padding(table, size):
+    """The room at the left and right of every cell, as in the PDF (CELL_PADDING):
+    set on the table, so a template's table style cannot make the columns too narrow."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margins.append(
+            OxmlElement(
+                f"w:{side}",
+                {qn("w:w"): str(round(CELL_PADDING * size * 20)), qn("w:type"): "dxa"},
+            )
+        )
+    table._tbl.tblPr.insert_element_before(
+        margins, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange"
+    )
+
+
 def _table(document, caption, header, rows, notes, numeric_from=1, figures_width=2.8):
     """A table under its caption (Word's "Caption" style, not a heading: the PDF's
-    caption), in the PDF's 9 pt; cells hold texts and note numbers (_write). The
-    header row is marked as such (screen readers name its cells, Word repeats it on a
-    new page), and a table is kept on one page where it fits."""
+    caption), in the PDF's 9 pt where it fits the page (_column_widths); cells hold
+    texts and note numbers (_write). The header row is marked as such (screen readers
+    name its cells, Word repeats it on a new page), and a table is kept on one page
+    where it fits."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
-    from docx.shared import Cm, Pt
+    from docx.shared import Pt
 
+    widths, size = _column_widths(
+        text_width(document),
+        list(zip(header, *rows, strict=True)),
+        numeric_from,
+        figures_width,
+    )
     document.add_paragraph(keep_together(caption), style="Caption")
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
@@ -475,12 +604,11 @@ def _table(document, caption, header, rows, notes, numeric_from=1, figures_width
                 paragraph.paragraph_format.space_after = Pt(1)
                 paragraph.paragraph_format.keep_with_next = number < len(table.rows)
                 for run in paragraph.runs:
-                    run.font.size = Pt(9)
-    # the first column holds the words, the others figures
-    figures = len(header) - 1
-    widths = [Cm(16.6 - figures_width * figures)] + [Cm(figures_width)] * figures
+                    run.font.size = Pt(size)
     table.autofit = False
-    for column, width in zip(table.columns, widths, strict=False):
+    _cell_padding(table, size)
+    for column, points in zip(table.columns, widths, strict=True):
+        width = Pt(points)
         column.width = width  # the grid, which LibreOffice follows
         for cell in column.cells:
             cell.width = width  # the cells, which Word follows
@@ -527,9 +655,12 @@ def _funding_rows(funding, notes):
 
 
 def _write_members(document, group, notes):
-    """A group's members as a list in the group's order; roles follow the name."""
+    """A group's members as a list in the group's order; roles follow the name. A line
+    with a recorded wording prints it (rendering._member_lines)."""
     for line in group.report_lines:
-        if line["kind"] == "organisation":
+        if line["wording"]:
+            pieces = [line["wording"]]
+        elif line["kind"] == "organisation":
             seat = line["seat"]
             pieces = [str(seat.organisation), *_marks(notes, seat.organisation)]
             if seat.role:

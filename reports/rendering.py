@@ -98,21 +98,30 @@ def _member_lines(memberships):
     """The seats of a group as the report lists them, in the group's own order (for
     Dresden the source's): one line per organisation or role, and one line for each run
     of offices ("VertreterInnen der Ämter 10, 15, 51, 80"), which takes a department
-    that follows it along ("… 15, 33, 41 und aus dem OB-Bereich")."""
+    that follows it along ("… 15, 33, 41 und aus dem OB-Bereich").
+
+    The one rule on wording: a line prints the recorded wording of the seat that opens
+    it (``Membership.report_wording``, e.g. the source's "VertreterInnen Ämter 15, 33,
+    41, des OB-Bereiches"), and is composed from the records only where that seat has
+    none. A seat with a wording always opens a line of its own; the seats that follow
+    it join it as they would join a composed line."""
     lines = []
     for seat in memberships:
         previous = lines[-1] if lines else None
+        joins = previous and previous["kind"] == "offices" and not seat.report_wording
         if seat.office_id:
-            if previous and previous["kind"] == "offices" and not previous["department"]:
+            if joins and not previous["department"]:
                 previous["offices"].append(seat.office)
             else:
                 lines.append({"kind": "offices", "offices": [seat.office], "department": None})
-        elif seat.department_id and previous and previous["kind"] == "offices":
+        elif seat.department_id and joins:
             previous["department"] = seat.department
         elif seat.organisation_id:
             lines.append({"kind": "organisation", "seat": seat})
         else:
             lines.append({"kind": "other", "seat": seat})
+        # the wording of the seat that opened the line (a seat with one always does)
+        lines[-1].setdefault("wording", seat.report_wording)
     return lines
 
 

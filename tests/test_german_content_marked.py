@@ -148,6 +148,7 @@ def german_texts():
     add(*Municipality.objects.values_list("name", flat=True))
     add(*Topic.objects.values_list("title", flat=True))
     add(*Membership.objects.values_list("role", flat=True))
+    add(*Membership.objects.values_list("report_wording", flat=True))
     add(*Language.objects.values_list("name", flat=True))
     add(*ActionPlan.objects.values_list("title", flat=True))
     add(*ActionPlanProvision.objects.values_list("text", flat=True))

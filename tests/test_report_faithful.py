@@ -208,7 +208,7 @@ def test_computed_percentages_are_marked_as_the_reports_own(documents, format):
 @pytest.mark.parametrize("format", FORMATS)
 def test_notes_are_written_for_the_reader(documents, format):
     notes = documents["notes"][format]
-    assert len(notes) == 8, notes
+    assert len(notes) == 6, notes
     for note in notes:
         assert not INTERNAL_NUMBER.search(note), note
         assert not OFFICE_LABEL.search(note), note
@@ -281,6 +281,61 @@ def test_the_overview_table_names_what_each_section_holds(documents):
     assert [c.text for c in overview.rows[0].cells] == ["Abschnitt", "Umfang"]
     cells = [[normalise(cell.text) for cell in row.cells] for row in overview.rows[1:]]
     assert dict(cells) == SCOPES
+
+
+# The members' lines the source words itself (shared/seed, slide 3), which the report
+# prints as recorded (Membership.report_wording) rather than composed from the seats,
+# and what it composed instead; a line without a recorded wording is still composed.
+SOURCE_MEMBER_LINES = [
+    "Ausländerrat Dresden e. V./Vertreter des Ausländerbeirats",
+    "BAMF",
+    "VertreterInnen Ämter 15, 40, 42, 51, 53, 55",
+    "AFROPA e. V. -Vertreter des Ausländerbeirats",
+    "VertreterInnen Ämter 15, 33, 41, des OB-Bereiches",
+]
+COMPOSED_MEMBER_WORDS = [
+    "und aus dem OB-Bereich",
+    "VertreterInnen der Ämter 15, 33, 41",
+    "VertreterInnen der Ämter 15, 40, 42, 51, 53, 55",
+    "Bundesamt für Migration und Flüchtlinge",
+    "AFROPA e. V. / Vertreter",
+]
+COMPOSED_MEMBER_LINES = [
+    "VertreterInnen der Ämter 10, 15, 51, 80",
+    "VertreterInnen der Ämter 50, 51, 53, 61",
+]
+
+
+def _member_items(documents, format):
+    """The items of the members' lists as whole lines (HTML, DOCX); the PDF's text
+    squashed, as its lines break."""
+    if format == "html":
+        lists = re.findall(r'<ul class="report-members">(.*?)</ul>', documents["markup"], re.S)
+        return [
+            _html_text(item)
+            for block in lists
+            for item in re.findall(r"<li>(.*?)</li>", block, re.S)
+        ]
+    if format == "docx":
+        return [
+            normalise(text) for style, text in documents["paragraphs"] if style == "List Bullet"
+        ]
+    return None
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_members_lines_keep_the_sources_wording(documents, format):
+    items = _member_items(documents, format)
+    if items is None:
+        text = squash(documents["body"]["pdf"])
+        assert [line for line in SOURCE_MEMBER_LINES if squash(line) not in text] == []
+        assert [line for line in COMPOSED_MEMBER_LINES if squash(line) not in text] == []
+        assert [words for words in COMPOSED_MEMBER_WORDS if squash(words) in text] == []
+        return
+    assert [line for line in SOURCE_MEMBER_LINES if line not in items] == []
+    assert [line for line in COMPOSED_MEMBER_LINES if line not in items] == []
+    text = documents["body"][format]
+    assert [words for words in COMPOSED_MEMBER_WORDS if words in text] == []
 
 
 @pytest.mark.django_db

@@ -157,6 +157,7 @@ class MembershipInline(admin.TabularInline):
         "office",
         "department",
         "role",
+        "report_wording",
         "active_from",
         "active_until",
     ]

@@ -628,6 +628,16 @@ class Membership(models.Model):
             "The role the member holds in the group, e.g. “Vertreter des Ausländerbeirats”."
         ),
     )
+    report_wording = models.CharField(
+        _("wording in the report"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The words the report prints for this seat and the seats of the same line "
+            "that follow it, e.g. as the source writes them. Empty: the report composes "
+            "the line from the records."
+        ),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active_from = models.DateField(_("member from"), null=True, blank=True)
     active_until = models.DateField(_("member until"), null=True, blank=True)

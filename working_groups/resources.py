@@ -167,6 +167,7 @@ class MembershipResource(SpreadsheetResource):
             "office",
             "department",
             "role",
+            "report_wording",
             "position",
             "active_from",
             "active_until",
