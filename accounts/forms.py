@@ -53,7 +53,7 @@ class AccountForm(AccessibleErrorsMixin, forms.Form):
         ),
     )
 
-    def __init__(self, *args, roles, account=None, actor=None, **kwargs):
+    def __init__(self, *args, roles, account=None, actor=None, offices=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
         self.address_is_fixed = account is not None and not can_change_address(actor, account)
@@ -61,8 +61,9 @@ class AccountForm(AccessibleErrorsMixin, forms.Form):
             self.fields["email"].help_text = ADDRESS_FIXED_HELP
         self.fields["role"].choices = [(role.value, role.label) for role in roles]
         # One query. With several municipalities an office's name says which one.
+        offices = Office.objects.all() if offices is None else offices
         self.office_objects = {
-            str(office.pk): office for office in Office.objects.select_related("municipality")
+            str(office.pk): office for office in offices.select_related("municipality")
         }
         municipalities = {office.municipality_id for office in self.office_objects.values()}
         self.fields["offices"].choices = [
@@ -144,6 +145,17 @@ class InvitationForm(AccountForm):
                 params={"username": username},
             )
         return username
+
+
+class BureauAccountForm(InvitationForm):
+    """The system administration appoints a bureau account of one municipality (the
+    municipality's admin page, accounts/admin.py): the invitation's name, address
+    and user name. The role is the bureau's, the municipality the one it is
+    appointed for, and a bureau account has no office."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, roles=[Role.BUREAU], offices=Office.objects.none(), **kwargs)
+        del self.fields["role"], self.fields["offices"]
 
 
 class SetPasswordForm(AccessibleErrorsMixin, auth_forms.SetPasswordForm):

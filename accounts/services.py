@@ -14,6 +14,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from helpers.roles import Role, ensure_role_groups, municipality_ids
+from working_groups.models import Municipality
 
 from .history import one_record
 from .models import Reason
@@ -37,13 +38,16 @@ def invitation_link(account, site_url):
 
 
 def _send_invitation(account, actor, site_url):
+    # Whom to ask: the contact of the municipality the account works in (its first
+    # by name), else the instance's.
+    municipality = Municipality.all_objects.filter(accounts=account).order_by("name").first()
     context = {
         "account": account,
         "actor": actor,
         "link": invitation_link(account, site_url),
         "site_url": site_url,
         "valid_until": timezone.localtime() + invitation_validity(),
-        "contact": settings.BUREAU_CONTACT,
+        "contact": municipality.contact if municipality else settings.BUREAU_CONTACT,
     }
     # Invitations go out in German, the language of the administration (as reminders do).
     with translation.override(settings.LANGUAGE_CODE):
@@ -67,17 +71,34 @@ def _set_role(account, role):
             account.is_staff = False
 
 
-def _municipalities_of_new_account(actor, offices):
+def _municipalities_of_new_account(actor, offices, municipalities):
     """An invited account works with the municipalities of the bureau that invites
     it, and with those of its offices (the only ones the form offers are the
-    bureau's own; the system administration may choose any)."""
+    bureau's own; the system administration may choose any) or named for it (the
+    system administration appoints a municipality's bureau account, which has no
+    office)."""
     found = {office.municipality_id for office in offices}
+    named = {municipality.pk for municipality in municipalities}
     if not actor.is_superuser:
-        found |= municipality_ids(actor)
-    return found
+        own = municipality_ids(actor)
+        if not named <= own:
+            raise NotAllowed
+        found |= own
+    return found | named
 
 
-def invite(actor, site_url, *, username, email, first_name, last_name, role, offices):
+def invite(
+    actor,
+    site_url,
+    *,
+    username,
+    email,
+    first_name,
+    last_name,
+    role,
+    offices,
+    municipalities=(),
+):
     """Create the account without a usable password and e-mail it the link to choose
     one. If the mail cannot be sent, nothing is kept (the error goes to the caller)."""
     with transaction.atomic():
@@ -93,7 +114,9 @@ def invite(actor, site_url, *, username, email, first_name, last_name, role, off
             account.save()
             _set_role(account, role)
             account.offices.set(offices)
-            account.municipalities.set(_municipalities_of_new_account(actor, offices))
+            account.municipalities.set(
+                _municipalities_of_new_account(actor, offices, municipalities)
+            )
         _send_invitation(account, actor, site_url)
     return account
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from helpers.addresses import municipality_reverse
 from helpers.decorators import requires
 from helpers.roles import Role, municipalities
 from helpers.scope import CHOSEN_KEY
@@ -279,13 +280,15 @@ def choose_municipality(request):
     (helpers/scope.py). Its start page, since the page it came from
     names a record of the other."""
     chosen = request.POST.get("municipality", "")
-    names = dict(municipalities(request.user))
-    if not chosen.isdigit() or int(chosen) not in names:
+    rows = {row[0]: row for row in municipalities(request.user)}
+    if not chosen.isdigit() or int(chosen) not in rows:
         messages.error(request, _("Choose one of your municipalities."))
         return redirect("measures:home")
-    request.session[CHOSEN_KEY] = int(chosen)
-    messages.success(request, _("You now work in %(name)s.") % {"name": names[int(chosen)]})
-    return redirect("measures:home")
+    pk, name, slug = rows[int(chosen)]
+    request.session[CHOSEN_KEY] = pk
+    messages.success(request, _("You now work in %(name)s.") % {"name": name})
+    # Its start page, at its own address (helpers/addresses.py).
+    return redirect(municipality_reverse(slug, "measures:home"))
 
 
 @login_required

@@ -35,6 +35,10 @@ SECTIONS = {
         "account_edit": "accounts",
         "account_deactivate": "accounts",
     },
+    "land": {
+        "group_list": "land",
+        "group": "land",
+    },
     "working_groups": {
         "settings": "settings",
     },
@@ -79,6 +83,7 @@ FRAME_URL_NAMES = {
     "data": "measures:data_exchange",
     "accounts": "accounts:account_list",
     "settings": "working_groups:settings",
+    "land": "land:group_list",
 }
 
 
@@ -99,6 +104,7 @@ def _sections(user):
     leads to a refusal. (The rights are the apps'; late imports, the apps import this
     package.)"""
     from accounts.permissions import can_manage_accounts
+    from land.permissions import reads_land_view
     from measures.permissions import can_read_progress, can_review, can_run_rounds, uses_workspace
     from reports.permissions import can_read_reports
     from working_groups.permissions import can_change_settings
@@ -106,6 +112,8 @@ def _sections(user):
     return [
         ("progress", _("Progress"), can_read_progress(user)),
         ("reports", _("Reports"), can_read_reports(user)),
+        # The viewers of a group of municipalities (from the session, helpers/roles.py).
+        ("land", _("Land view"), reads_land_view(user)),
         (
             "measures",
             _("All measures") if can_review(user) else _("My measures"),
@@ -158,6 +166,12 @@ def _breadcrumbs(request, navigation, urls):
     return breadcrumbs
 
 
+def _contact(chosen):
+    from working_groups.models import Municipality
+
+    return Municipality.all_objects.contact_of(chosen[0] if chosen else None)
+
+
 def site(request):
     """The frame every page shares: the municipality, the frame's links, the main
     navigation with the current section marked, and the breadcrumb trail (start page
@@ -181,7 +195,10 @@ def site(request):
         "municipality_choices": choices if chosen and len(choices) > 1 else (),
         # A video explaining the site in German Sign Language (BITV 2.0 § 4), if any.
         "site_sign_language_url": settings.ACCESSIBILITY["sign_language_url"],
-        "bureau_contact": settings.BUREAU_CONTACT,
+        # Whom to ask (the login, the public start page): the contact of the
+        # municipality the request works in, of the only one the instance serves, else
+        # the instance's. Read only where a page shows it.
+        "bureau_contact": SimpleLazyObject(lambda: _contact(chosen)),
         "site_urls": urls,
         "main_navigation": navigation,
         # A link that would end at the login is not offered: the public sees the

@@ -27,6 +27,13 @@ from django.utils.translation import gettext_lazy as _
 
 SESSION_KEY = "roles"
 
+# Facts about an account that an app above keeps with the roles, so that a page asks
+# the database nothing about them (the Land view: whether the account views a group
+# of municipalities): name -> function of the user, giving a JSON value. Registered
+# from the app's ready() (``register_session_fact``); read with the roles at login and
+# whenever they are read anew, so the app drops them with ``roles_changed``.
+SESSION_FACTS = {}
+
 # Apps whose records the bureau keeps (through the admin and the workspace).
 BUREAU_APPS = ("working_groups", "measures", "reports")
 
@@ -51,7 +58,9 @@ def _read_municipalities(user):
     assignments = Municipality.accounts.through.objects.filter(
         user=user, municipality__in_service=True
     ).order_by("municipality__name")
-    return tuple(assignments.values_list("municipality_id", "municipality__name"))
+    return tuple(
+        assignments.values_list("municipality_id", "municipality__name", "municipality__slug")
+    )
 
 
 def out_of_service(user):
@@ -67,7 +76,7 @@ def out_of_service(user):
 
 
 def municipalities(user):
-    """The (id, name) of the municipalities whose records the user works with
+    """The (id, name, slug) of the municipalities whose records the user works with
     (``Municipality.accounts``, in service), by name. The user of a request has them
     from the session, with the role names; any other user object reads them once and
     keeps them."""
@@ -79,7 +88,7 @@ def municipalities(user):
 
 
 def municipality_ids(user):
-    return frozenset(pk for pk, _name in municipalities(user))
+    return frozenset(row[0] for row in municipalities(user))
 
 
 def role_names(user):
@@ -90,6 +99,27 @@ def role_names(user):
     if not hasattr(user, "_role_names"):
         user._role_names = _read_role_names(user)
     return user._role_names
+
+
+def register_session_fact(name, read):
+    SESSION_FACTS[name] = read
+
+
+def session_fact(user, name):
+    """A fact of SESSION_FACTS about the user: the user of a request has it from the
+    session, with the roles; any other user object reads it once and keeps it."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    facts = getattr(user, "_session_facts", None)
+    if facts is None:
+        facts = user._session_facts = {}
+    if name not in facts:
+        facts[name] = SESSION_FACTS[name](user)
+    return facts[name]
+
+
+def _read_session_facts(user):
+    return {name: read(user) for name, read in SESSION_FACTS.items()}
 
 
 def has_role(user, role):
@@ -140,10 +170,12 @@ def remember_roles(request, user):
         version = cache.get(key)
     names = _read_role_names(user)
     user._municipalities = _read_municipalities(user)
+    user._session_facts = _read_session_facts(user)
     request.session[SESSION_KEY] = {
         "version": version,
         "names": sorted(names),
-        "municipalities": [list(row) for row in user._municipalities],
+        "municipality_rows": [list(row) for row in user._municipalities],
+        "facts": user._session_facts,
     }
     return names
 
@@ -171,10 +203,12 @@ class RolesMiddleware:
             if (
                 version is not None
                 and stored.get("version") == version
-                and "municipalities" in stored
+                and "municipality_rows" in stored
+                and set(stored.get("facts", ())) == set(SESSION_FACTS)
             ):
                 user._role_names = frozenset(stored["names"])
-                user._municipalities = tuple(map(tuple, stored["municipalities"]))
+                user._municipalities = tuple(map(tuple, stored["municipality_rows"]))
+                user._session_facts = dict(stored["facts"])
             else:
                 user._role_names = remember_roles(request, user)
         return self.get_response(request)
@@ -213,8 +247,12 @@ def _accounts_changed(sender, instance, action, reverse, pk_set, using, **kwargs
 
 
 def _municipality_saved(sender, instance, using, created=False, **kwargs):
-    # Taken out of service or back: its accounts' sessions read their municipalities
-    # anew with their next request.
+    from .addresses import hosts_changed
+
+    # Its host may have changed (helpers/addresses.py).
+    transaction.on_commit(hosts_changed, using=using)
+    # Taken out of service, back, or renamed: its accounts' sessions read their
+    # municipalities anew with their next request.
     if not created:
         roles_changed(instance.accounts.values_list("pk", flat=True), using=using)
 

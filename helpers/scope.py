@@ -155,11 +155,15 @@ CHOSEN_KEY = "municipality"
 
 
 def chosen_municipality(request):
-    """(id, name) of the municipality the request works in, for an account that
-    works with one or more (the one it chose, else the first by name); None for a
-    visitor, a superuser, or an account without any."""
+    """(id, name, slug) of the municipality the request works in: the one its
+    address names (helpers/addresses.py); else, for an account that works with one
+    or more, the one it chose (else the first by name); None for a visitor, a
+    superuser, or an account without any, at an address that names none."""
     from .roles import municipalities
 
+    named = getattr(request, "address_municipality", None)
+    if named is not None:
+        return named
     user = request.user
     if not user.is_authenticated or user.is_superuser:
         return None
@@ -176,13 +180,15 @@ def chosen_municipality(request):
 def request_scope(request):
     """The municipalities a request works in: every one for a superuser (the system
     administration), the one an account works in (it chooses when it has several),
-    for a visitor those that made their progress pages public."""
+    for a visitor — and an account that works with none, the Land's say — those
+    that made their progress pages public."""
     user = request.user
     if user.is_authenticated:
         if user.is_superuser:
             return ALL
         chosen = chosen_municipality(request)
-        return frozenset([chosen[0]]) if chosen else frozenset()
+        if chosen:
+            return frozenset([chosen[0]])
     return lambda: public_municipalities(user)
 
 
@@ -203,12 +209,14 @@ class MunicipalityScopeMiddleware:
     ALWAYS_OPEN = ("/konto/", "/i18n/", "/healthz/", "/static/")
 
     def __call__(self, request):
+        slug = getattr(request, "address_slug", None)
+        if slug is not None:
+            return self.at_address(request, slug)
         user = request.user
         scope = request_scope(request)
         if (
             user.is_authenticated
-            and scope != ALL
-            and not scope
+            and callable(scope)
             and not request.path_info.startswith(self.ALWAYS_OPEN)
         ):
             retired = out_of_service(user)
@@ -222,3 +230,69 @@ class MunicipalityScopeMiddleware:
                     )
         with municipality_scope(scope):
             return self.get_response(request)
+
+    def at_address(self, request, slug):
+        """A request at a municipality's address (``/<slug>/…``) works in that one
+        municipality: an account assigned to it (which from then on works there,
+        also at addresses without a short name), the system administration, a
+        visitor (its public pages, if it made them public, and the login). An
+        account of another municipality and an unknown short name get 404, as a
+        missing page does: whether a municipality is served here is not told to
+        someone who does not work there. One taken out of service answers with a
+        page that says so, and keeps its records."""
+        from working_groups.models import Municipality
+
+        from .roles import municipalities
+
+        user = request.user
+        if user.is_authenticated and not user.is_superuser:
+            row = next((row for row in municipalities(user) if row[2] == slug), None)
+            if row is not None:
+                if request.session.get(CHOSEN_KEY) != row[0]:
+                    request.session[CHOSEN_KEY] = row[0]
+                return self.respond_in(request, row, frozenset([row[0]]))
+        found = (
+            Municipality.all_objects.filter(slug=slug)
+            .values_list("pk", "name", "slug", "in_service", "public_pages")
+            .first()
+        )
+        if found is None:
+            return self.not_found(request)
+        pk, name, slug, in_service, public_pages = found
+        if not in_service and not user.is_superuser:
+            return self.out_of_service_page(request, [name])
+        if user.is_authenticated and not user.is_superuser:
+            return self.not_found(request)
+        scope = frozenset([pk]) if user.is_superuser or public_pages else frozenset()
+        if not user.is_authenticated:
+            # What is public here is this municipality's, if it made its pages public.
+            user._public_municipalities = scope
+        return self.respond_in(request, (pk, name, slug), scope)
+
+    def respond_in(self, request, row, scope):
+        request.address_municipality = row
+        with municipality_scope(scope):
+            return self.get_response(request)
+
+    @staticmethod
+    def not_found(request):
+        from django.core.handlers.exception import response_for_exception
+        from django.http import Http404
+
+        from .addresses import site_addresses
+
+        # Rendered with the site's own addresses: the short name named nothing.
+        with site_addresses(), municipality_scope(frozenset()):
+            return response_for_exception(request, Http404("No such municipality here."))
+
+    @staticmethod
+    def out_of_service_page(request, names):
+        from .addresses import site_addresses
+
+        with site_addresses(), municipality_scope(frozenset()):
+            return render(
+                request,
+                "out_of_service.html",
+                {"municipalities": names, "status_code": 403, "at_address": True},
+                status=403,
+            )

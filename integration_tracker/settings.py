@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "accounts",
     "measures",
     "reports",
+    # Above reports: the Land view reads what the municipalities published.
+    "land",
 ]
 # The benchmark tooling (scale data sets, `manage.py generate_scale_data`): in
 # development and for `make bench`/`make loadtest`, not on a production server.
@@ -90,6 +92,9 @@ BENCH_CEILING = "bench" in INSTALLED_APPS and env_bool("BENCH_CEILING", False)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The municipality an address names (/<slug>/…, helpers/addresses.py); before
+    # everything that reads the path.
+    "helpers.addresses.MunicipalityAddressMiddleware",
     "helpers.security.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -241,6 +246,11 @@ SIMPLE_HISTORY_ENABLED = env_bool("SIMPLE_HISTORY_ENABLED", True)
 
 # Shown in the header above the product name, e.g. "Landeshauptstadt Dresden".
 MUNICIPALITY_NAME = os.environ.get("MUNICIPALITY_NAME", "")
+
+# Serve municipalities that have a host of their own (Municipality.host) there,
+# without their short name in the path. Off, no request asks which hosts they have.
+# Each such host must also be in ALLOWED_HOSTS.
+MUNICIPALITY_HOSTS = env_bool("MUNICIPALITY_HOSTS", False)
 
 # Django's cache framework. What is costly to compute from a concept (the progress
 # overview's counts, the report's draft HTML) is kept in it under the concept's version

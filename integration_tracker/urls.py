@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from accounts.login import AdminLoginForm, LoginForm, PasswordChangeView
+from accounts.login import AdminLoginForm, LoginView, PasswordChangeView
 from accounts.views import (
     PasswordResetConfirmView,
     PasswordResetDoneView,
@@ -28,8 +27,9 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("accounts.urls")),
     path("", include("working_groups.urls")),
+    path("", include("land.urls")),
     # Before Django's own, which they replace (see accounts.py and accounts/views.py).
-    path("konto/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("konto/login/", LoginView.as_view(), name="login"),
     path("konto/password_change/", PasswordChangeView.as_view(), name="password_change"),
     path("konto/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path(

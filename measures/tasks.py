@@ -203,7 +203,11 @@ def send_notification(notification_id, site_url):
     the mail as not sent."""
     notification = (
         Notification.objects.select_related(
-            "recipient", "office", "reporting_round", "entry__measure", "entry__reviewer"
+            "recipient",
+            "office",
+            "reporting_round__concept__municipality",
+            "entry__measure__concept__municipality",
+            "entry__reviewer",
         )
         .filter(pk=notification_id, sent_at__isnull=True)
         .first()

@@ -19,7 +19,8 @@ STATUS_ORDER = [
 
 def status_counts(measures, group_by=None):
     """{group value: {"total": n, "by_status": [(status, n), …], "done": n, "rated": n}};
-    one query.
+    one query. ``group_by`` names a field, or a tuple of fields (the key is then the
+    tuple of their values: the Land view counts several concepts at once).
 
     ``done`` counts the measures put into practice (``IN_PRACTICE_STATUSES``: completed
     or carried on as ongoing tasks); ``rated`` those with any status (a share is only
@@ -27,13 +28,19 @@ def status_counts(measures, group_by=None):
     aggregates = {"total": Count("pk")}
     for status in [*STATUS_ORDER, NO_STATUS]:
         aggregates[status.value] = Count("pk", filter=MeasureQuerySet.status_q(status))
+    keys = (group_by,) if isinstance(group_by, str) else group_by
     if group_by:
-        rows = measures.order_by().values(group_by).annotate(**aggregates)
+        rows = measures.order_by().values(*keys).annotate(**aggregates)
     else:
         rows = [measures.aggregate(**aggregates)]
     result = {}
     for row in rows:
-        key = row.get(group_by) if group_by else None
+        if not group_by:
+            key = None
+        elif isinstance(group_by, str):
+            key = row[group_by]
+        else:
+            key = tuple(row[name] for name in keys)
         by_status = [(status, row[str(status)]) for status in [*STATUS_ORDER, NO_STATUS]]
         result[key] = {
             "total": row["total"],

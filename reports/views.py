@@ -15,6 +15,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -166,6 +167,8 @@ def _aggregates(request, concept, measures, progress_filter, query):
             translation.get_language() or "",
             timezone.localdate().isoformat(),
             query.urlencode(),
+            # its links lead to the address the page was asked at (/<slug>/…)
+            get_script_prefix(),
         ]
     )
     return cache.get_or_set(

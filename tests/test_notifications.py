@@ -117,8 +117,8 @@ def test_returning_an_entry_mails_the_author_the_comment_and_a_link_to_the_form(
     assert message.body.startswith("Guten Tag Jana Müller,")
     assert "Birgit Büro hat Ihren Sachstand zur Maßnahme „4.2.2" in message.body
     assert COMMENT in message.body
-    assert f"http://testserver/sachstaende/{submitted.pk}/bearbeiten/" in message.body
-    assert "http://testserver/konto/" in message.body  # where to switch it off
+    assert f"http://testserver/dresden/sachstaende/{submitted.pk}/bearbeiten/" in message.body
+    assert "http://testserver/dresden/konto/" in message.body  # where to switch it off
     notification = Notification.objects.get()
     assert notification.kind == NotificationKind.ENTRY_RETURNED
     assert (notification.recipient, notification.entry) == (staff, submitted)
@@ -133,7 +133,10 @@ def test_approval_is_mailed_in_the_authors_language(reviewer, staff, submitted, 
     assert message.subject == f"Your status entry was approved: {submitted.measure}"
     assert message.body.startswith("Dear Jana Müller,")
     assert "Birgit Büro has approved your status entry" in message.body
-    assert f"https://integration.example.org/massnahmen/{submitted.measure_id}/" in message.body
+    assert (
+        f"https://integration.example.org/dresden/massnahmen/{submitted.measure_id}/"
+        in message.body
+    )
 
 
 def test_mails_go_through_the_task_queue_not_the_request(
@@ -244,7 +247,7 @@ def test_opening_a_round_tells_each_office_what_is_due_and_by_when(
     )
     assert "für den Zeitraum 1. Januar 2015 bis 31. Dezember 2015 eröffnet" in german.body
     assert f"- {jugendamt.label}: {due} Maßnahmen" in german.body
-    assert "http://testserver/massnahmen/?due=true" in german.body
+    assert "http://testserver/dresden/massnahmen/?due=true" in german.body
 
     with translation.override("en"):
         deadline = date_format(datetime.date(2016, 1, 31), "DATE_FORMAT")
@@ -298,7 +301,7 @@ def test_a_reminder_goes_out_days_before_the_deadline_once_per_round_and_person(
     assert "endet in 5 Tagen" in message.body
     outstanding = soon.due_measures.count()
     assert f"- {Office.objects.get(code='51').label}: {outstanding} Maßnahmen" in message.body
-    assert "http://127.0.0.1:8000/massnahmen/?due=true" in message.body  # SITE_URL
+    assert "http://127.0.0.1:8000/dresden/massnahmen/?due=true" in message.body  # SITE_URL
 
     with sends():
         assert send_deadline_reminders() == []  # the same day, or any later day
@@ -343,7 +346,7 @@ def test_overdue_reminders_go_to_staff_who_want_them_in_their_language(staff, se
     assert message.to == [staff.email]
     assert message.subject == "Reminder: status reports for “Berichtsrunde 2026” are overdue"
     assert f"- {office.label}: {outstanding} measures" in message.body
-    assert "http://127.0.0.1:8000/massnahmen/?due=true" in message.body
+    assert "http://127.0.0.1:8000/dresden/massnahmen/?due=true" in message.body
 
 
 def test_overdue_reminders_to_an_offices_address_are_german_and_logged(sends):
@@ -355,7 +358,7 @@ def test_overdue_reminders_to_an_offices_address_are_german_and_logged(sends):
     [message] = mail.outbox
     assert message.to == ["jugendamt@dresden.example"]
     assert message.body.startswith("Liebe Kolleginnen und Kollegen im 51 – Jugendamt,")
-    assert "https://integration.example.org/massnahmen/?due=true" in message.body
+    assert "https://integration.example.org/dresden/massnahmen/?due=true" in message.body
     assert "/konto/" not in message.body  # an office's address has no account page
     notification = Notification.objects.get()
     assert notification.office.code == "51" and notification.recipient is None

@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.http.request import validate_host
 from django.utils.translation import gettext_lazy as _
 
 from helpers.admin_import import LimitedImportExportModelAdmin
@@ -23,28 +25,58 @@ from .resources import MembershipResource, OfficeResource, OrganisationResource
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
-    """The system administration adds municipalities and decides whose accounts work
-    with each; a bureau sees its own municipality only (the scope) and changes its
-    name and settings, not who belongs to it. Nobody deletes one here: its records
-    and published reports would go with it."""
+    """The system administration (superusers) adds municipalities, configures them,
+    takes them out of service and decides whose accounts work with each; it appoints
+    their bureau accounts on a page of its own (accounts/admin.py adds it). A bureau
+    sees its own municipality only (the scope) and changes its name, contact and
+    settings, not its addresses, its AGS key, whether it is in service or who belongs
+    to it. Nobody deletes one here: its records and published reports would go with
+    it."""
 
-    list_display = ["name", "slug", "in_service", "public_pages"]
+    list_display = ["name", "slug", "ags", "host", "in_service", "public_pages"]
     list_filter = ["in_service"]
-    search_fields = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "slug", "ags"]
     filter_horizontal = ["accounts"]
+    # What only the system administration changes: the addresses and the key that
+    # identify the municipality, and whether it is served at all.
+    ADMINISTRATION_FIELDS = ["slug", "ags", "host", "in_service"]
 
     def get_exclude(self, request, obj=None):
         return [] if request.user.is_superuser else ["accounts"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["in_service"]
+        return [] if request.user.is_superuser else self.ADMINISTRATION_FIELDS
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # On the add form only: a changed short name changes every address.
+        return {"slug": ["name"]} if obj is None else {}
 
     def has_add_permission(self, request):
         return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.host and not validate_host(obj.host, settings.ALLOWED_HOSTS):
+            messages.warning(
+                request,
+                _(
+                    "The host %(host)s is not in ALLOWED_HOSTS: requests to it are refused "
+                    "until it is added to the setting."
+                )
+                % {"host": obj.host},
+            )
+        if obj.host and not settings.MUNICIPALITY_HOSTS:
+            messages.warning(
+                request,
+                _(
+                    "Municipalities are served under their own hosts once the setting "
+                    "MUNICIPALITY_HOSTS is switched on; until then under /%(slug)s/ only."
+                )
+                % {"slug": obj.slug},
+            )
 
 
 class FieldOfActionInline(admin.TabularInline):

@@ -15,6 +15,8 @@ from simple_history.models import HistoricalRecords
 from helpers.scope import ScopedManager, scoped_manager
 from helpers.spreadsheets import validate_code, validate_number
 
+from .validators import validate_ags, validate_host, validate_slug_not_reserved
+
 
 class MunicipalityQuerySet(models.QuerySet):
     def get_by_natural_key(self, slug):
@@ -25,6 +27,17 @@ class MunicipalityQuerySet(models.QuerySet):
         public."""
         return self.filter(public_pages=True, in_service=True)
 
+    def contact_of(self, pk=None):
+        """The contact of the municipality ``pk``; with none named, of the only
+        municipality in service if the instance serves one, else the instance's
+        (settings.BUREAU_CONTACT)."""
+        if pk is None:
+            found = list(self.filter(in_service=True)[:2])
+            found = found[0] if len(found) == 1 else None
+        else:
+            found = self.filter(pk=pk).first()
+        return found.contact if found else settings.BUREAU_CONTACT
+
 
 class Municipality(models.Model):
     """The city or district whose administration carries out a concept.
@@ -34,7 +47,51 @@ class Municipality(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=200, unique=True)
-    slug = models.SlugField(_("short name (URL)"), max_length=80, unique=True)
+    slug = models.SlugField(
+        _("short name (URL)"),
+        max_length=80,
+        unique=True,
+        validators=[validate_slug_not_reserved],
+        help_text=_(
+            "The first part of the municipality's addresses (/short-name/…). Changed, "
+            "every address of the municipality changes, and links to the old ones end "
+            "in “not found”. Only the system administration changes this."
+        ),
+    )
+    ags = models.CharField(
+        _("AGS key"),
+        max_length=8,
+        blank=True,
+        validators=[validate_ags],
+        help_text=_(
+            "Amtlicher Gemeindeschlüssel, eight digits. It identifies the municipality "
+            "in the open data and to the Land."
+        ),
+    )
+    host = models.CharField(
+        _("own host name"),
+        max_length=253,
+        blank=True,
+        validators=[validate_host],
+        help_text=_(
+            "Optional: a host name under which the municipality is served without its "
+            "short name in the path, e.g. integration.example.org. The host must also be "
+            "in the setting ALLOWED_HOSTS (and MUNICIPALITY_HOSTS switched on), or "
+            "requests to it are refused."
+        ),
+    )
+    contact_name = models.CharField(
+        _("contact"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Whom people ask about the work and their access, e.g. the commissioner's "
+            "bureau. The public start page, the login and the e-mails name it. Empty: "
+            "the contact of the instance's settings."
+        ),
+    )
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact telephone"), max_length=50, blank=True)
     accounts = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("accounts"),
@@ -78,9 +135,44 @@ class Municipality(models.Model):
         verbose_name = _("municipality")
         verbose_name_plural = _("municipalities")
         ordering = ["name"]
+        constraints = [
+            # Unique where given; most municipalities have neither an own host nor,
+            # until it is entered, an AGS key.
+            models.UniqueConstraint(
+                fields=["ags"],
+                condition=~Q(ags=""),
+                name="municipality_ags_unique",
+                violation_error_code="unique",
+                violation_error_message=_("Another municipality has this AGS key."),
+            ),
+            models.UniqueConstraint(
+                fields=["host"],
+                condition=~Q(host=""),
+                name="municipality_host_unique",
+                violation_error_code="unique",
+                violation_error_message=_("Another municipality is served under this host."),
+            ),
+        ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # As the request's Host header is compared (helpers/addresses.py).
+        self.host = self.host.strip().lower().removesuffix(".")
+
+    @property
+    def contact(self):
+        """Whom people ask about this municipality's work and their access (the
+        start page, the login, the out-of-service page, the invitation mail): its
+        own contact where one is given, else the instance's (BUREAU_CONTACT)."""
+        if not (self.contact_name or self.contact_email or self.contact_phone):
+            return settings.BUREAU_CONTACT
+        return {
+            "name": self.contact_name or settings.BUREAU_CONTACT["name"],
+            "email": self.contact_email,
+            "phone": self.contact_phone,
+        }
 
     @classmethod
     def in_municipalities(cls, municipalities):

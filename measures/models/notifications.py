@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind
+from helpers.addresses import addresses_of
 from helpers.scope import scoped_manager
 from working_groups.models import Office
 
@@ -127,8 +128,21 @@ class Notification(models.Model):
             if progress.get(office.pk, {}).get(key)
         ]
 
+    def municipality(self):
+        """The municipality the mail is about (its round's, else its entry's)."""
+        if self.reporting_round_id:
+            return self.reporting_round.concept.municipality
+        return self.entry.measure.concept.municipality
+
     def render(self, site_url):
-        """Subject and plain-text body of the mail, in the recipient's language."""
+        """Subject and plain-text body of the mail, in the recipient's language. Its
+        links lead to the municipality's address (``/<slug>/…``), where the
+        recipient works in the municipality the mail is about even when it works
+        in several."""
+        with addresses_of(self.municipality()):
+            return self._render(site_url)
+
+    def _render(self, site_url):
         context = {"notification": self, "link": self.link(site_url), "site_url": site_url}
         if self.entry_id:
             context.update(entry=self.entry, measure=self.entry.measure)

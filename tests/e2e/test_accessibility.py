@@ -19,6 +19,8 @@ from reports.models import Report
 from reports.publishing import publish
 from working_groups.models import Concept, Municipality
 
+from .conftest import start_page
+
 pytestmark = pytest.mark.e2e
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -211,7 +213,7 @@ def login(page, base, username):
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill("demo")
     page.locator("form.stacked-form button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(start_page(base))
 
 
 @pytest.mark.parametrize("locale", ["de-DE", "en-GB"])

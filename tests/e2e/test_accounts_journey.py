@@ -45,7 +45,8 @@ def test_bureau_invites_an_office_account_that_sets_its_password_and_sees_its_me
     page.locator("#id_new_password1").fill(PASSWORD)
     page.get_by_label("Neues Passwort bestätigen").fill(PASSWORD)
     page.get_by_role("button", name="Passwort setzen und anmelden").click()
-    page.wait_for_url(f"{demo_site.url}/")
+    # The start page at the inviting bureau's municipality's address.
+    page.wait_for_url(f"{demo_site.url}/dresden/")
     expect(page.get_by_text("Willkommen! Ihr Passwort ist gesetzt")).to_be_visible()
     expect(page.get_by_role("button", name="Abmelden (Maria Schneider)")).to_be_visible()
 

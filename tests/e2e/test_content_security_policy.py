@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from measures.models import Measure
 
 from . import test_accessibility as accessibility
+from .conftest import start_page
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +100,7 @@ def test_no_page_violates_the_content_security_policy(site, watched):
     for role in ["beirat", "amt51", "buero", "admin"]:
         page.context.clear_cookies()
         log_in(page, base, role)
-        page.wait_for_url(f"{base}/")
+        page.wait_for_url(start_page(base))
         for path in pages_for(role, site):
             visit(page, base + path)
 
@@ -113,7 +114,7 @@ def test_no_page_violates_the_content_security_policy(site, watched):
     # Forms that post: a status entry with errors, the language switch, logging out.
     page.context.clear_cookies()
     log_in(page, base, "amt51")
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(start_page(base))
     # The site's measure has an entry waiting for review, so no second one can be
     # started there (it shows the waiting page): the form with errors on 4.1.1.
     free = Measure.objects.get(number="4.1.1")

@@ -9,6 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import start_page
 from .make_run import served_like_make_run
 
 # The site's own processes on a database of the suite's kind: CI runs these on SQLite and
@@ -32,7 +33,7 @@ def log_in(page, site, username):
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Passwort").fill("demo")
     page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(f"{site.url}/")
+    page.wait_for_url(start_page(site.url))
 
 
 def nav(page):

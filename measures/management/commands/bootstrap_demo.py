@@ -22,7 +22,8 @@ DEMO_MUNICIPALITY = "dresden"
 
 class Command(BaseCommand):
     help = (
-        "Loads the Dresden data set into an empty database, creates the demo accounts, "
+        "Loads the Dresden data set into an empty database, creates the demo accounts and "
+        "a demo group of municipalities for the Land view, "
         "opens a demo reporting round for the current year with measures of office 51 due "
         "(its staff are told by e-mail) and queues the daily reminders for the background "
         "worker (development only). Running it again changes nothing that was entered since."
@@ -39,6 +40,9 @@ class Command(BaseCommand):
         self.stdout.write("Demo accounts (password for all: demo):")
         # Refused unless DEBUG is on, so the demo round below is never made in production.
         call_command("create_demo_users", stdout=self.stdout)
+        # The Land view (the land app, by name: it sits above this one): a demo group of
+        # Dresden and Musterstadt 1 and its viewer `land`, printed with the others.
+        call_command("create_demo_group", stdout=self.stdout)
         self.open_demo_round()
         if schedule_daily_reminders():
             self.stdout.write(
