@@ -2,7 +2,11 @@
 pages): nothing wider than the screen, tables included, and one h1 per page."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
+
+from helpers.roles import Role, ensure_role_groups
+from working_groups.models import Municipality, Office
 
 from .test_accessibility import (
     login,
@@ -106,3 +110,31 @@ def test_the_first_result_is_on_a_phones_first_screen(browser, site, role, path,
     top = page.locator(first).first.bounding_box()["y"]
     context.close()
     assert top < 844, f"{path} as {role}: the first result is {top:.0f} px down"
+
+
+def test_the_account_list_fits_the_desktop_page_with_the_longest_state(browser, site):
+    """An account whose invitation has lapsed carries the longest state ("ohne
+    Passwort (Einladung abgelaufen oder nie gesendet)"): it wraps in its column
+    instead of pushing the table past the page."""
+    # As the generated municipality of make run has them: long names and offices.
+    person = get_user_model().objects.create_user(
+        "sachbearbeitung-auslaenderbehoerde",
+        email="sachbearbeitung.auslaenderbehoerde@dresden.example",
+        first_name="Sachbearbeitung 33 –",
+        last_name="Ausländerbehörde und Einbürgerung",
+        password=None,
+    )
+    person.groups.add(ensure_role_groups()[Role.OFFICE_STAFF])
+    person.municipalities.add(Municipality.objects.get(slug="dresden"))
+    person.offices.set(Office.objects.order_by("-name")[:3])
+    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    login(page, site["url"], "buero")
+    page.goto(site["url"] + reverse("accounts:account_list"))
+    assert page.get_by_text("Einladung abgelaufen oder nie gesendet").count() >= 1
+    assert page.evaluate(MEASURE, 1280)["wide"] == []
+    # Nor wider than its frame, which would scroll it sideways on a desktop.
+    frame = "(t) => [t.parentElement.scrollWidth, t.parentElement.clientWidth]"
+    scroll_width, client_width = page.locator("table.kern-table").evaluate(frame)
+    assert scroll_width <= client_width + 1
+    context.close()
