@@ -24,6 +24,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
+from django.http import HttpResponsePermanentRedirect
 from django.urls import (
     URLResolver,
     get_resolver,
@@ -146,7 +147,12 @@ class MunicipalityAddressMiddleware:
                 request.address_slug = slug
                 return self.get_response(request)
         first, slash, rest = request.path_info[1:].partition("/")
-        if not slash or first in reserved_words() or not SLUG.fullmatch(first):
+        if first in reserved_words() or not SLUG.fullmatch(first):
+            return self.get_response(request)
+        if not slash:
+            # "/dresden" as typed: its start page (an unknown name then gets 404).
+            if settings.APPEND_SLASH:
+                return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
             return self.get_response(request)
         request.address_slug = first
         request.path_info = "/" + rest

@@ -79,6 +79,12 @@ def test_an_account_of_another_municipality_gets_404_at_its_address(client, town
     assert Measure.objects.count() == before
 
 
+def test_a_short_name_typed_without_its_slash_leads_to_the_start_page(client, towns):
+    response = client.get("/nordstadt?x=1")
+    assert response.status_code == 301 and response.url == "/nordstadt/?x=1"
+    assert client.get(response.url).status_code == 200
+
+
 def test_an_unknown_municipality_is_404(client, towns):
     assert client.get("/nirgendwo/").status_code == 404
     assert client.get("/nirgendwo/fortschritt/").status_code == 404
