@@ -192,6 +192,15 @@ def request_scope(request):
     return lambda: public_municipalities(user)
 
 
+def _reads_as_visitor(user):
+    """An account that works with no municipality and holds no role or admin access
+    (the Land's, say) reads a municipality's public pages at its address as a
+    visitor does: the links of the Land view lead there."""
+    from .roles import municipalities, role_names
+
+    return not municipalities(user) and not role_names(user) and not user.is_staff
+
+
 def out_of_service(user):
     from .roles import out_of_service
 
@@ -261,10 +270,10 @@ class MunicipalityScopeMiddleware:
         pk, name, slug, in_service, public_pages = found
         if not in_service and not user.is_superuser:
             return self.out_of_service_page(request, [name])
-        if user.is_authenticated and not user.is_superuser:
+        if user.is_authenticated and not user.is_superuser and not _reads_as_visitor(user):
             return self.not_found(request)
         scope = frozenset([pk]) if user.is_superuser or public_pages else frozenset()
-        if not user.is_authenticated:
+        if not user.is_superuser:
             # What is public here is this municipality's, if it made its pages public.
             user._public_municipalities = scope
         return self.respond_in(request, (pk, name, slug), scope)

@@ -204,3 +204,23 @@ def test_a_municipality_with_a_host_of_its_own_is_served_there_without_its_short
         client.get("/fortschritt/", headers={"host": "integration.suedstadt.example"}).status_code
         == 404
     )
+
+
+def test_an_account_without_municipality_reads_public_pages_as_a_visitor_and_no_more(client, towns):
+    land = UserFactory(username="land-betrachter", municipalities=[])
+    client.force_login(land)
+    assert "Sprachkurs Nordstadt" in client.get("/nordstadt/fortschritt/").content.decode()
+    assert client.get("/nordstadt/massnahmen/").status_code in (302, 403)
+    # With a role or admin access but no municipality it is not a visitor: 404.
+    ensure_role_groups()
+    for changes in ({"is_staff": True}, {"role": Role.BUREAU}):
+        other = UserFactory(
+            username=f"ohne-kommune-{len(changes)}{list(changes)[0]}", municipalities=[]
+        )
+        if "role" in changes:
+            other.groups.add(ensure_role_groups()[changes["role"]])
+        else:
+            other.is_staff = True
+            other.save()
+        client.force_login(other)
+        assert client.get("/nordstadt/fortschritt/").status_code == 404
