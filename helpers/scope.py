@@ -141,15 +141,6 @@ def public_municipalities(user):
     return user._public_municipalities
 
 
-def account_scope(user):
-    """The municipalities an account works in: all for a superuser (the system
-    administration), else those it is assigned to. The worker enters it for what an
-    account started (an import runs in the scope of the person who confirmed it)."""
-    from .roles import municipality_ids
-
-    return ALL if user.is_superuser else municipality_ids(user)
-
-
 # The session key of the municipality an account in several has chosen to work in.
 CHOSEN_KEY = "municipality"
 

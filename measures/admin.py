@@ -500,16 +500,18 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(SpreadsheetImport)
 class SpreadsheetImportAdmin(admin.ModelAdmin):
     """Uploaded spreadsheets, for tracing an import back to its file; made on the
-    spreadsheet page and never edited here."""
+    spreadsheet page and never edited here. A bureau sees its municipality's; the
+    system administration all, with the municipality each was uploaded in."""
 
     list_display = ["file_name", "kind", "uploaded_at", "uploaded_by", "state", "imported_at"]
     list_filter = ["kind", "state"]
-    list_select_related = ["uploaded_by"]
+    list_select_related = ["uploaded_by", "municipality"]
     fields = [
         "file_name",
         "kind",
         "file_format",
         "sha256",
+        "municipality",
         "uploaded_by",
         "uploaded_at",
         "state",
@@ -520,6 +522,16 @@ class SpreadsheetImportAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("content")
+
+    def get_list_display(self, request):
+        if request.user.is_superuser:
+            return [*self.list_display, "municipality"]
+        return self.list_display
+
+    def get_list_filter(self, request):
+        if request.user.is_superuser:
+            return [*self.list_filter, "municipality"]
+        return self.list_filter
 
     def has_add_permission(self, request):
         return False

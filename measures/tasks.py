@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from helpers.scope import account_scope, municipality_scope
+from helpers.scope import municipality_scope
 from helpers.worker import fail_lost_tasks
 
 # The module, not its functions: services queues this module's tasks.
@@ -39,8 +39,9 @@ def process_spreadsheet(batch, user, dry_run, on_conflict="skip", reason=""):
         SpreadsheetImport.objects.filter(pk=batch.pk).update(rows_total=count)
 
     # The worker runs unscoped; a file changes what its importer may change, in the
-    # importer's municipalities only (helpers/scope.py).
-    with municipality_scope(account_scope(user)):
+    # municipality it was uploaded in only, also when the importer works with
+    # several (helpers/scope.py).
+    with municipality_scope(batch.scope_for(user)):
         return run_table_import(
             batch.kind,
             bytes(batch.content),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from helpers.decorators import requires
 from helpers.roles import is_bureau, is_council, is_office_staff
+from helpers.scope import chosen_municipality
 from helpers.spreadsheets import spreadsheet_filename
 from helpers.worker import fail_lost_tasks, overdue, worker_is_late
 from working_groups.models import Concept, Membership, Office, WorkingGroup
@@ -829,7 +830,11 @@ def office_upload(request):
 def _store_upload(request, form, kind):
     upload = form.cleaned_data["file"]
     content = upload.read()
+    # The file is the municipality's the request works in (the system administration
+    # uploads for the one whose address it is at), and is checked and imported there.
+    chosen = chosen_municipality(request)
     batch = SpreadsheetImport.objects.create(
+        municipality_id=chosen[0] if chosen else None,
         kind=kind,
         file_name=upload.name[:255],
         file_format=upload.file_format,

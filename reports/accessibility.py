@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from helpers.roles import is_bureau
+from helpers.scope import chosen_municipality
 from measures.permissions import progress_is_public
+from working_groups.models import Municipality
 
 from .forms import FeedbackForm, local_path
-from .models import AccessibilityBarrier
+from .models import AccessibilityBarrier, AccessibilityFeedback
 from .tasks import send_feedback_mail
 
 # The settings the statement names, with the environment variable that sets each:
@@ -116,10 +118,26 @@ def _take_from_limit(request, email):
     return allowed
 
 
+def _feedback_municipality(request):
+    """The municipality the form is sent in (its address names it, or the account
+    works there); on the instance's own pages the only municipality in service where
+    the instance serves one (as its contact is, ``Municipality.contact_of``), else
+    None: the system administration's. Read past the scope: a visitor at the address
+    of a municipality without public pages writes to it too."""
+    chosen = chosen_municipality(request)
+    if chosen:
+        return Municipality.all_objects.filter(pk=chosen[0]).first()
+    serving = list(Municipality.all_objects.filter(in_service=True)[:2])
+    return serving[0] if len(serving) == 1 else None
+
+
 @require_http_methods(["GET", "POST"])
 def feedback(request):
-    """The feedback form: stores the message, has it e-mailed to the contact and
-    shows a confirmation. A flood from one address is refused and nothing stored."""
+    """The feedback form: stores the message with the municipality it is sent in,
+    has it e-mailed to that municipality's contact (or the statement's) and shows a
+    confirmation. A flood from one address is refused and nothing stored."""
+    municipality = _feedback_municipality(request)
+    contact = AccessibilityFeedback.contact_for(municipality)
     form = FeedbackForm(
         request.POST or None,
         initial={"page": _referring_page(request)},
@@ -130,12 +148,13 @@ def feedback(request):
             return render(
                 request,
                 "reports/accessibility_feedback.html",
-                {"form": form, "a11y": settings.ACCESSIBILITY, "refused": True},
+                {"form": form, "a11y": settings.ACCESSIBILITY, "contact": contact, "refused": True},
                 status=429,
             )
         with transaction.atomic():
             message = form.save(commit=False)
             message.language = get_language() or ""
+            message.municipality = municipality
             message.save()
             # With the database backend the task is queued in the same transaction.
             send_feedback_mail.enqueue(message.pk, request.build_absolute_uri("/"))
@@ -143,7 +162,7 @@ def feedback(request):
     return render(
         request,
         "reports/accessibility_feedback.html",
-        {"form": form, "a11y": settings.ACCESSIBILITY},
+        {"form": form, "a11y": settings.ACCESSIBILITY, "contact": contact},
         status=400 if form.is_bound else 200,
     )
 

@@ -98,7 +98,9 @@ class AccessibilityBarrierAdmin(admin.ModelAdmin):
 class AccessibilityFeedbackAdmin(admin.ModelAdmin):
     """Messages sent with the feedback form: read here, marked as handled, with an
     internal note; deleted once they need not be kept (they may hold personal data).
-    They are made only by the form."""
+    They are made only by the form. A bureau reads those sent in its municipality
+    (the scope); the system administration all, with the municipality they were
+    sent in, those of the instance's own pages among them."""
 
     list_display = [
         "received_at",
@@ -112,12 +114,38 @@ class AccessibilityFeedbackAdmin(admin.ModelAdmin):
     list_display_links = ["received_at", "short_message"]
     list_filter = ["is_handled", "received_at"]
     search_fields = ["message", "page", "name", "email"]
-    readonly_fields = ["received_at", "page", "message", "name", "email", "language", "mailed_at"]
+    readonly_fields = [
+        "received_at",
+        "sent_in",
+        "page",
+        "message",
+        "name",
+        "email",
+        "language",
+        "mailed_at",
+    ]
     fields = [*readonly_fields, "is_handled", "note"]
+
+    def get_list_display(self, request):
+        if request.user.is_superuser:
+            return [*self.list_display, "sent_in"]
+        return self.list_display
+
+    def get_list_filter(self, request):
+        if request.user.is_superuser:
+            return [*self.list_filter, "municipality"]
+        return self.list_filter
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("municipality")
 
     @admin.display(description=_("message"), ordering="message")
     def short_message(self, obj):
         return obj.message if len(obj.message) <= 80 else obj.message[:79] + "…"
+
+    @admin.display(description=_("municipality"), ordering="municipality__name")
+    def sent_in(self, obj):
+        return obj.municipality or _("the instance's own pages")
 
     def has_add_permission(self, request):
         return False

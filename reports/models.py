@@ -502,8 +502,26 @@ class AccessibilityBarrier(models.Model):
 class AccessibilityFeedback(models.Model):
     """A message sent with the feedback form of the accessibility statement (BITV 2.0
     § 7 (1): a feedback mechanism). It is kept, whether or not the e-mail to the
-    contact could be sent, so that no report of a barrier is lost."""
+    contact could be sent, so that no report of a barrier is lost.
 
+    It belongs to the municipality the form was sent in (at its address, or by an
+    account working there), and that municipality's bureau reads it. One sent on
+    the instance's own pages (a visitor at an address that names no municipality)
+    belongs to none: the system administration reads it, not every bureau, since
+    it holds the sender's name and e-mail address."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_(
+            "The municipality whose pages the message was sent from. Empty: the "
+            "instance's own pages; the system administration handles it."
+        ),
+    )
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail address"), blank=True)
     page = models.CharField(
@@ -521,6 +539,11 @@ class AccessibilityFeedback(models.Model):
     is_handled = models.BooleanField(_("handled"), default=False)
     note = models.TextField(_("internal note"), blank=True)
 
+    # The municipality it belongs to (helpers/scope.py); one without is outside
+    # every bureau's scope and read by the system administration (unscoped).
+    municipality_paths = ("municipality",)
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("accessibility feedback message")
         verbose_name_plural = _("accessibility feedback messages")
@@ -531,6 +554,16 @@ class AccessibilityFeedback(models.Model):
             return str(_("Feedback"))
         when = date_format(timezone.localtime(self.received_at), "SHORT_DATETIME_FORMAT")
         return _("Feedback of %(date)s") % {"date": when}
+
+    @staticmethod
+    def contact_for(municipality):
+        """Whom a message sent in ``municipality`` (None: on the instance's own
+        pages) is e-mailed to: the municipality's contact where it gave an e-mail
+        address, else the contact of the accessibility statement (settings)."""
+        if municipality is not None and municipality.contact_email:
+            return municipality.contact
+        a11y = settings.ACCESSIBILITY
+        return {"name": a11y["contact_name"], "email": a11y["contact_email"]}
 
 
 class ReportDesign(models.Model):

@@ -9,7 +9,6 @@ import hashlib
 import logging
 from urllib.parse import urljoin
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -17,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks import task
 
+from helpers.addresses import municipality_reverse
+from helpers.scope import unscoped
 from helpers.worker import fail_lost_tasks, overdue
 
 from .exports import render_docx, render_html, render_pdf
@@ -197,14 +198,24 @@ def publish_report(publication_id):
 
 @task()
 def send_feedback_mail(feedback_id, site_url):
-    """E-mail a feedback message on accessibility to the contact of the statement
-    (settings.ACCESSIBILITY), in German, the language of the administration. The
-    message is stored before; if sending fails it stays in the admin without
-    ``mailed_at``, and the task fails so that the worker's results show it."""
-    feedback = AccessibilityFeedback.objects.get(pk=feedback_id)
+    """E-mail a feedback message on accessibility to the contact of the municipality
+    it was sent in, or of the statement (AccessibilityFeedback.contact_for), in
+    German, the language of the administration. The message is stored before; if
+    sending fails it stays in the admin without ``mailed_at``, and the task fails so
+    that the worker's results show it."""
+    # The worker's own work on the record it is given (run at once, as in the
+    # tests, it would otherwise be in the scope of a visitor, who reads none).
+    with unscoped():
+        feedback = AccessibilityFeedback.objects.select_related("municipality").get(pk=feedback_id)
     if feedback.mailed_at is not None:
         return None  # a task run twice sends once
     admin_path = reverse("admin:reports_accessibilityfeedback_change", args=[feedback.pk])
+    if feedback.municipality is not None:
+        # At the municipality's address: an account that works with several opens
+        # it in this one.
+        admin_path = municipality_reverse(
+            feedback.municipality, "admin:reports_accessibilityfeedback_change", [feedback.pk]
+        )
     context = {
         "feedback": feedback,
         "page_url": urljoin(site_url, feedback.page) if feedback.page else "",
@@ -216,9 +227,10 @@ def send_feedback_mail(feedback_id, site_url):
     message = EmailMessage(
         subject,
         body,
-        to=[settings.ACCESSIBILITY["contact_email"]],
+        to=[AccessibilityFeedback.contact_for(feedback.municipality)["email"]],
         reply_to=[feedback.email] if feedback.email else None,
     )
     message.send()
-    AccessibilityFeedback.objects.filter(pk=feedback.pk).update(mailed_at=timezone.now())
+    with unscoped():
+        AccessibilityFeedback.objects.filter(pk=feedback.pk).update(mailed_at=timezone.now())
     return {"feedback": feedback.pk}

@@ -9,6 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
+from helpers.addresses import municipality_reverse
 from reports.models import AccessibilityBarrier, AccessibilityFeedback
 
 from .budgets import REQUEST
@@ -213,9 +214,9 @@ def test_the_bureau_keeps_the_barriers_in_the_admin_with_german_labels(client, b
 # --- Feedback ------------------------------------------------------------------------
 
 
-def send(client, ip="192.0.2.1", **fields):
+def send(client, ip="192.0.2.1", url=FEEDBACK, **fields):
     data = {"message": "Die Tabelle ist mit dem Screenreader nicht lesbar.", **fields}
-    return client.post(FEEDBACK, data, REMOTE_ADDR=ip)
+    return client.post(url, data, REMOTE_ADDR=ip)
 
 
 def page_field(response):
@@ -329,7 +330,10 @@ def test_feedback_is_kept_when_the_mail_cannot_be_sent(client, a11y, monkeypatch
 
 
 def test_the_bureau_reads_the_feedback_in_the_admin(client, a11y, bureau_user):
-    send(client, email="erika@example.org")
+    # Sent at its municipality's address (tests/test_feedback_per_municipality.py).
+    municipality = bureau_user.municipalities.get()
+    url = municipality_reverse(municipality, "reports:accessibility_feedback")
+    send(client, url=url, email="erika@example.org")
     client.force_login(bureau_user)
     listing = client.get(reverse("admin:reports_accessibilityfeedback_changelist"))
     assert "Die Tabelle ist mit dem Screenreader" in listing.content.decode()

@@ -161,6 +161,7 @@ def spreadsheet(user, state, started_ago):
         content=b"x",
         sha256="0" * 64,
         uploaded_by=user,
+        municipality=user.municipalities.get(),
         state=state,
         summary={"errors": [], "total_rows": 1},
     )

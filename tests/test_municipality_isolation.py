@@ -43,14 +43,14 @@ from .factories import (
 from .test_permission_matrix import ADMIN_LOGIN, LOGIN, MATRIX, build_world, snapshot
 
 # Records every municipality shares (or that span several): catalogues (languages,
-# funding programmes and their areas), the site's accessibility statement and the
-# feedback on it, and per-person settings.
+# funding programmes and their areas), the site's accessibility statement, and
+# per-person settings. (The feedback on the statement belongs to the municipality
+# it was sent in.)
 SHARED = {
     "measures.Language",
     "measures.FundingProgramme",
     "measures.FundingArea",
     "reports.AccessibilityBarrier",
-    "reports.AccessibilityFeedback",
     "accounts.NotificationSettings",
     # A group of municipalities (the Land view) spans several: the instance's, kept by
     # the system administration; its page reads inside the scope of its members.
@@ -165,19 +165,20 @@ def _names_a_record(name, url):
     )
 
 
-# The instance's own pages (its accessibility statement, the feedback on it) are
-# shared by every municipality; the system administration handles the feedback.
-INSTANCE_PAGES = {"accessibility_feedback", "admin_feedback_change", "admin_barrier_add"}
+# The instance's own pages (its accessibility statement, its feedback form) are
+# shared by every municipality; a message sent with the form is the municipality's
+# it was sent in (the matrix's is the first's), so its admin page is not here.
+INSTANCE_PAGES = {"accessibility_feedback", "admin_barrier_add"}
 
 
 def _first_municipality_state():
     """What the first municipality holds (matrix ``snapshot``): entries, measures,
     sections, rounds, reminders, notifications, versions, exports, publications,
-    designs, the municipalities' settings; not the notification settings and account
-    rows that a foreign role's own pages (language, password) change, nor the
-    instance's feedback."""
+    designs, accessibility feedback, the municipalities' settings; not the
+    notification settings and account rows that a foreign role's own pages
+    (language, password) change."""
     state = snapshot()
-    return [state[i] for i in (0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 16)]
+    return [state[i] for i in (0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 16)]
 
 
 FOREIGN_CASES = [

@@ -749,7 +749,11 @@ def build_world():
         opened_at=datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC),
         closed_at=datetime.datetime(2015, 2, 1, tzinfo=datetime.UTC),
     )
-    feedback = AccessibilityFeedback.objects.create(message="Die Tabelle ist nicht lesbar.")
+    # Sent at the municipality's address: its bureau's (an instance-wide one is the
+    # system administration's, tests/test_feedback_per_municipality.py).
+    feedback = AccessibilityFeedback.objects.create(
+        message="Die Tabelle ist nicht lesbar.", municipality=concept.municipality
+    )
     return {
         "users": users,
         "feedback": feedback,

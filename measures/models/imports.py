@@ -2,10 +2,10 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from helpers.scope import scoped_manager
+from helpers.scope import ALL, scoped_manager
 
 
 class SpreadsheetImport(models.Model):
@@ -14,6 +14,13 @@ class SpreadsheetImport(models.Model):
     The file stays stored after the import, so every import can be traced back to
     the exact file, who uploaded it and what it wrote. The check and the import run
     as background tasks (measures/tasks.py); ``state`` says which step it is in.
+
+    A file belongs to the municipality it was uploaded in (at its address, or by an
+    account working there), whoever uploaded it: that municipality's bureau sees it,
+    and its check and import read and change that municipality's records only. One
+    without (the system administration's, uploaded at an address that names no
+    municipality, or from before files carried theirs where nothing told) is the
+    system administration's alone.
     """
 
     class Kind(models.TextChoices):
@@ -40,6 +47,14 @@ class SpreadsheetImport(models.Model):
         on_delete=models.PROTECT,
         related_name="spreadsheet_imports",
     )
+    municipality = models.ForeignKey(
+        "working_groups.Municipality",
+        verbose_name=_("municipality"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.PREVIEWED
@@ -50,6 +65,9 @@ class SpreadsheetImport(models.Model):
     # Failed because its worker stopped (helpers/worker.py), not by an error.
     lost = models.BooleanField(_("lost by the background worker"), default=False)
 
+    # The municipality it belongs to (helpers/scope.py); one without is outside
+    # every bureau's scope.
+    municipality_paths = ("municipality",)
     objects = scoped_manager()
 
     class Meta:
@@ -72,19 +90,14 @@ class SpreadsheetImport(models.Model):
     def __str__(self):
         return f"{self.file_name} ({self.get_kind_display()}, {self.uploaded_at:%d.%m.%Y %H:%M})"
 
-    @classmethod
-    def in_municipalities(cls, municipalities):
-        """A file belongs to the municipalities of the person who uploaded it
-        (helpers/scope.py)."""
-        from working_groups.models import Municipality
-
-        return Q(
-            Exists(
-                Municipality.accounts.through.objects.filter(
-                    user=OuterRef("uploaded_by"), municipality__in=municipalities
-                )
-            )
-        )
+    def scope_for(self, user):
+        """The municipalities the check or import of this file for ``user`` reads
+        and changes (helpers/scope.py): the one it was uploaded in, not every one
+        its uploader works with; for a file without one, every municipality for the
+        system administration, none for anybody else."""
+        if self.municipality_id is not None:
+            return frozenset([self.municipality_id])
+        return ALL if user.is_superuser else frozenset()
 
     @property
     def in_progress(self):

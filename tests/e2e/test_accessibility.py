@@ -94,6 +94,7 @@ def site(demo_site):
                 content=content,
                 sha256=checksum(content),
                 uploaded_by=bureau,
+                municipality=bureau.municipalities.get(),
                 summary=run_import("status_entries", content, "csv", bureau, dry_run=True),
             )
         )
