@@ -13,6 +13,7 @@ from smtplib import SMTPException
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -116,9 +117,9 @@ class MunicipalityAdministration(MunicipalityAdmin):
             "opts": self.opts,
             "original": municipality,
             "form": form,
-            "bureau_accounts": municipality.accounts.filter(groups__name=Role.BUREAU).order_by(
-                "last_name", "first_name", "username"
-            ),
+            "bureau_accounts": get_user_model()
+            .objects.filter(assignments__municipality=municipality, assignments__role=Role.BUREAU)
+            .order_by("last_name", "first_name", "username"),
             "has_view_permission": True,
             "invitation_days": invitation_validity().days,
         }

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from helpers.forms import AccessibleErrorsMixin
 from helpers.roles import Role
+from helpers.scope import accounts_in_scope
 from working_groups.models import Office
 
 from .models import NotificationKind, NotificationSettings
@@ -28,6 +29,25 @@ ADDRESS_FIXED = _(
     "address can reset the password and act as the person. Deactivate this account and "
     "invite the person with the new address."
 )
+
+
+EMAIL_ELSEWHERE = _(
+    "Another account already has this e-mail address. It does not work with your "
+    "municipality: the system administration assigns an existing account to a "
+    "municipality. Ask it, or enter another address."
+)
+USERNAME_ELSEWHERE = _(
+    "The user name “%(username)s” is taken, by an account that does not work with your "
+    "municipality: the system administration assigns an existing account to a "
+    "municipality. Ask it, or enter another user name."
+)
+
+
+def _works_here(others):
+    """Whether an account of ``others`` works with the municipality the request
+    works in. One that does not, the bureau cannot reach, nor merge an invitation
+    into it: the system administration assigns existing accounts."""
+    return accounts_in_scope().filter(pk__in=others.values("pk")).exists()
 
 
 class AccountForm(AccessibleErrorsMixin, forms.Form):
@@ -81,6 +101,8 @@ class AccountForm(AccessibleErrorsMixin, forms.Form):
         if self.account is not None:
             others = others.exclude(pk=self.account.pk)
         if others.exists():
+            if not _works_here(others):
+                raise forms.ValidationError(EMAIL_ELSEWHERE, code="account_elsewhere")
             raise forms.ValidationError(
                 _(
                     "Another account already has this e-mail address. Each person has one "
@@ -138,7 +160,12 @@ class InvitationForm(AccountForm):
                     _("The e-mail address cannot be a user name: enter a user name."),
                     code="invalid",
                 ) from None
-        if User.objects.filter(username__iexact=username).exists():
+        others = User.objects.filter(username__iexact=username)
+        if others.exists():
+            if not _works_here(others):
+                raise forms.ValidationError(
+                    USERNAME_ELSEWHERE, code="account_elsewhere", params={"username": username}
+                )
             raise forms.ValidationError(
                 _("The user name “%(username)s” is taken: enter another one."),
                 code="duplicate_username",

@@ -14,13 +14,15 @@ from operator import attrgetter
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from simple_history.signals import pre_create_historical_record
 
 from helpers.history import Shown, changes
 from helpers.roles import Role
 from helpers.templatetags.german import german
-from working_groups.models import Office
+from working_groups.models import Assignment, Office
 
 from .models import Reason
 
@@ -42,11 +44,27 @@ SHOWN_FIELDS = [
 DEFERRED = "_account_history_deferred"
 
 
+def _roles(user):
+    """The role in each municipality the account works with, "Dresden: bureau;
+    Musterstadt: council" (an assignment without a role: its role groups); without
+    any, the role groups, "bureau,council"."""
+    groups = ",".join(
+        sorted(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+    )
+    rows = Assignment.all_objects.filter(user=user).order_by("municipality__name")
+    return (
+        "; ".join(
+            f"{name}: {role or groups}"
+            for name, role in rows.values_list("municipality__name", "role")
+        )
+        or groups
+    )
+
+
 def snapshot(user):
     """What a history record keeps besides the user's own fields."""
-    roles = sorted(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
     return {
-        "roles": ",".join(roles),
+        "roles": _roles(user),
         # Through the staff table: an account's offices in every municipality (the
         # offices themselves are read in the request's scope).
         "offices": "; ".join(
@@ -143,14 +161,30 @@ def connect():
 
 def _label(name, value):
     if name == "roles":
-        labels = dict(Role.choices)
-        return ", ".join(str(labels.get(role, role)) for role in value.split(",") if role) or "–"
+        return _roles_label(value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if name == "offices" and value:
         # The offices' names exist in German only (helpers/templatetags/german.py).
         return german(value)
     return value or "–"
+
+
+def _roles_label(value):
+    labels = dict(Role.choices)
+
+    def names(roles):
+        return ", ".join(str(labels.get(role, role)) for role in roles.split(",") if role)
+
+    parts = []
+    for part in value.split("; "):
+        municipality, colon, roles = part.rpartition(": ")
+        if colon:
+            # The municipalities' names exist in German only.
+            parts.append(format_html("{}: {}", german(municipality), names(roles) or "–"))
+        elif names(roles):
+            parts.append(conditional_escape(names(roles)))
+    return mark_safe("; ".join(parts)) if parts else "–"
 
 
 def reason_label(reason):

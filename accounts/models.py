@@ -1,7 +1,8 @@
 """The audit trail of the accounts.
 
-An account is Django's user; its role is a group (helpers/roles.py) and
-its offices are ``Office.staff``. The bureau runs the accounts itself (accounts/views.py),
+An account is Django's user; its roles are its assignments to municipalities
+(``working_groups.Assignment``, helpers/roles.py) and its offices are
+``Office.staff``. The bureau runs the accounts itself (accounts/views.py),
 and every change of an account is kept as a history record (django-simple-history, as
 for measures and entries) with who made it, when and why. The role and the offices
 live in other tables, which simple-history does not follow, so each record carries
@@ -28,6 +29,7 @@ class Reason(models.TextChoices):
     CHANGED = "changed", _("account changed")
     DEACTIVATED = "deactivated", _("deactivated")
     REACTIVATED = "reactivated", _("reactivated")
+    ASSIGNMENT_ENDED = "assignment_ended", _("no longer works with this municipality")
     PASSWORD_RESET = "password_reset", _("password reset by e-mail")
     PASSWORD_CHANGED = "password_changed", _("password changed")
 
@@ -39,7 +41,8 @@ INVITATION_REASONS = [Reason.INVITED, Reason.INVITATION_SENT]
 class AccountSnapshot(models.Model):
     """The fields an account's history record keeps besides the user's own."""
 
-    roles = models.CharField(_("role"), max_length=100, blank=True)
+    # Per municipality: "Dresden: bureau; Musterstadt: council".
+    roles = models.TextField(_("role"), blank=True)
     offices = models.TextField(_("offices"), blank=True)
     password_set = models.BooleanField(_("password set"), default=False)
 

@@ -1,16 +1,17 @@
 """Who runs which accounts: the one place where this is decided.
 
-The bureau invites and runs the accounts of office staff and council members; only
-the administrator (superuser) makes or changes bureau accounts, and the accounts of
-administrators are changed in the Django admin only. Nobody changes their own role or
-deactivates themselves here.
+The bureau invites and runs the accounts of office staff and council members of
+the municipality it works in, and their roles there: an account that also works
+with another municipality keeps its role there. Only the administrator (superuser)
+makes or changes bureau accounts, and the accounts of administrators are changed in
+the Django admin only. Nobody changes their own role or deactivates themselves here.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
-from helpers.roles import Role, is_bureau, municipality_ids
-from working_groups.models import Municipality
+from helpers.roles import Role, is_bureau, working_in
+from working_groups.models import Assignment
 
 User = get_user_model()
 
@@ -28,25 +29,23 @@ def assignable_roles(user):
 
 
 def managed_accounts(user, queryset=None):
-    """The accounts ``user`` sees on the accounts page: for the bureau those of office
-    staff, council members and people without a role who work with the bureau's own
-    municipality, never the bureau's own or the administration's (staff) accounts; for
-    the administrator every account. An account of another municipality is not there
-    at all (its pages answer 404)."""
+    """The accounts ``user`` sees on the accounts page: for the bureau those that
+    work with the municipality it works in as office staff, council members or
+    without a role, never the bureau's own or the administration's (staff without a
+    bureau role anywhere) accounts; for the administrator every account. An account
+    of another municipality is not there at all (its pages answer 404)."""
     queryset = User.objects.all() if queryset is None else queryset
     if not can_manage_accounts(user):
         return queryset.none()
     if user.is_superuser:
         return queryset
+    here = Assignment.all_objects.filter(user=OuterRef("pk"), municipality=working_in(user))
+    bureau_group = User.groups.through.objects.filter(user=OuterRef("pk"), group__name=Role.BUREAU)
     return queryset.filter(
-        Exists(
-            Municipality.accounts.through.objects.filter(
-                user=OuterRef("pk"), municipality__in=municipality_ids(user)
-            )
-        ),
+        # Not the bureau here (an assignment without a role: as its groups say).
+        Exists(here.exclude(role=Role.BUREAU).exclude(role="", user__groups__name=Role.BUREAU)),
         is_superuser=False,
-        is_staff=False,
-    ).exclude(groups__name=Role.BUREAU)
+    ).exclude(Q(is_staff=True) & ~Exists(bureau_group))
 
 
 def can_change_account(user, account):

@@ -1,6 +1,12 @@
 """What the bureau does with accounts: invite, send an invitation again, change,
 deactivate and reactivate. Each is one transaction and one history record with its
-reason and who did it (accounts/history.py)."""
+reason and who did it (accounts/history.py).
+
+The bureau acts in the municipality it works in (``here``): the role it gives is
+the role there, its offices are that municipality's, and deactivating an account
+that also works with another municipality ends its work here only. The system
+administration at the instance's own addresses (``here`` None) acts for every
+municipality of the account."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,8 +19,8 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from helpers.roles import Role, ensure_role_groups, municipality_ids
-from working_groups.models import Municipality
+from helpers.roles import Role, ensure_role_groups, sync_role_groups, working_in
+from working_groups.models import Assignment, Municipality, Office
 
 from .history import one_record
 from .models import Reason
@@ -56,32 +62,34 @@ def _send_invitation(account, actor, site_url):
     send_mail(subject, body, None, [account.email])
 
 
-def _set_role(account, role):
-    """Give ``account`` exactly the role ``role`` (other groups stay); the bureau's
-    accounts use the admin for master data, so they are staff, and leave it with
-    the role."""
-    groups = ensure_role_groups()
-    current = set(account.groups.filter(name__in=Role.values).values_list("name", flat=True))
-    if current != {role}:
-        account.groups.remove(*(groups[Role(name)] for name in current - {role}))
-        account.groups.add(groups[role])
-        if role == Role.BUREAU:
-            account.is_staff = True
-        elif Role.BUREAU in current:
-            account.is_staff = False
+def _set_role(account, role, here):
+    """Give ``account`` the role ``role`` in the municipality ``here`` (None: in
+    every one it works with); its role groups and whether it is staff (the bureau
+    uses the admin) follow the roles it holds anywhere (helpers/roles.py)."""
+    assignments = Assignment.all_objects.filter(user=account)
+    if here is not None:
+        assignments = assignments.filter(municipality=here)
+    assignments.update(role=role)
+    sync_role_groups([account])
+
+
+def acting_in(actor):
+    """The municipality the actor's request works in; None for the system
+    administration (every municipality)."""
+    return None if actor.is_superuser else working_in(actor)
 
 
 def _municipalities_of_new_account(actor, offices, municipalities):
-    """An invited account works with the municipalities of the bureau that invites
-    it, and with those of its offices (the only ones the form offers are the
-    bureau's own; the system administration may choose any) or named for it (the
-    system administration appoints a municipality's bureau account, which has no
-    office)."""
+    """An invited account works with the municipality of the bureau that invites
+    it (the one it works in), and with those of its offices (the only ones the form
+    offers are the bureau's own; the system administration may choose any) or named
+    for it (the system administration appoints a municipality's bureau account,
+    which has no office)."""
     found = {office.municipality_id for office in offices}
     named = {municipality.pk for municipality in municipalities}
     if not actor.is_superuser:
-        own = municipality_ids(actor)
-        if not named <= own:
+        own = {working_in(actor)}
+        if not (named | found) <= own:
             raise NotAllowed
         found |= own
     return found | named
@@ -112,11 +120,15 @@ def invite(
         account.set_unusable_password()
         with one_record(account, Reason.INVITED, actor):
             account.save()
-            _set_role(account, role)
-            account.offices.set(offices)
             account.municipalities.set(
-                _municipalities_of_new_account(actor, offices, municipalities)
+                _municipalities_of_new_account(actor, offices, municipalities),
+                through_defaults={"role": role},
             )
+            # An account the system administration invites for no municipality
+            # has its role as a group only (helpers/roles.py).
+            account.groups.add(ensure_role_groups()[role])
+            _set_role(account, role, None)
+            account.offices.set(offices)
         _send_invitation(account, actor, site_url)
     return account
 
@@ -167,21 +179,61 @@ def change(account, actor, *, email, first_name, last_name, role, offices):
     old_email = account.email
     if old_email.lower() != email.lower() and not can_change_address(actor, account):
         raise NotAllowed
+    here = acting_in(actor)
     with transaction.atomic(), one_record(account, Reason.CHANGED, actor):
         account.email, account.first_name, account.last_name = email, first_name, last_name
-        _set_role(account, role)
+        _set_role(account, role, here)
         account.save(update_fields=["email", "first_name", "last_name", "is_staff"])
-        account.offices.set(offices)
+        _set_offices(account, offices, here)
         if old_email and old_email.lower() != email.lower():
             _tell_old_address(account, actor, old_email)
+
+
+def _set_offices(account, offices, here):
+    """The account's offices in the municipality ``here`` (None: in all); its
+    offices in another stay."""
+    staff = Office.staff.through.objects.filter(user=account)
+    if here is not None:
+        staff = staff.filter(office__municipality=here)
+    keep = {office.pk for office in offices}
+    gone = set(staff.values_list("office_id", flat=True)) - keep
+    if gone:
+        account.offices.remove(*gone)
+    account.offices.add(*offices)
+
+
+def works_elsewhere(account, actor):
+    """Whether ``account`` also works with a municipality other than the one the
+    actor works in (then deactivating it here ends its work here only)."""
+    here = acting_in(actor)
+    return (
+        here is not None
+        and Assignment.all_objects.filter(user=account).exclude(municipality=here).exists()
+    )
+
+
+def end_assignment(account, actor):
+    """The account no longer works with the actor's municipality: its role and its
+    offices there end; its work in other municipalities stays."""
+    here = acting_in(actor)
+    if here is None or not account.is_active:
+        raise NotAllowed
+    with transaction.atomic(), one_record(account, Reason.ASSIGNMENT_ENDED, actor):
+        _set_offices(account, [], here)
+        Assignment.all_objects.filter(user=account, municipality=here).delete()
+        sync_role_groups([account])
 
 
 def set_active(account, actor, active):
     """Deactivate or reactivate. A deactivated account cannot log in, and its open
     sessions end at their next request: Django's ModelBackend does not return an
-    inactive user for a session (``user_can_authenticate``)."""
+    inactive user for a session (``user_can_authenticate``). An account that also
+    works with another municipality is not deactivated by the bureau of one: its
+    work there ends (``end_assignment``)."""
     if account.is_active == active:
         raise NotAllowed
+    if not active and works_elsewhere(account, actor):
+        return end_assignment(account, actor)
     reason = Reason.REACTIVATED if active else Reason.DEACTIVATED
     with transaction.atomic(), one_record(account, reason, actor):
         account.is_active = active

@@ -27,8 +27,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from helpers.addresses import municipality_reverse
 from helpers.decorators import requires
 from helpers.roles import Role, municipalities
-from helpers.scope import CHOSEN_KEY
+from helpers.scope import CHOSEN_KEY, chosen_municipality
 from helpers.worker import worker_is_late
+from working_groups.models import Assignment
 
 from . import services
 from .filters import AccountFilter, AccountState
@@ -54,8 +55,10 @@ MAIL_FAILED = gettext_lazy(
 
 
 def _accounts(user):
-    """The accounts ``user`` runs, with what the page shows of each: role groups,
-    offices, and when the latest invitation was sent (from the history)."""
+    """The accounts ``user`` runs, with what the page shows of each: the role in
+    the municipality the user works in (an assignment without one, and for the
+    system administration at the instance's addresses: the role groups), offices,
+    and when the latest invitation was sent (from the history)."""
     invited_at = (
         User.history.model.objects.filter(
             id=OuterRef("pk"), history_change_reason__in=INVITATION_REASONS
@@ -63,9 +66,12 @@ def _accounts(user):
         .order_by("-history_date")
         .values("history_date")[:1]
     )
+    here = services.acting_in(user)
+    role_here = Assignment.all_objects.filter(user=OuterRef("pk"), municipality=here)
     queryset = (
         User.objects.annotate(
             invited_at=Subquery(invited_at),
+            role_here=Subquery(role_here.values("role")[:1]) if here else Value(""),
             # People without a name are listed by their user name among the others.
             sort_name=Lower(Coalesce(NullIf("last_name", Value("")), "username")),
         )
@@ -80,7 +86,9 @@ def _accounts(user):
 
 def _describe(account, now):
     """The account's roles and its state, for the templates."""
-    account.role_labels = [Role(group.name).label for group in account.role_groups]
+    roles = [account.role_here] if account.role_here else [g.name for g in account.role_groups]
+    account.role_names = roles
+    account.role_labels = [Role(name).label for name in roles]
     account.invitation_valid_until = None
     if not account.is_active:
         account.state = AccountState.DEACTIVATED
@@ -176,7 +184,7 @@ def account_invite(request):
 def account_edit(request, pk):
     account = _changeable_account(request, pk)
     roles = assignable_roles(request.user)
-    current_roles = [group.name for group in account.role_groups]
+    current_roles = account.role_names
     initial = {
         "first_name": account.first_name,
         "last_name": account.last_name,
@@ -203,19 +211,38 @@ def account_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def account_deactivate(request, pk):
     account = _changeable_account(request, pk)
+    # An account that also works with another municipality ends its work here only.
+    elsewhere = services.works_elsewhere(account, request.user)
     if request.method == "POST":
         try:
             services.set_active(account, request.user, False)
         except services.NotAllowed:
             messages.info(request, _("The account was already deactivated."))
         else:
+            if elsewhere:
+                messages.success(
+                    request,
+                    _(
+                        "%(username)s no longer works with %(municipality)s; the account "
+                        "keeps its work in other municipalities."
+                    )
+                    % {
+                        "username": account.get_username(),
+                        "municipality": chosen_municipality(request)[1],
+                    },
+                )
+                return redirect("accounts:account_list")
             messages.success(
                 request,
                 _("The account %(username)s has been deactivated; it can no longer log in.")
                 % {"username": account.get_username()},
             )
         return redirect("accounts:account_detail", account.pk)
-    return render(request, "accounts/account_deactivate.html", {"account": account})
+    return render(
+        request,
+        "accounts/account_deactivate.html",
+        {"account": account, "elsewhere": elsewhere},
+    )
 
 
 @requires(can_manage_accounts)

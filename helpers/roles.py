@@ -1,16 +1,29 @@
-"""The roles of DESIGN.md, kept as Django groups so the admin can assign them.
+"""The roles of DESIGN.md: per municipality, as assignments.
 
-A role is a group with a fixed name. Which offices a staff member works for is a
-relation on the office (``Office.staff``), not a group, because one person can work
-for several offices.
+An account works with municipalities (``working_groups.Assignment``: account,
+municipality, role); the bureau of one can be a council member of another. A
+request's role names are those of the municipality it works in (the one its
+address names, else the one the account chose: helpers/scope.py), so every check
+(``is_bureau`` …), the navigation and the admin follow it. Superusers (the system
+administration) are the same everywhere.
 
-The role names of a logged-in user are read at login and kept in the session, so a
-page asks the database nothing about them. The session's copy carries the user's
-*roles version*, a number in the cache: every change of a user's groups (the accounts
-page, the admin, the shell) drops it once the change has committed, and the next
-request of each of the user's sessions reads the roles anew. A demoted user loses
-the old role's rights with their next request; a deactivated one is logged out by
-Django's ModelBackend.
+Each role is also a Django group with a fixed name: the groups carry the model
+permissions of the admin, and an account holds the groups of the roles it has in
+any municipality (``sync_role_groups``, called by whatever changes assignments); the
+admin itself opens only where the account is bureau (helpers/admin_site.py). An
+assignment without a role reads as the account's role groups: rows made by adding
+an account to a municipality without naming a role (the shell, the tests' factories).
+
+Which offices a staff member works for is a relation on the office
+(``Office.staff``), each office of one municipality.
+
+The municipalities and their role names are read at login and kept in the session,
+so a page asks the database nothing about them. The session's copy carries the
+user's *roles version*, a number in the cache: every change of a user's groups or
+assignments (the accounts page, the admin, the shell) drops it once the change has
+committed, and the next request of each of the user's sessions reads the roles
+anew. A demoted user loses the old role's rights with their next request; a
+deactivated one is logged out by Django's ModelBackend.
 """
 
 import secrets
@@ -22,7 +35,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db import models, transaction
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models import FilteredRelation, Q
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils.translation import gettext_lazy as _
 
 SESSION_KEY = "roles"
@@ -51,16 +65,34 @@ def _read_role_names(user):
 
 
 def _read_municipalities(user):
-    from working_groups.models import Municipality
-
-    # Through the assignments' own table: the municipalities are scoped, and this is
-    # read before the request has its scope. Those out of service are left out.
-    assignments = Municipality.accounts.through.objects.filter(
-        user=user, municipality__in_service=True
-    ).order_by("municipality__name")
-    return tuple(
-        assignments.values_list("municipality_id", "municipality__name", "municipality__slug")
+    """((id, name, slug), …) of the municipalities the user works with, by name,
+    and {id: role names} of each."""
+    # One query, unscoped (this is read before the request has its scope): each
+    # assignment in service with each role group of the account (an assignment
+    # without a role reads as those).
+    rows = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(role_group=FilteredRelation("groups", condition=Q(groups__name__in=Role.values)))
+        .order_by("assignments__municipality__name")
+        .values_list(
+            "assignments__municipality_id",
+            "assignments__municipality__name",
+            "assignments__municipality__slug",
+            "assignments__municipality__in_service",
+            "assignments__role",
+            "role_group__name",
+        )
     )
+    groups = frozenset(row[5] for row in rows if row[5])
+    municipalities, roles = {}, {}
+    for pk, name, slug, in_service, role, _group in rows:
+        # Those out of service are left out.
+        if pk is not None and in_service:
+            municipalities[pk] = (pk, name, slug)
+            roles[pk] = frozenset([role]) if role else groups
+    # An account that works with none: its role groups (it reads what is public).
+    return tuple(municipalities.values()), roles or {None: groups}
 
 
 def out_of_service(user):
@@ -75,6 +107,11 @@ def out_of_service(user):
     )
 
 
+def _read_once(user):
+    if not hasattr(user, "_municipalities"):
+        user._municipalities, user._municipality_roles = _read_municipalities(user)
+
+
 def municipalities(user):
     """The (id, name, slug) of the municipalities whose records the user works with
     (``Municipality.accounts``, in service), by name. The user of a request has them
@@ -82,9 +119,48 @@ def municipalities(user):
     keeps them."""
     if not user.is_authenticated or not user.is_active:
         return ()
-    if not hasattr(user, "_municipalities"):
-        user._municipalities = _read_municipalities(user)
+    _read_once(user)
     return user._municipalities
+
+
+def roles_in(user, municipality_id):
+    """The role names of the user in one municipality (none where it does not work)."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    _read_once(user)
+    return user._municipality_roles.get(municipality_id, frozenset())
+
+
+def work_in(user, municipality_id):
+    """The request of ``user`` works in ``municipality_id`` (helpers/scope.py): its
+    role names are those held there from now on."""
+    user._working_in = municipality_id
+    _forget_role_names(user)
+
+
+def _forget_role_names(user):
+    # Not through __dict__: the request's user is a lazy object.
+    if hasattr(user, "_role_names"):
+        del user._role_names
+
+
+def working_in(user):
+    """The id of the municipality whose roles the user has now (None: it works
+    with none)."""
+    from .scope import current_scope
+
+    if getattr(user, "_working_in", None) is not None:
+        return user._working_in
+    rows = municipalities(user)
+    # A user object outside a request (the worker, a test): the municipality of the
+    # scope, if it is one of the user's; else the first, as a session without a
+    # choice has it.
+    scope = current_scope()
+    if isinstance(scope, frozenset) and len(scope) == 1:
+        (only,) = scope
+        if any(row[0] == only for row in rows):
+            return only
+    return rows[0][0] if rows else None
 
 
 def municipality_ids(user):
@@ -92,12 +168,14 @@ def municipality_ids(user):
 
 
 def role_names(user):
-    """The names of the user's role groups. The user of a request has them from the
-    session (RolesMiddleware); any other user object reads them once and keeps them."""
+    """The names of the user's roles in the municipality it works in. The user of a
+    request has them from the session (RolesMiddleware) and works in the request's
+    municipality (helpers/scope.py); any other user object reads them once and keeps
+    them."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     if not hasattr(user, "_role_names"):
-        user._role_names = _read_role_names(user)
+        user._role_names = roles_in(user, working_in(user))
     return user._role_names
 
 
@@ -151,6 +229,43 @@ def ensure_role_groups(using="default"):
     return groups
 
 
+def sync_role_groups(accounts):
+    """After the assignments of ``accounts`` (users or their ids) changed: each
+    account holds the role groups of the roles it has in any municipality (they
+    carry the admin's model permissions), and is staff (may use the admin) while it
+    is bureau somewhere.
+
+    An assignment without a role reads as the account's role groups; before the
+    groups change, it takes the role they give (if they give one), so that a change
+    in one municipality leaves the role in another as it was."""
+    from working_groups.models import Assignment
+
+    groups = ensure_role_groups()
+    # The objects given are changed themselves (the accounts page writes their
+    # history once, from the object: accounts/history.py).
+    accounts = list(accounts)
+    users = [account for account in accounts if isinstance(account, models.Model)]
+    ids = {getattr(account, "pk", account) for account in accounts}
+    users += get_user_model().objects.filter(pk__in=ids - {user.pk for user in users})
+    for user in users:
+        held = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        rows = Assignment.all_objects.filter(user=user)
+        if len(held) == 1:
+            rows.filter(role="").update(role=next(iter(held)))
+        roles = set(rows.values_list("role", flat=True))
+        # Without any assignment, the groups are all there is to say.
+        wanted = (roles - {""}) | (held if "" in roles or not roles else set())
+        if held - wanted:
+            user.groups.remove(*(groups[Role(name)] for name in held - wanted))
+        if wanted - held:
+            user.groups.add(*(groups[Role(name)] for name in wanted - held))
+        staff = Role.BUREAU in wanted or (user.is_staff and Role.BUREAU not in held)
+        if user.is_staff != staff and not user.is_superuser:
+            user.is_staff = staff
+            user.save(update_fields=["is_staff"])
+    roles_changed(ids)
+
+
 # --- The role names in the session ---------------------------------------------------
 
 
@@ -168,29 +283,31 @@ def remember_roles(request, user):
         # Random, so that a version started again never repeats one a session holds.
         cache.add(key, secrets.randbelow(2**62), settings.SESSION_COOKIE_AGE)
         version = cache.get(key)
-    names = _read_role_names(user)
-    user._municipalities = _read_municipalities(user)
+    user._municipalities, user._municipality_roles = _read_municipalities(user)
+    _forget_role_names(user)
     user._session_facts = _read_session_facts(user)
     request.session[SESSION_KEY] = {
         "version": version,
-        "names": sorted(names),
-        "municipality_rows": [list(row) for row in user._municipalities],
+        # (id, name, slug, role names) of each municipality the user works with.
+        "municipality_rows": [
+            [*row, sorted(user._municipality_roles[row[0]])] for row in user._municipalities
+        ],
+        "roles_without_municipality": sorted(user._municipality_roles.get(None, ())),
         "facts": user._session_facts,
     }
-    return names
 
 
 def keep_roles_in_session(sender, request, user, **kwargs):
     """On login (a user_logged_in receiver)."""
     if request is not None and hasattr(request, "session"):
-        user._role_names = remember_roles(request, user)
+        remember_roles(request, user)
 
 
 class RolesMiddleware:
-    """Gives the request's user the role names and municipalities kept in the
-    session, as long as the
-    user's roles version has not changed since; else reads and keeps them anew (a
-    session from before a role change, or a version the cache has dropped)."""
+    """Gives the request's user the municipalities and its role names in each, kept
+    in the session, as long as the user's roles version has not changed since; else
+    reads and keeps them anew (a session from before a role change, or a version
+    the cache has dropped)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -200,17 +317,21 @@ class RolesMiddleware:
         if user.is_authenticated:
             stored = request.session.get(SESSION_KEY) or {}
             version = cache.get(_version_key(user.pk))
+            rows = stored.get("municipality_rows")
             if (
                 version is not None
                 and stored.get("version") == version
-                and "municipality_rows" in stored
+                and rows is not None
+                and all(len(row) == 4 for row in rows)
                 and set(stored.get("facts", ())) == set(SESSION_FACTS)
             ):
-                user._role_names = frozenset(stored["names"])
-                user._municipalities = tuple(map(tuple, stored["municipality_rows"]))
+                user._municipalities = tuple(tuple(row[:3]) for row in rows)
+                user._municipality_roles = {row[0]: frozenset(row[3]) for row in rows} or {
+                    None: frozenset(stored.get("roles_without_municipality", ()))
+                }
                 user._session_facts = dict(stored["facts"])
             else:
-                user._role_names = remember_roles(request, user)
+                remember_roles(request, user)
         return self.get_response(request)
 
 
@@ -246,6 +367,12 @@ def _accounts_changed(sender, instance, action, reverse, pk_set, using, **kwargs
         roles_changed(users, using=using)
 
 
+def _assignment_changed(sender, instance, using, **kwargs):
+    # Saved or deleted as a record (the admin's inline, the accounts page), not
+    # through ``municipality.accounts``: the account's roles change.
+    roles_changed([instance.user_id], using=using)
+
+
 def _municipality_saved(sender, instance, using, created=False, **kwargs):
     from .addresses import hosts_changed
 
@@ -279,6 +406,12 @@ def connect():
         sender=Municipality.accounts.through,
         dispatch_uid="roles.municipality_accounts_changed",
     )
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _assignment_changed,
+            sender=Municipality.accounts.through,
+            dispatch_uid=f"roles.assignment_{signal is post_save}",
+        )
     post_save.connect(
         _municipality_saved, sender=Municipality, dispatch_uid="roles.municipality_saved"
     )

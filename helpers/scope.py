@@ -192,6 +192,14 @@ def _reads_as_visitor(user):
     return not municipalities(user) and not role_names(user) and not user.is_staff
 
 
+def _work_in(request, row):
+    """The request's roles are those the account holds in ``row``'s municipality."""
+    from .roles import work_in
+
+    if request.user.is_authenticated and not request.user.is_superuser:
+        work_in(request.user, row[0])
+
+
 def out_of_service(user):
     from .roles import out_of_service
 
@@ -214,6 +222,8 @@ class MunicipalityScopeMiddleware:
             return self.at_address(request, slug)
         user = request.user
         scope = request_scope(request)
+        if isinstance(scope, frozenset):
+            _work_in(request, chosen_municipality(request))
         if (
             user.is_authenticated
             and callable(scope)
@@ -271,6 +281,7 @@ class MunicipalityScopeMiddleware:
 
     def respond_in(self, request, row, scope):
         request.address_municipality = row
+        _work_in(request, row)
         with municipality_scope(scope):
             return self.get_response(request)
 

@@ -57,7 +57,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CSRF_FAILURE_VIEW = "helpers.errors.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin opens where the account is bureau (helpers/admin_site.py).
+    "helpers.admin_site.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -16,6 +16,7 @@ from measures.models import (
     Topic,
 )
 from working_groups.models import (
+    Assignment,
     Concept,
     Department,
     FieldOfAction,
@@ -225,3 +226,21 @@ class ReportingRoundFactory(factory.django.DjangoModelFactory):
     period_start = datetime.date(2014, 1, 1)
     period_end = datetime.date(2014, 12, 31)
     deadline = datetime.date(2015, 1, 31)
+
+
+def assignment_rows(municipality):
+    """The rows of the municipality's accounts in the form of its admin page (the
+    system administration's inline of assignments), unchanged."""
+    rows = list(Assignment.all_objects.filter(municipality=municipality).order_by("pk"))
+    data = {
+        "assignments-TOTAL_FORMS": str(len(rows)),
+        "assignments-INITIAL_FORMS": str(len(rows)),
+    }
+    for number, row in enumerate(rows):
+        data |= {
+            f"assignments-{number}-id": str(row.pk),
+            f"assignments-{number}-municipality": str(municipality.pk),
+            f"assignments-{number}-user": str(row.user_id),
+            f"assignments-{number}-role": row.role or "council",
+        }
+    return data

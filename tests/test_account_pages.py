@@ -14,7 +14,7 @@ from accounts.models import Reason
 from helpers.roles import Role, ensure_role_groups
 
 from .budgets import REQUEST
-from .factories import OfficeFactory, UserFactory
+from .factories import OfficeFactory, UserFactory, the_municipality
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -138,7 +138,8 @@ def test_the_bureau_changes_role_and_offices_and_the_history_names_it(client, bu
     person.refresh_from_db()
     assert list(person.groups.values_list("name", flat=True)) == [Role.COUNCIL]
     assert not person.offices.exists()
-    assert person.history.first().roles == Role.COUNCIL
+    # The role in the municipality it works with.
+    assert person.history.first().roles == f"{the_municipality().name}: {Role.COUNCIL}"
 
 
 def test_the_bureau_cannot_change_the_address_of_an_account_in_use(client, bureau_user, offices):
@@ -256,7 +257,8 @@ def test_changes_in_the_admin_are_recorded_too(admin_user, offices):
     offices[1].staff.clear()
     assert person.history.first().offices == ""
     ensure_role_groups()[Role.COUNCIL].user_set.add(person)
-    assert person.history.first().roles == "council,office_staff"
+    # Its assignment names no role: its role groups.
+    assert person.history.first().roles == f"{the_municipality().name}: council,office_staff"
 
 
 def test_a_login_writes_no_history_and_no_record_holds_a_password(client, council_member):

@@ -93,7 +93,9 @@ def test_bureau_invites_and_the_person_chooses_a_password_and_is_logged_in(
         Reason.INVITATION_ACCEPTED,
     ]
     assert records[0].history_user == bureau_user
-    assert records[0].roles == Role.OFFICE_STAFF and records[0].offices == "51 – Jugendamt"
+    # The role in the municipality it works with.
+    assert records[0].roles == f"{office.municipality.name}: {Role.OFFICE_STAFF}"
+    assert records[0].offices == "51 – Jugendamt"
     assert records[1].history_user == account and records[1].password_set
 
 

@@ -39,6 +39,7 @@ from .factories import (
     OfficeFactory,
     ReportingRoundFactory,
     UserFactory,
+    assignment_rows,
 )
 from .test_permission_matrix import ADMIN_LOGIN, LOGIN, MATRIX, build_world, snapshot
 
@@ -408,7 +409,12 @@ def test_a_municipality_out_of_service_keeps_its_records_and_says_so(client):
     admin = UserFactory(username="it", is_staff=True, is_superuser=True, municipalities=[])
     client.force_login(admin)
     change = reverse("admin:working_groups_municipality_change", args=[here.pk])
-    data = {"name": here.name, "slug": here.slug, "public_pages": "on", "accounts": [person.pk]}
+    data = {
+        "name": here.name,
+        "slug": here.slug,
+        "public_pages": "on",
+        **assignment_rows(here),
+    }
     assert client.post(change, data).status_code == 302  # in_service unticked: taken out
     here.refresh_from_db()
     assert not here.in_service

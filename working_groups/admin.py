@@ -6,11 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 from helpers.admin_import import LimitedImportExportModelAdmin
 from helpers.cells import NeutralisedExportMixin
+from helpers.roles import sync_role_groups
 from helpers.scope import accounts_in_scope
 
 from .models import (
     ActionPlan,
     ActionPlanProvision,
+    Assignment,
     Concept,
     Department,
     FieldOfAction,
@@ -21,6 +23,23 @@ from .models import (
     WorkingGroup,
 )
 from .resources import MembershipResource, OfficeResource, OrganisationResource
+
+
+class AssignmentInline(admin.TabularInline):
+    """The accounts that work with the municipality, each in its role (the system
+    administration's; the bureau runs its accounts on its accounts page)."""
+
+    model = Assignment
+    extra = 0
+    fields = ["user", "role"]
+    autocomplete_fields = ["user"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "role":
+            # Every assignment made here names its role.
+            field.required = True
+        return field
 
 
 @admin.register(Municipality)
@@ -36,13 +55,26 @@ class MunicipalityAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "ags", "host", "in_service", "public_pages"]
     list_filter = ["in_service"]
     search_fields = ["name", "slug", "ags"]
-    filter_horizontal = ["accounts"]
     # What only the system administration changes: the addresses and the key that
     # identify the municipality, and whether it is served at all.
     ADMINISTRATION_FIELDS = ["slug", "ags", "host", "in_service"]
 
-    def get_exclude(self, request, obj=None):
-        return [] if request.user.is_superuser else ["accounts"]
+    def get_inlines(self, request, obj):
+        # Who works here, in which role: the system administration's to decide
+        # (a new municipality's first account is appointed after it is added).
+        return [AssignmentInline] if request.user.is_superuser and obj is not None else []
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The role groups follow the roles held anywhere (helpers/roles.py).
+        changed = set()
+        for formset in formsets:
+            if formset.model is Assignment:
+                changed |= {row.user_id for row in formset.new_objects}
+                changed |= {row.user_id for row, _fields in formset.changed_objects}
+                changed |= {row.user_id for row in formset.deleted_objects}
+        if changed:
+            sync_role_groups(changed)
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else self.ADMINISTRATION_FIELDS

@@ -7,11 +7,12 @@ say), the record leaves it empty or marks the assumption in ``source_note``.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from helpers.roles import Role
 from helpers.scope import ScopedManager, scoped_manager
 from helpers.spreadsheets import validate_code, validate_number
 
@@ -97,6 +98,7 @@ class Municipality(models.Model):
         verbose_name=_("accounts"),
         related_name="municipalities",
         blank=True,
+        through="Assignment",
         help_text=_(
             "The people who work with this municipality's records. What their role lets "
             "them read and change, they read and change here only."
@@ -180,6 +182,56 @@ class Municipality(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+
+class Assignment(models.Model):
+    """An account works with a municipality, in a role: the bureau of one
+    municipality can be a council member in another. What the role lets the
+    account read and change, it reads and changes in this municipality only
+    (helpers/roles.py); its offices are the offices' own (``Office.staff``), each
+    of one municipality.
+
+    An empty role means: the account's role groups say (an account added to a
+    municipality without a role, as the shell or a test does; every assignment the
+    accounts page or the system administration makes names its role)."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=Role.choices,
+        blank=True,
+        help_text=_("What the account reads and changes in this municipality."),
+    )
+
+    # The municipality it belongs to (helpers/scope.py).
+    municipality_paths = ("municipality",)
+
+    objects = scoped_manager()
+    # Every assignment, for what decides the scope itself (the roles at login).
+    all_objects = QuerySet.as_manager()  # noqa: DJ012 (a manager, not a field)
+
+    class Meta:
+        # The table of the many-to-many relation it replaced (with its rows).
+        db_table = "working_groups_municipality_accounts"
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["municipality__name", "user__username"]
+        unique_together = [("municipality", "user")]
+
+    def __str__(self):
+        return f"{self.user} – {self.municipality}"
 
 
 class ConceptManager(ScopedManager):

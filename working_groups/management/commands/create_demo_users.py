@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from helpers.roles import Role, ensure_role_groups
-from working_groups.models import Municipality, Office
+from working_groups.models import Assignment, Municipality, Office
 
 PASSWORD = "demo"
 # Every demo account has an address of a reserved example domain (RFC 2606), so the
@@ -108,6 +108,8 @@ class Command(BaseCommand):
                 user.save()
                 user.groups.set([groups[role]] if role else [])
                 user.municipalities.set([municipality] if municipality else [])
+                # Its role in that municipality (helpers/roles.py).
+                Assignment.all_objects.filter(user=user).update(role=role or "")
                 if office_code:
                     offices = Office.objects.filter(municipality=municipality, code=office_code)
                     if not offices:
