@@ -30,6 +30,22 @@ def test_demo_users_have_the_roles_of_the_design(dresden, settings):
         assert authenticate(request, username=name, password="demo") == users[name]
 
 
+def test_the_demo_consultant_has_a_role_in_each_municipality(dresden, settings):
+    from helpers.roles import Role, roles_in
+
+    from .factories import MunicipalityFactory, OfficeFactory
+
+    settings.DEBUG = True
+    second = MunicipalityFactory(name="Musterstadt 1", slug="musterstadt-1")
+    OfficeFactory(municipality=second, code="51", name="Jugendamt")
+    call_command("create_demo_users", verbosity=0)
+    consultant = get_user_model().objects.get(username="beraterin")
+    dresden_town = consultant.municipalities.get(slug="dresden")
+    assert roles_in(consultant, second.pk) == {Role.BUREAU}
+    assert roles_in(consultant, dresden_town.pk) == {Role.COUNCIL}
+    assert consultant.is_staff and not consultant.is_superuser
+
+
 def test_demo_users_are_refused_when_debug_is_off(dresden, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):

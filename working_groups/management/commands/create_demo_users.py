@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from helpers.roles import Role, ensure_role_groups
+from helpers.roles import Role, ensure_role_groups, sync_role_groups
 from working_groups.models import Assignment, Municipality, Office
 
 PASSWORD = "demo"
@@ -75,6 +75,18 @@ DEMO_USERS = [
 ]
 
 
+# An account that works with both municipalities, in a different role in each
+# (helpers/roles.py): it switches between them at the top of every page. Made when
+# the second municipality is there.
+CONSULTANT = (
+    "beraterin",
+    "Clara",
+    "Wolf",
+    {"musterstadt-1": Role.BUREAU, "dresden": Role.COUNCIL},
+    "Büro in Musterstadt 1, Beirat in Dresden (wechselt zwischen beiden)",
+)
+
+
 class Command(BaseCommand):
     help = "Creates the demo accounts (development only; refused when DEBUG is off)."
 
@@ -122,3 +134,24 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  {username:<8} / {PASSWORD}  {first} {last}, {description} ({verb})"
                 )
+            self.consultant()
+
+    def consultant(self):
+        username, first, last, roles, description = CONSULTANT
+        towns = {m.slug: m for m in Municipality.all_objects.filter(slug__in=roles)}
+        if len(towns) < len(roles):
+            return
+        user, created = get_user_model().objects.get_or_create(username=username)
+        user.set_password(PASSWORD)
+        user.first_name, user.last_name = first, last
+        user.email = f"{username}@{MAIL_DOMAIN}"
+        user.is_superuser = False
+        user.save()
+        user.municipalities.set(towns.values())
+        for slug, role in roles.items():
+            Assignment.all_objects.filter(user=user, municipality=towns[slug]).update(role=role)
+        user.offices.clear()
+        # Its role groups and the admin follow its roles (bureau somewhere: staff).
+        sync_role_groups([user])
+        verb = "created" if created else "updated"
+        self.stdout.write(f"  {username:<8} / {PASSWORD}  {first} {last}, {description} ({verb})")
