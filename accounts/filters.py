@@ -86,9 +86,13 @@ class AccountFilter(django_filters.FilterSet):
         return queryset
 
     def filter_role(self, queryset, name, value):
+        # The role in the municipality the page is about (``role_here``,
+        # accounts/views.py); an assignment without one: the role groups.
+        in_groups = User.objects.filter(groups__name__in=Role.values)
         if value == NO_ROLE:
-            return queryset.exclude(groups__name__in=Role.values)
-        return queryset.filter(pk__in=User.objects.filter(groups__name=value).values("pk"))
+            return queryset.filter(role_here="").exclude(pk__in=in_groups.values("pk"))
+        in_group = User.objects.filter(groups__name=value).values("pk")
+        return queryset.filter(Q(role_here=value) | Q(role_here="", pk__in=in_group))
 
     def filter_office(self, queryset, name, value):
         return queryset.filter(pk__in=value.staff.values("pk"))

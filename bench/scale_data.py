@@ -572,7 +572,10 @@ class Generator:
         self.link(User.groups.through, user_id=user.pk, group_id=self.groups[role].pk)
         if municipality is not None:
             self.link(
-                Municipality.accounts.through, municipality_id=municipality.pk, user_id=user.pk
+                Municipality.accounts.through,
+                municipality_id=municipality.pk,
+                user_id=user.pk,
+                role=role,
             )
         return user
 

@@ -119,6 +119,10 @@ def test_the_bureau_changes_a_role_in_its_own_municipality_only(client, world):
     assert record.roles == "Aue: council; Borna: office_staff"
     detail = client.get(at(aue, "accounts:account_detail", person.pk)).content.decode()
     assert "Aue: Mitglied des Beirats; Borna: Sachbearbeitung im Amt" in detail
+    # The list filters by the role here.
+    listing = at(aue, "accounts:account_list")
+    assert "pendlerin" in client.get(listing, {"role": Role.COUNCIL}).content.decode()
+    assert "pendlerin" not in client.get(listing, {"role": Role.OFFICE_STAFF}).content.decode()
     # In Borna it still reports for its office.
     client.force_login(person)
     assert client.get(at(borna, "measures:home")).status_code == 200
