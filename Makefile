@@ -50,9 +50,12 @@ run: compilemessages
 ## make test: install and run the whole suite on every core (TEST_PROCESSES=0 runs it in one
 ## process; DATABASE_URL=postgres://… runs it on PostgreSQL; PYTEST_ARGS="-m shared_cache"
 ## picks the tests the shared cache can change).
+# Each process starts with a consecutive share of the tests, and one that runs out takes
+# half of what another has left (worksteal): a module's tests mostly stay in one
+# process, which builds the module's data (and a browser journey's site) once.
 TEST_PROCESSES ?= auto
 test: compilemessages
-	$(VENV)/bin/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist worksteal $(PYTEST_ARGS)
 
 ## make bench: the figures of docs/benchmark.md on SQLite and on PostgreSQL with Redis (both when they
 ## answer; BENCH_SETUPS=sqlite or postgres+redis picks one), at scale M (BENCH_SCALE=L adds

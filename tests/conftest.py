@@ -1,5 +1,7 @@
+import copy
 import itertools
 import uuid
+from collections.abc import Mapping
 from importlib import import_module
 
 import pytest
@@ -124,6 +126,30 @@ def kept_for_module(django_db_blocker, build):
         with django_db_blocker.block():
             yield data
         transaction.set_rollback(True)
+
+
+class CopiedOnRead(Mapping):
+    """A test's view of the data kept for its module: each value deep-copied when the
+    test first reads it, with one memo so that the copies keep their relations to one
+    another (as Django's ``TestData`` gives a test what ``setUpTestData`` made). A test
+    changes its copies without touching the module's objects, and pays only for what
+    it reads."""
+
+    def __init__(self, data):
+        self._data = data
+        self._copies = {}
+        self._memo = {}
+
+    def __getitem__(self, key):
+        if key not in self._copies:
+            self._copies[key] = copy.deepcopy(self._data[key], self._memo)
+        return self._copies[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
 
 
 def load_dresden():

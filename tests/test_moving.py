@@ -1,14 +1,20 @@
 """The move from SQLite to another database as docs/operations.md describes it:
-dumpdata by natural keys, migrate, loaddata. The Dresden data set with its history
-and an account comes back record by record (here into a second SQLite file; the
-commands are the same for PostgreSQL)."""
+dumpdata by natural keys, migrate, loaddata. The database `make run` made (the Dresden
+data set with its history, the demo accounts) comes back record by record (here into
+a second SQLite file; the commands are the same for PostgreSQL)."""
 
 import json
 import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+
+from .e2e.make_run import bootstrapped_sqlite
+
+# Its commands run on SQLite files of their own, whatever the suite's database.
+pytestmark = pytest.mark.database_independent
 
 MOVED = ["working_groups", "measures", "reports", "accounts", "auth.user", "auth.group"]
 EXCLUDED = [
@@ -56,8 +62,9 @@ def records(database):
 
 def test_dumpdata_by_natural_keys_moves_every_record(tmp_path):
     old, new, moved = tmp_path / "old.sqlite3", tmp_path / "new.sqlite3", tmp_path / "moved.json"
-    manage(old, "migrate", "--noinput", "-v0")
-    manage(old, "bootstrap_demo")
+    # migrate and bootstrap_demo, as `make run` runs them (or a copy of what they wrote
+    # for a site of an earlier test: tests/e2e/make_run.py)
+    bootstrapped_sqlite(old)
     arguments = ["--natural-foreign", "--natural-primary", "-o", str(moved)]
     for app in EXCLUDED:
         arguments += ["-e", app]

@@ -90,8 +90,10 @@ def test_only_the_admin_export_page_allows_its_inline_attributes_by_hash(client,
         assert policy(client.get(url)) == EXPECTED_POLICY, url
 
 
-# Runs in a fresh interpreter: requests through Django's test client against the
-# settings the environment selects, and prints what a browser would be told.
+# Runs in a fresh interpreter, on a database in memory (whatever the suite's database:
+# CI runs these once, marked database_independent): requests through Django's test
+# client against the settings the environment selects, and prints what a browser would
+# be told.
 PROBE = """
 import json, django
 from django.conf import settings
@@ -102,11 +104,15 @@ settings.STORAGES = {
     **settings.STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+from django.apps import apps
 from django.core.management import call_command
 from django.contrib.auth.models import User
 from django.test import Client
 
-call_command("migrate", verbosity=0)
+# The tables straight from the models (what the probe asks of the database is a user
+# and a session): the migrations take seconds and are tested by every test run.
+settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
+call_command("migrate", run_syncdb=True, verbosity=0)
 User.objects.create_user("probe", password="a-long-probe-password")
 host = "integration.example.org"
 client = Client(SERVER_NAME=host, enforce_csrf_checks=True)
@@ -183,6 +189,7 @@ def production():
     return probe(DEBUG="0", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS=HOST)
 
 
+@pytest.mark.database_independent
 def test_production_cookies_are_host_prefixed_secure_and_lax(production):
     assert list(production["form_cookies"]) == ["__Host-csrftoken"]
     assert production["login"]["status"] == 302, "the login with the __Host- CSRF cookie failed"
@@ -196,6 +203,7 @@ def test_production_cookies_are_host_prefixed_secure_and_lax(production):
     assert production["login_cookies"]["__Host-sessionid"]["httponly"]
 
 
+@pytest.mark.database_independent
 def test_production_sends_hsts_over_https_and_redirects_http(production):
     hsts = "max-age=31536000; includeSubDomains; preload"
     assert production["https"]["status"] == 200
@@ -209,6 +217,7 @@ def test_production_sends_hsts_over_https_and_redirects_http(production):
     assert production["healthz_plain_http"]["status"] == 200
 
 
+@pytest.mark.database_independent
 def test_production_settings_can_serve_plain_http_on_loopback_for_a_benchmark():
     result = probe(DEBUG="0", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS=HOST, SECURE_SSL_REDIRECT="0")
     assert result["plain_http"]["status"] == 200
@@ -216,6 +225,7 @@ def test_production_settings_can_serve_plain_http_on_loopback_for_a_benchmark():
     assert "default-src 'self'" in result["plain_http"]["csp"]
 
 
+@pytest.mark.database_independent
 def test_development_keeps_plain_cookie_names_for_http():
     result = probe(DEBUG="1", ALLOWED_HOSTS=HOST)
     assert result["plain_http"]["status"] == 200

@@ -15,6 +15,9 @@ import urllib.request
 import pytest
 from django.conf import settings
 
+# Migrates and serves a SQLite file of its own, whatever the suite's database.
+pytestmark = pytest.mark.database_independent
+
 STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789" * 2
 
 

@@ -7,6 +7,9 @@ import sys
 import pytest
 from django.conf import settings
 
+# Settings read in interpreters of their own, with databases of their own or none.
+pytestmark = pytest.mark.database_independent
+
 STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789" * 2
 
 

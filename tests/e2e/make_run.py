@@ -4,15 +4,24 @@ by `bootstrap_demo`, the development server and two `db_worker` processes next t
 each a process of its own. The journeys across roles run against it, because where the
 parts meet (a request and the worker writing at the same time, a mail sent by the
 worker) the test server of pytest-django, in the test's process and transaction,
-does not show what a person sees."""
+does not show what a person sees.
 
+The first site of a test process runs `migrate` and `bootstrap_demo` on its database
+and keeps a copy of the result as a template; the next sites of the process start from
+a copy of the template (what the two commands would write again), as `make run` starts
+again on the database it made before."""
+
+import atexit
 import email
 import os
 import re
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from contextlib import contextmanager
@@ -31,17 +40,70 @@ def _free_port():
         return probe.getsockname()[1]
 
 
+def _environment(settings, database_url):
+    """The environment of a site's processes."""
+    env = {
+        **os.environ,
+        **settings,
+        "DATABASE_URL": database_url,
+        # Another run's pages must not answer from a shared cache.
+        "CACHE_KEY_PREFIX": f"journey-{uuid.uuid4().hex[:8]}",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def _bootstrap(settings, database_url):
+    """What `make run` does to the database before it serves."""
+    env = _environment(settings, database_url)
+    for command in (["migrate", "--noinput", "-v0"], ["bootstrap_demo"]):
+        subprocess.run(
+            MANAGE + command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300
+        )
+
+
+# What `make run` adds to the environment.
+MAKE_RUN = {
+    "DEBUG": "1",
+    "PYTHONUNBUFFERED": "1",
+    "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+}
+
+# Per kind of database and added settings: the template database of this process.
+_templates = {}
+
+
+def bootstrapped_sqlite(target, settings=MAKE_RUN):
+    """A SQLite file at ``target`` as `make run` leaves it after `migrate` and
+    `bootstrap_demo`: a copy of this process's template, made on the first call."""
+    key = (False, tuple(sorted(settings.items())))
+    if key not in _templates:
+        folder = tempfile.mkdtemp(prefix="make-run-")
+        atexit.register(shutil.rmtree, folder, True)
+        _templates[key] = os.path.join(folder, "db.sqlite3")
+        _bootstrap(settings, f"sqlite:///{_templates[key]}")
+    # The backup API copies the pages of a database that may still have a WAL file.
+    source, copy = sqlite3.connect(_templates[key]), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+
+
 @contextmanager
-def _database(tmp_path):
-    """DATABASE_URL of a new, empty database of the kind the suite runs on."""
+def _database(tmp_path, settings):
+    """DATABASE_URL of a new database of the kind the suite runs on, bootstrapped as
+    `make run` bootstraps it (``settings``: what the site's environment adds)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
+        bootstrapped_sqlite(tmp_path / "db.sqlite3", settings)
         yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
         return
     import psycopg
 
+    key = (True, tuple(sorted(settings.items())))
     config = dj_database_url.parse(url)
-    name = f"it_journey_{uuid.uuid4().hex[:12]}"
     server = {
         "host": config["HOST"] or "127.0.0.1",
         "port": config["PORT"] or 5432,
@@ -49,15 +111,29 @@ def _database(tmp_path):
         "password": config["PASSWORD"],
         "dbname": "postgres",
     }
-    admin = psycopg.connect(**server, autocommit=True)
+
+    def url_of(name):
+        return url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop(name):
+        with psycopg.connect(**server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    if key not in _templates:
+        template = f"it_journey_template_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(**server, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{template}"')
+        atexit.register(drop, template)
+        _bootstrap(settings, url_of(template))
+        _templates[key] = template
+    name = f"it_journey_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(**server, autocommit=True) as admin:
+        # A copy at the speed of the file system; nobody is connected to the template.
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_templates[key]}"')
     try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        yield url.rsplit("/", 1)[0] + f"/{name}"
+        yield url_of(name)
     finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        drop(name)
 
 
 class Site:
@@ -137,24 +213,12 @@ def _stop(process):
 
 @contextmanager
 def served_like_make_run(tmp_path, **environment):
-    """Migrate, `bootstrap_demo`, then the development server and one worker, as
-    `make run` starts them; ``environment`` adds settings (e.g. public pages)."""
-    with _database(tmp_path) as database_url:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DEBUG": "1",
-            "PYTHONUNBUFFERED": "1",
-            # Another run's pages must not answer from a shared cache.
-            "CACHE_KEY_PREFIX": f"journey-{uuid.uuid4().hex[:8]}",
-            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
-            **environment,
-        }
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        for command in (["migrate", "--noinput", "-v0"], ["bootstrap_demo"]):
-            subprocess.run(
-                MANAGE + command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300
-            )
+    """Migrate, `bootstrap_demo` (or a copy of what they wrote for an earlier site),
+    then the development server and two workers, as `make run` starts them;
+    ``environment`` adds settings (e.g. public pages)."""
+    settings = {**MAKE_RUN, **environment}
+    with _database(tmp_path, settings) as database_url:
+        env = _environment(settings, database_url)
         port = _free_port()
         server_log = tmp_path / "server.log"
         worker_logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]

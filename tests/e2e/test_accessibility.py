@@ -15,6 +15,7 @@ from measures.models import Measure, SpreadsheetImport, StatusEntry
 from measures.services import close_round, open_round
 from measures.tables import checksum
 from measures.tables import run as run_import
+from reports import publishing
 from reports.models import Report
 from reports.publishing import publish
 from working_groups.models import Concept, Municipality
@@ -28,7 +29,7 @@ axe = Axe()
 
 
 @pytest.fixture
-def site(demo_site):
+def site(demo_site, monkeypatch):
     # The bureau has made the progress pages public (its settings page).
     Municipality.objects.update(public_pages=True)
     concept = Concept.objects.get(slug="ik-2009")
@@ -65,20 +66,26 @@ def site(demo_site):
     # bureau's report and import pages.
     report = Report.objects.get(slug="umsetzungsbericht-2009-2014")
     bureau = User.objects.get(username="buero")
-    publish(report, bureau, note="Vorlage für den Ausländerbeirat")
-    # A second version after the bureau wrote an introduction and a status was
-    # approved, for the comparison of the two.
-    section = report.sections.get(number="3")
-    section.text = "Einleitung des Büros.\n\n- erster Punkt\n- zweiter Punkt"
-    section.save()
-    StatusEntry.objects.create(
-        measure=Measure.objects.get(number="4.2.5"),
-        status="ongoing",
-        as_of=datetime.date(2013, 6, 1),
-        state=StatusEntry.State.APPROVED,
-        reviewer=bureau,
-    )
-    publish(report, bureau, note="Zweite Vorlage")
+    # The pages show these versions, never their files: they are published without
+    # typesetting a PDF or writing a DOCX (which took most of each test's time here;
+    # tests/test_publishing.py and the report journey publish for real).
+    with monkeypatch.context() as without_files:
+        without_files.setattr(publishing, "render_pdf", lambda report, **kw: b"%PDF-1.7\n")
+        without_files.setattr(publishing, "render_docx", lambda report, **kw: b"PK\x03\x04")
+        publish(report, bureau, note="Vorlage für den Ausländerbeirat")
+        # A second version after the bureau wrote an introduction and a status was
+        # approved, for the comparison of the two.
+        section = report.sections.get(number="3")
+        section.text = "Einleitung des Büros.\n\n- erster Punkt\n- zweiter Punkt"
+        section.save()
+        StatusEntry.objects.create(
+            measure=Measure.objects.get(number="4.2.5"),
+            status="ongoing",
+            as_of=datetime.date(2013, 6, 1),
+            state=StatusEntry.State.APPROVED,
+            reviewer=bureau,
+        )
+        publish(report, bureau, note="Zweite Vorlage")
     imports = []
     for name, rows in (
         ("gut.csv", "ik-2009;4.2.2;01.04.2026;in Umsetzung;60;weiter"),
