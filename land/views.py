@@ -4,16 +4,14 @@ The viewer is not assigned to the members: each page reads inside the scope of t
 group's members (``municipality_scope``), and only what they published. A group
 the account may not open answers 404, as a missing one does."""
 
-import base64
-
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
 from helpers.decorators import requires
 from helpers.scope import municipality_scope
-from reports.exports import CONTENT_TYPES
+from reports.exports import CONTENT_TYPES, frozen_download
 from reports.models import PublishedVersion
 
 from .overview import side_by_side
@@ -64,13 +62,4 @@ def version_download(request, slug, report, number, format):
         )
     if format not in version.formats():
         raise Http404  # published before the DOCX was kept
-    response = HttpResponse(version.content(format), content_type=CONTENT_TYPES[format])
-    response["Content-Disposition"] = (
-        f'attachment; filename="{version.report.slug}-fassung-{version.number}.{format}"'
-    )
-    checksum = version.checksum(format)
-    response["ETag"] = f'"{checksum}"'
-    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(checksum)).decode()}:"
-    # Immutable: a version's bytes never change.
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    return frozen_download(version, format)

@@ -267,3 +267,20 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
+
+
+def frozen_download(version, format):
+    """A published version's document as a download, byte for byte as it was
+    frozen, with its checksum as ETag and Repr-Digest; immutable, since a version's
+    bytes never change (the council's page and the Land view serve it alike)."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(version.content(format), content_type=CONTENT_TYPES[format])
+    response["Content-Disposition"] = (
+        f'attachment; filename="{version.report.slug}-fassung-{version.number}.{format}"'
+    )
+    checksum = version.checksum(format)
+    response["ETag"] = f'"{checksum}"'
+    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(checksum)).decode()}:"
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response

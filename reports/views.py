@@ -3,7 +3,6 @@
 Only approved entries are shown, and to the public only public measures; never
 drafts, returned entries, internal notes or names of staff."""
 
-import base64
 import csv
 import hashlib
 
@@ -41,7 +40,7 @@ from measures.permissions import (
 from working_groups.models import Membership, WorkingGroup
 
 from .comparison import compare, status_snapshot
-from .exports import CONTENT_TYPES, draft_html, draft_version
+from .exports import CONTENT_TYPES, draft_html, draft_version, frozen_download
 from .filters import ProgressFilter
 from .forms import PublishForm, SectionTextsForm
 from .models import Publication, PublishedVersion, Report, ReportExport
@@ -694,14 +693,4 @@ def version_download(request, slug, number, format):
     version = get_object_or_404(report.versions.defer(*others), number=number)
     if format not in version.formats():
         raise Http404  # published before the DOCX was kept
-    content = version.content(format)
-    response = HttpResponse(content, content_type=CONTENT_TYPES[format])
-    response["Content-Disposition"] = (
-        f'attachment; filename="{report.slug}-fassung-{version.number}.{format}"'
-    )
-    checksum = version.checksum(format)
-    response["ETag"] = f'"{checksum}"'
-    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(checksum)).decode()}:"
-    # Immutable: a version's bytes never change.
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    return frozen_download(version, format)
