@@ -292,7 +292,9 @@ def test_pages_and_the_worker_go_on_after_postgresql_ended_every_connection(tmp_
         pages_answer()
         worker_takes_a_task()
         for _restart in range(2):
-            assert cut_connections(db["NAME"], keep=own) == 2, "both kept their connection"
+            # The server's and the worker's, at least (a process may hold another one
+            # for a moment, e.g. the worker while it records a result).
+            assert cut_connections(db["NAME"], keep=own) >= 2, "both kept their connection"
             pages_answer()
             worker_takes_a_task()
         assert worker.poll() is None, "the worker goes on"
